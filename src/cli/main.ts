@@ -1,0 +1,9 @@
+import { buildProgram } from './program.js';
+
+// One line per command module; keep this file a list.
+const program = buildProgram([]);
+
+program.parseAsync(process.argv).catch((err: Error) => {
+  process.stderr.write(`error: ${err.message}\n`);
+  process.exitCode = 1;
+});
