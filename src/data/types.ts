@@ -44,3 +44,27 @@ export interface ManifestEntry {
   reason: string;
   split?: Split;
 }
+
+/**
+ * Prepared images of one split, ready for training: `pixels` holds n images of size x size x 3 RGB bytes,
+ * row-major (image, row, column, channel). Models scale bytes to [0, 1] themselves.
+ */
+export interface PreparedSplit {
+  size: number;
+  n: number;
+  pixels: Uint8Array;
+  /** 1 = cat, 0 = not a cat; one per image. */
+  labels: Uint8Array;
+  groups: string[];
+  paths: string[];
+}
+
+export interface PreparedDataset {
+  name: string;
+  size: number;
+  /** sha256 over the manifest's accepted entries and the preparation settings. */
+  key: string;
+  train: PreparedSplit;
+  val: PreparedSplit;
+  test: PreparedSplit;
+}
