@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -21,3 +22,22 @@ export const paths = {
   feedbackQueue: () => path.join(dataRoot(), 'feedback-queue'),
   monitoring: () => path.join(dataRoot(), 'monitoring'),
 };
+
+/**
+ * The project's root folder (where its package.json lives), found by walking up from the current directory.
+ * Used to start worker processes and locate the report site; falls back to the current directory.
+ */
+export function projectRoot(): string {
+  let dir = process.cwd();
+  for (;;) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string };
+      if (pkg.name === 'areyouacat') return dir;
+    } catch {
+      // keep walking
+    }
+    const up = path.dirname(dir);
+    if (up === dir) return process.cwd();
+    dir = up;
+  }
+}
