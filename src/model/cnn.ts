@@ -1,0 +1,103 @@
+import * as tf from '@tensorflow/tfjs';
+import type { AugmentationOptions } from './augment.js';
+
+/** Everything that defines a CNN and how it is trained; tuning searches over these. */
+export interface CnnHyperparameters {
+  /** Input images are imageSize x imageSize x 3. */
+  imageSize: number;
+  /** Number of conv blocks (conv, optional batch norm, ReLU, 2x2 max-pool). */
+  convBlocks: number;
+  /** Filters of the first block (doubled each block), or one count per block. */
+  filters: number | number[];
+  kernelSize: number;
+  batchNorm: boolean;
+  /** Dropout rate before the dense layers (0 = none). */
+  dropout: number;
+  denseUnits: number;
+  learningRate: number;
+  batchSize: number;
+  /** Random flips, crops, brightness and contrast while training (true = defaults). */
+  augmentation: boolean | AugmentationOptions;
+}
+
+/** The reference CNN of the benchmarks: 3 blocks of 16/32/64 3x3 filters, dense 64, 64x64 input, batch 32. */
+export const REFERENCE_HYPERPARAMETERS: CnnHyperparameters = {
+  imageSize: 64,
+  convBlocks: 3,
+  filters: [16, 32, 64],
+  kernelSize: 3,
+  batchNorm: false,
+  dropout: 0,
+  denseUnits: 64,
+  learningRate: 1e-3,
+  batchSize: 32,
+  augmentation: false,
+};
+
+export function filtersPerBlock(hp: Pick<CnnHyperparameters, 'convBlocks' | 'filters'>): number[] {
+  if (Array.isArray(hp.filters)) {
+    if (hp.filters.length !== hp.convBlocks) {
+      throw new Error(`filters lists ${hp.filters.length} counts but convBlocks is ${hp.convBlocks}`);
+    }
+    return hp.filters;
+  }
+  return Array.from({ length: hp.convBlocks }, (_, i) => (hp.filters as number) * 2 ** i);
+}
+
+export function validateHyperparameters(hp: CnnHyperparameters): void {
+  const problems: string[] = [];
+  const positiveInt = (name: string, v: number) => {
+    if (!Number.isInteger(v) || v < 1) problems.push(`${name} must be a positive integer (got ${v})`);
+  };
+  positiveInt('imageSize', hp.imageSize);
+  positiveInt('convBlocks', hp.convBlocks);
+  positiveInt('kernelSize', hp.kernelSize);
+  positiveInt('denseUnits', hp.denseUnits);
+  positiveInt('batchSize', hp.batchSize);
+  if (!(hp.dropout >= 0 && hp.dropout < 1)) problems.push(`dropout must be in [0, 1) (got ${hp.dropout})`);
+  if (!(hp.learningRate > 0)) problems.push(`learningRate must be > 0 (got ${hp.learningRate})`);
+  if (problems.length === 0) {
+    filtersPerBlock(hp).forEach((f, i) => positiveInt(`filters[${i}]`, f));
+    if (hp.imageSize >> hp.convBlocks < 1) {
+      problems.push(`imageSize ${hp.imageSize} is too small for ${hp.convBlocks} pooling blocks`);
+    }
+  }
+  if (problems.length) throw new Error(`invalid hyperparameters: ${problems.join('; ')}`);
+}
+
+/**
+ * Build (and compile) the CNN: conv blocks, flatten, optional dropout, a ReLU dense layer and one sigmoid unit
+ * giving P(cat). Inputs are RGB scaled to [0, 1].
+ */
+export function buildCnn(hp: CnnHyperparameters, seed = 1): tf.LayersModel {
+  validateHyperparameters(hp);
+  const model = tf.sequential({ name: 'areyouacat_cnn' });
+  let s = seed;
+  const init = () => tf.initializers.glorotUniform({ seed: s++ });
+  filtersPerBlock(hp).forEach((filters, i) => {
+    model.add(
+      tf.layers.conv2d({
+        ...(i === 0 ? { inputShape: [hp.imageSize, hp.imageSize, 3] } : {}),
+        filters,
+        kernelSize: hp.kernelSize,
+        padding: 'same',
+        useBias: !hp.batchNorm,
+        activation: hp.batchNorm ? 'linear' : 'relu',
+        kernelInitializer: init(),
+        name: `conv${i + 1}`,
+      }),
+    );
+    if (hp.batchNorm) {
+      model.add(tf.layers.batchNormalization({ name: `bn${i + 1}` }));
+      model.add(tf.layers.activation({ activation: 'relu', name: `relu${i + 1}` }));
+    }
+    model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool${i + 1}` }));
+  });
+  model.add(tf.layers.flatten({ name: 'flatten' }));
+  if (hp.dropout > 0) model.add(tf.layers.dropout({ rate: hp.dropout, seed: s++, name: 'dropout1' }));
+  model.add(tf.layers.dense({ units: hp.denseUnits, activation: 'relu', kernelInitializer: init(), name: 'dense1' }));
+  if (hp.dropout > 0) model.add(tf.layers.dropout({ rate: hp.dropout, seed: s++, name: 'dropout2' }));
+  model.add(tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: init(), name: 'p_cat' }));
+  model.compile({ optimizer: tf.train.adam(hp.learningRate), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+  return model;
+}

@@ -1,0 +1,15 @@
+export { selectBackend, wasmBinaryDir, type SelectBackendOptions } from './backend.js';
+export { registerWasmTrainingKernels } from './wasm-kernels.js';
+export {
+  buildCnn,
+  filtersPerBlock,
+  validateHyperparameters,
+  REFERENCE_HYPERPARAMETERS,
+  type CnnHyperparameters,
+} from './cnn.js';
+export { DEFAULT_AUGMENTATION, resolveAugmentation, type AugmentationOptions } from './augment.js';
+export { imageBatch, type PixelImages } from './batches.js';
+export { trainModel, type TrainOptions, type TrainResult, type EpochLogs, type BatchLogs, type TrainCallbacks } from './train.js';
+export { predictProbabilities } from './predict.js';
+export { rocAuc, binaryLossAndAccuracy } from './metrics.js';
+export { saveModel, loadModel, readModelMetadata, artifactsFromFiles, MODEL_JSON, WEIGHTS_BIN, type LayersModelJson } from './io.js';

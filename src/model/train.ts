@@ -1,0 +1,198 @@
+import * as tf from '@tensorflow/tfjs';
+import type { PreparedSplit } from '../data/types.js';
+import type { Progress } from '../cli/progress.js';
+import { resolveAugmentation } from './augment.js';
+import { selectBackend } from './backend.js';
+import { checkSplit, imageBatch, shuffledIndices } from './batches.js';
+import { buildCnn, type CnnHyperparameters } from './cnn.js';
+import { binaryLossAndAccuracy, rocAuc } from './metrics.js';
+import { predictProbabilities } from './predict.js';
+import { seededRandom } from './random.js';
+
+export interface EpochLogs {
+  /** Mean weighted training loss over the epoch's batches. */
+  loss: number;
+  /** Training accuracy (threshold 0.5) over the epoch, with augmentation and dropout active. */
+  accuracy: number;
+  val_loss: number;
+  val_accuracy: number;
+  val_auc: number;
+  seconds: number;
+  images_per_second: number;
+}
+
+export interface BatchLogs {
+  loss: number;
+  accuracy: number;
+  size: number;
+}
+
+export interface TrainCallbacks {
+  onEpochEnd?(epoch: number, logs: EpochLogs): void | Promise<void>;
+  onBatchEnd?(batch: number, logs: BatchLogs): void | Promise<void>;
+}
+
+export interface TrainOptions {
+  epochs: number;
+  /** Seeds weight initialisation, shuffling and augmentation. Default 1. */
+  seed?: number;
+  /** Stop after this many epochs without improvement of `monitor` (default: never stop early). */
+  patience?: number;
+  monitor?: 'val_loss' | 'val_auc';
+  /** Put back the weights of the best epoch when training ends (default true). */
+  restoreBestWeights?: boolean;
+  /** Per-class loss weights; 'balanced' weighs each class by n / (2 * n_class). Default none. */
+  classWeight?: 'balanced' | { 0: number; 1: number } | null;
+  /** Continue training this model instead of building a new one from the hyperparameters. */
+  model?: tf.LayersModel;
+  onProgress?: Progress;
+  callbacks?: TrainCallbacks;
+}
+
+export interface TrainResult {
+  model: tf.LayersModel;
+  history: EpochLogs[];
+  /** Epoch (0-based) whose weights the model holds at the end. */
+  bestEpoch: number;
+  stoppedEarly: boolean;
+  /** TensorFlow.js backend that trained the model ('tensorflow', 'wasm' or 'cpu'). */
+  backend: string;
+  classWeight: { 0: number; 1: number };
+}
+
+function resolveClassWeight(option: TrainOptions['classWeight'], labels: Uint8Array): { 0: number; 1: number } {
+  if (!option) return { 0: 1, 1: 1 };
+  if (option === 'balanced') {
+    let pos = 0;
+    for (const l of labels) pos += l;
+    const neg = labels.length - pos;
+    if (pos === 0 || neg === 0) throw new Error('classWeight "balanced" needs both classes in the training split');
+    return { 0: labels.length / (2 * neg), 1: labels.length / (2 * pos) };
+  }
+  if (!(option[0] > 0) || !(option[1] > 0)) throw new Error('class weights must be positive numbers');
+  return option;
+}
+
+const EPS = 1e-7;
+
+/**
+ * Train a CNN on a prepared split with per-epoch validation, early stopping (restoring the best weights),
+ * class weights and seeded on-the-fly augmentation. Pixels are scaled to [0, 1] here.
+ */
+export async function trainModel(
+  hp: CnnHyperparameters,
+  train: PreparedSplit,
+  val: PreparedSplit,
+  options: TrainOptions,
+): Promise<TrainResult> {
+  checkSplit(train, 'training split');
+  checkSplit(val, 'validation split');
+  if (train.size !== hp.imageSize || val.size !== hp.imageSize) {
+    throw new Error(`imageSize is ${hp.imageSize} but the splits hold ${train.size}/${val.size}-pixel images`);
+  }
+  if (train.n === 0 || val.n === 0) throw new Error('training and validation splits must not be empty');
+  if (!Number.isInteger(options.epochs) || options.epochs < 1) throw new Error(`epochs must be a positive integer (got ${options.epochs})`);
+
+  const backend = await selectBackend();
+  const seed = options.seed ?? 1;
+  const model = options.model ?? buildCnn(hp, seed);
+  const optimizer = (model.optimizer as tf.Optimizer | undefined) ?? tf.train.adam(hp.learningRate);
+  const weights = resolveClassWeight(options.classWeight, train.labels);
+  const aug = resolveAugmentation(hp.augmentation);
+  const monitor = options.monitor ?? 'val_loss';
+  const patience = options.patience ?? Infinity;
+  const restore = options.restoreBestWeights ?? true;
+  const batchSize = hp.batchSize;
+  const batchesPerEpoch = Math.ceil(train.n / batchSize);
+  const totalBatches = batchesPerEpoch * options.epochs;
+
+  const history: EpochLogs[] = [];
+  let best = monitor === 'val_loss' ? Infinity : -Infinity;
+  let bestEpoch = -1;
+  let bestWeights: tf.Tensor[] | null = null;
+  let stoppedEarly = false;
+  let globalBatch = 0;
+
+  try {
+    for (let epoch = 0; epoch < options.epochs; epoch++) {
+      const started = performance.now();
+      const random = seededRandom(`${seed}:epoch:${epoch}`);
+      const order = shuffledIndices(train.n, random);
+      let lossSum = 0;
+      let correct = 0;
+      for (let b = 0; b < batchesPerEpoch; b++) {
+        const indices = order.subarray(b * batchSize, Math.min(train.n, (b + 1) * batchSize));
+        const n = indices.length;
+        const labels = new Float32Array(n);
+        const sampleWeights = new Float32Array(n);
+        for (let i = 0; i < n; i++) {
+          labels[i] = train.labels[indices[i]];
+          sampleWeights[i] = labels[i] === 1 ? weights[1] : weights[0];
+        }
+        let probs: tf.Tensor | undefined;
+        const cost = tf.tidy(() => {
+          const x = imageBatch(train, indices, aug, random);
+          const y = tf.tensor2d(labels, [n, 1]);
+          const w = tf.tensor2d(sampleWeights, [n, 1]);
+          const trainable = model.trainableWeights.map((v) => v.read() as tf.Variable);
+          return optimizer.minimize(
+            () => {
+              const p = model.apply(x, { training: true }) as tf.Tensor;
+              probs = tf.keep(p.clone());
+              const pc = p.clipByValue(EPS, 1 - EPS);
+              const bce = tf.neg(tf.add(tf.mul(y, tf.log(pc)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, pc)))));
+              return tf.mean(tf.mul(bce, w)) as tf.Scalar;
+            },
+            true,
+            trainable,
+          ) as tf.Scalar;
+        });
+        const loss = (await cost.data())[0];
+        cost.dispose();
+        const p = await probs!.data();
+        probs!.dispose();
+        let batchCorrect = 0;
+        for (let i = 0; i < n; i++) if ((p[i] >= 0.5 ? 1 : 0) === labels[i]) batchCorrect++;
+        if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at epoch ${epoch + 1}, batch ${b + 1}`);
+        lossSum += loss * n;
+        correct += batchCorrect;
+        globalBatch++;
+        await options.callbacks?.onBatchEnd?.(b, { loss, accuracy: batchCorrect / n, size: n });
+        options.onProgress?.(globalBatch, totalBatches, `epoch ${epoch + 1}/${options.epochs} loss ${loss.toFixed(4)}`);
+      }
+      const valProbs = await predictProbabilities(model, val, Math.max(batchSize, 64));
+      const valMetrics = binaryLossAndAccuracy(val.labels, valProbs);
+      const seconds = (performance.now() - started) / 1000;
+      const logs: EpochLogs = {
+        loss: lossSum / train.n,
+        accuracy: correct / train.n,
+        val_loss: valMetrics.loss,
+        val_accuracy: valMetrics.accuracy,
+        val_auc: rocAuc(val.labels, valProbs),
+        seconds,
+        images_per_second: train.n / seconds,
+      };
+      history.push(logs);
+      const value = logs[monitor];
+      const improved = monitor === 'val_loss' ? value < best : value > best || (bestEpoch < 0 && Number.isNaN(value));
+      if (improved || bestEpoch < 0) {
+        best = value;
+        bestEpoch = epoch;
+        if (restore) {
+          bestWeights?.forEach((t) => t.dispose());
+          bestWeights = model.getWeights().map((t) => t.clone());
+        }
+      }
+      await options.callbacks?.onEpochEnd?.(epoch, logs);
+      if (epoch - bestEpoch >= patience) {
+        stoppedEarly = epoch < options.epochs - 1;
+        break;
+      }
+    }
+    if (restore && bestWeights && bestEpoch !== history.length - 1) model.setWeights(bestWeights);
+    if (!restore) bestEpoch = history.length - 1;
+  } finally {
+    bestWeights?.forEach((t) => t.dispose());
+  }
+  return { model, history, bestEpoch, stoppedEarly, backend, classWeight: weights };
+}

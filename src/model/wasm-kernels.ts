@@ -1,0 +1,345 @@
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+/**
+ * Training kernels for the wasm backend. The stock wasm backend has no Conv2DBackpropFilter (so a CNN cannot
+ * train) and slow Conv2DBackpropInput / MaxPoolGrad kernels. Here both conv gradients are rewritten as forward
+ * convolutions, which run on XNNPACK:
+ *  - filter gradient: conv of the input transposed to [Ci, H, W, N] with the output gradient transposed to
+ *    [OH, OW, N, Co] as the filter (dilation = stride), transposed back to [fh, fw, Ci, Co];
+ *  - input gradient: conv of the (stride-dilated) output gradient with the spatially flipped filter
+ *    transposed to [fh, fw, Co, Ci], padded by (filter - 1 - pad).
+ * MaxPoolGrad is a channel-vectorised scatter over the wasm heap, matching the cpu backend's choice of the
+ * first maximum in each window.
+ */
+
+type Info = tf.TensorInfo;
+type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
+
+function runWasm(name: string, backend: BackendWasm, inputs: Record<string, Info>, attrs: Record<string, unknown>): Info {
+  const kernel = tf.getKernel(name, 'wasm');
+  if (!kernel) throw new Error(`wasm kernel ${name} is not registered`);
+  return kernel.kernelFunc({ inputs, attrs: attrs as tf.NamedAttrMap, backend }) as Info;
+}
+
+function dispose(backend: BackendWasm, ...infos: Info[]): void {
+  for (const info of infos) backend.disposeData(info.dataId);
+}
+
+function transpose(backend: BackendWasm, x: Info, perm: number[]): Info {
+  return runWasm('Transpose', backend, { x }, { perm });
+}
+
+function conv(backend: BackendWasm, x: Info, filter: Info, dilations: [number, number], pad: Pad): Info {
+  return runWasm('Conv2D', backend, { x, filter }, {
+    strides: [1, 1], dilations, pad, dataFormat: 'NHWC', dimRoundingMode: undefined,
+  });
+}
+
+function convInfoOf(
+  xShape: number[], filterShape: number[], attrs: { strides: number | [number, number]; pad: unknown; dimRoundingMode?: unknown; dataFormat?: unknown },
+): tf.backend_util.Conv2DInfo {
+  const dataFormat = tf.backend_util.convertConv2DDataFormat((attrs.dataFormat as 'NHWC' | 'NCHW') ?? 'NHWC');
+  if (dataFormat !== 'channelsLast') throw new Error("wasm training kernels support dataFormat 'NHWC' only");
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number], filterShape as [number, number, number, number], attrs.strides, 1,
+    attrs.pad as 'same', attrs.dimRoundingMode as 'floor' | undefined, false, dataFormat,
+  );
+}
+
+/** View a tensor's wasm buffer with another shape (no copy; the caller must not dispose the view). */
+function view(info: Info, shape: number[]): Info {
+  return { dataId: info.dataId, shape, dtype: info.dtype };
+}
+
+/** out[M, N] = a[M, K] x b[K, N] as a 1x1 convolution, which XNNPACK runs as a fast GEMM. */
+function gemm(backend: BackendWasm, a: Info, b: Info, m: number, k: number, n: number): Info {
+  return conv(backend, view(a, [1, m, 1, k]), view(b, [1, 1, k, n]), [1, 1], 'valid');
+}
+
+/**
+ * dW[fh, fw, Ci, Co] = sum over n, oh, ow of xPadded[n, oh*s + r, ow*s + c, ci] * dy[n, oh, ow, co], computed as
+ * patches[(r, c, ci), (oh, ow, n)] x dy[(oh, ow, n), co]: the patch matrix is gathered from x transposed to
+ * [Ci, H, W, N] (long contiguous runs), dy is transposed to [OH, OW, N, Co], and the product is a GEMM.
+ */
+function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): Info {
+  const backend = args.backend as BackendWasm;
+  const { x, dy } = args.inputs as { x: Info; dy: Info };
+  const attrs = args.attrs as unknown as { strides: number | [number, number]; pad: unknown; dimRoundingMode?: unknown; dataFormat?: unknown; filterShape: number[] };
+  const info = convInfoOf(x.shape, attrs.filterShape, attrs);
+  const [N, H, W, Ci] = x.shape;
+  const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, outHeight: OH, outWidth: OW, outChannels: Co } = info;
+  const { top, left } = info.padInfo;
+  const xT = transpose(backend, x, [3, 1, 2, 0]); // [Ci, H, W, N]
+  const dyT = transpose(backend, dy, [1, 2, 0, 3]); // [OH, OW, N, Co]
+  const P = fh * fw * Ci;
+  const M = OH * OW * N;
+  const patches = backend.makeOutput([P, M], 'float32');
+  const src = backend.typedArrayFromHeap(xT) as Float32Array;
+  const dst = backend.typedArrayFromHeap(patches) as Float32Array;
+  const rowRun = OW * N;
+  for (let r = 0; r < fh; r++) {
+    for (let c = 0; c < fw; c++) {
+      // Output columns whose input column is inside the image: w = ow*sw + c - left in [0, W).
+      const owStart = Math.max(0, Math.ceil((left - c) / sw));
+      const owEnd = Math.min(OW, Math.floor((W - 1 + left - c) / sw) + 1);
+      for (let ci = 0; ci < Ci; ci++) {
+        const rowBase = ((r * fw + c) * Ci + ci) * M;
+        for (let oh = 0; oh < OH; oh++) {
+          const d = rowBase + oh * rowRun;
+          const h = oh * sh + r - top;
+          if (h < 0 || h >= H || owEnd <= owStart) {
+            dst.fill(0, d, d + rowRun);
+            continue;
+          }
+          if (owStart > 0) dst.fill(0, d, d + owStart * N);
+          if (owEnd < OW) dst.fill(0, d + owEnd * N, d + rowRun);
+          const srcRow = (ci * H + h) * W;
+          if (sw === 1) {
+            const s = (srcRow + owStart + c - left) * N;
+            dst.set(src.subarray(s, s + (owEnd - owStart) * N), d + owStart * N);
+          } else {
+            for (let ow = owStart; ow < owEnd; ow++) {
+              const s = (srcRow + ow * sw + c - left) * N;
+              const o = d + ow * N;
+              for (let b = 0; b < N; b++) dst[o + b] = src[s + b];
+            }
+          }
+        }
+      }
+    }
+  }
+  dispose(backend, xT);
+  const g = gemm(backend, patches, dyT, P, M, Co);
+  dispose(backend, patches, dyT);
+  g.shape = [fh, fw, Ci, Co];
+  return g;
+}
+
+function makeBatchMatMul(fallback: tf.KernelFunc) {
+  return (args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): Info => {
+    const backend = args.backend as BackendWasm;
+    const { a, b } = args.inputs as { a: Info; b: Info };
+    const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+    const batchA = a.shape.slice(0, -2).reduce((p, d) => p * d, 1);
+    const batchB = b.shape.slice(0, -2).reduce((p, d) => p * d, 1);
+    if (batchA !== 1 || batchB !== 1 || a.dtype !== 'float32' || b.dtype !== 'float32') return fallback(args) as Info;
+    const [a0, a1] = a.shape.slice(-2);
+    const [b0, b1] = b.shape.slice(-2);
+    const [m, k] = transposeA ? [a1, a0] : [a0, a1];
+    const [kb, n] = transposeB ? [b1, b0] : [b0, b1];
+    if (k !== kb) throw new Error(`matMul: inner shapes ${k} and ${kb} of tensors with shapes ${a.shape} and ${b.shape} do not match`);
+    const a2 = transposeA ? transpose(backend, view(a, [a0, a1]), [1, 0]) : a;
+    const b2 = transposeB ? transpose(backend, view(b, [b0, b1]), [1, 0]) : b;
+    const out = gemm(backend, a2, b2, m, k, n);
+    if (a2 !== a) dispose(backend, a2);
+    if (b2 !== b) dispose(backend, b2);
+    const rank = Math.max(a.shape.length, b.shape.length);
+    out.shape = [...new Array(rank - 2).fill(1), m, n];
+    return out;
+  };
+}
+
+/** Insert (stride - 1) zeros between the rows and columns of dy. */
+function dilateSpatially(backend: BackendWasm, dy: Info, sh: number, sw: number): Info {
+  const [n, oh, ow, c] = dy.shape;
+  const dh = (oh - 1) * sh + 1;
+  const dw = (ow - 1) * sw + 1;
+  const out = backend.makeOutput([n, dh, dw, c], 'float32');
+  const src = backend.typedArrayFromHeap(dy) as Float32Array;
+  const dst = backend.typedArrayFromHeap(out) as Float32Array;
+  dst.fill(0);
+  for (let b = 0; b < n; b++) {
+    for (let i = 0; i < oh; i++) {
+      for (let j = 0; j < ow; j++) {
+        const from = ((b * oh + i) * ow + j) * c;
+        dst.set(src.subarray(from, from + c), ((b * dh + i * sh) * dw + j * sw) * c);
+      }
+    }
+  }
+  return out;
+}
+
+/** filter [fh, fw, Ci, Co] -> flipped in space and transposed to [fh, fw, Co, Ci]. */
+function flipFilter(backend: BackendWasm, filter: Info): Info {
+  const [fh, fw, ci, co] = filter.shape;
+  const out = backend.makeOutput([fh, fw, co, ci], 'float32');
+  const src = backend.typedArrayFromHeap(filter) as Float32Array;
+  const dst = backend.typedArrayFromHeap(out) as Float32Array;
+  for (let i = 0; i < fh; i++) {
+    for (let j = 0; j < fw; j++) {
+      const s = ((fh - 1 - i) * fw + (fw - 1 - j)) * ci * co;
+      const d = (i * fw + j) * co * ci;
+      for (let a = 0; a < ci; a++) for (let o = 0; o < co; o++) dst[d + o * ci + a] = src[s + a * co + o];
+    }
+  }
+  return out;
+}
+
+function makeConv2DBackpropInput(fallback: tf.KernelFunc) {
+  return (args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): Info => {
+    const backend = args.backend as BackendWasm;
+    const { dy, filter } = args.inputs as { dy: Info; filter: Info };
+    const attrs = args.attrs as unknown as { strides: number | [number, number]; pad: unknown; dimRoundingMode?: unknown; dataFormat?: unknown; inputShape: number[] };
+    const info = convInfoOf(attrs.inputShape, filter.shape, attrs);
+    const [, H, W] = attrs.inputShape;
+    const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = info;
+    const { top, left } = info.padInfo;
+    const padTop = fh - 1 - top;
+    const padLeft = fw - 1 - left;
+    const dh = (dy.shape[1] - 1) * sh + 1;
+    const dw = (dy.shape[2] - 1) * sw + 1;
+    const padBottom = H + fh - 1 - dh - padTop;
+    const padRight = W + fw - 1 - dw - padLeft;
+    if (Math.min(padTop, padLeft, padBottom, padRight) < 0) return fallback(args) as Info;
+    const dyD = sh === 1 && sw === 1 ? dy : dilateSpatially(backend, dy, sh, sw);
+    const flipped = flipFilter(backend, filter);
+    const dx = conv(backend, dyD, flipped, [1, 1], [[0, 0], [padTop, padBottom], [padLeft, padRight], [0, 0]]);
+    dispose(backend, flipped);
+    if (dyD !== dy) dispose(backend, dyD);
+    return dx;
+  };
+}
+
+/** Max-pool gradient: route each output gradient to the first maximum of its window (as the cpu backend does). */
+function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): Info {
+  const backend = args.backend as BackendWasm;
+  const { dy, input } = args.inputs as { dy: Info; input: Info };
+  const attrs = args.attrs as unknown as { filterSize: number | [number, number]; strides: number | [number, number]; pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode,
+  );
+  const { batchSize: N, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
+  const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+  const { top, left } = info.padInfo;
+  const dx = backend.makeOutput(input.shape, 'float32');
+  const x = backend.typedArrayFromHeap(input) as Float32Array;
+  const g = backend.typedArrayFromHeap(dy) as Float32Array;
+  const out = backend.typedArrayFromHeap(dx) as Float32Array;
+  out.fill(0);
+  if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && 2 * OH <= H && 2 * OW <= W) {
+    maxPoolGrad2x2(x, g, out, N, H, W, C, OH, OW);
+    return dx;
+  }
+  const maxV = new Float32Array(C);
+  const maxI = new Int32Array(C);
+  for (let b = 0; b < N; b++) {
+    for (let i = 0; i < OH; i++) {
+      const h0 = i * sh - top;
+      for (let j = 0; j < OW; j++) {
+        const w0 = j * sw - left;
+        maxV.fill(-Infinity);
+        maxI.fill(-1);
+        for (let r = 0; r < fh; r++) {
+          const h = h0 + r;
+          if (h < 0 || h >= H) continue;
+          for (let s = 0; s < fw; s++) {
+            const w = w0 + s;
+            if (w < 0 || w >= W) continue;
+            const base = ((b * H + h) * W + w) * C;
+            for (let c = 0; c < C; c++) {
+              const v = x[base + c];
+              if (v > maxV[c]) {
+                maxV[c] = v;
+                maxI[c] = base + c;
+              }
+            }
+          }
+        }
+        const gBase = ((b * OH + i) * OW + j) * C;
+        for (let c = 0; c < C; c++) if (maxI[c] >= 0) out[maxI[c]] += g[gBase + c];
+      }
+    }
+  }
+  return dx;
+}
+
+/** The common 2x2, stride 2, unpadded case: windows do not overlap, so each gradient lands in one place. */
+function maxPoolGrad2x2(x: Float32Array, g: Float32Array, out: Float32Array, N: number, H: number, W: number, C: number, OH: number, OW: number): void {
+  const rowStride = W * C;
+  for (let b = 0; b < N; b++) {
+    for (let i = 0; i < OH; i++) {
+      for (let j = 0; j < OW; j++) {
+        const p00 = ((b * H + 2 * i) * W + 2 * j) * C;
+        const p01 = p00 + C;
+        const p10 = p00 + rowStride;
+        const p11 = p10 + C;
+        const gBase = ((b * OH + i) * OW + j) * C;
+        for (let c = 0; c < C; c++) {
+          let best = -Infinity;
+          let at = -1;
+          const v00 = x[p00 + c];
+          if (v00 > best) { best = v00; at = p00 + c; }
+          const v01 = x[p01 + c];
+          if (v01 > best) { best = v01; at = p01 + c; }
+          const v10 = x[p10 + c];
+          if (v10 > best) { best = v10; at = p10 + c; }
+          if (x[p11 + c] > best) at = p11 + c;
+          if (at < 0) continue; // all NaN or -Infinity: like the cpu backend, route nothing
+          out[at] = g[gBase + c];
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Sum over all leading axes of a tensor, keeping the last (a bias gradient). The stock wasm Sum transposes
+ * the reduced axes to the end first, a full copy of the activation.
+ */
+function makeSum(fallback: tf.KernelFunc) {
+  return (args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): Info => {
+    const backend = args.backend as BackendWasm;
+    const { x } = args.inputs as { x: Info };
+    const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    const rank = x.shape.length;
+    const axes = tf.util.parseAxisParam(axis, x.shape).sort((p, q) => p - q);
+    const leading = rank >= 2 && axes.length === rank - 1 && axes.every((a, i) => a === i);
+    if (!leading || x.dtype !== 'float32') return fallback(args) as Info;
+    const C = x.shape[rank - 1];
+    const rows = x.shape.slice(0, -1).reduce((p, d) => p * d, 1);
+    const out = backend.makeOutput(keepDims ? [...new Array(rank - 1).fill(1), C] : [C], 'float32');
+    const src = backend.typedArrayFromHeap(x) as Float32Array;
+    const dst = backend.typedArrayFromHeap(out) as Float32Array;
+    const acc = new Float64Array(C);
+    for (let r = 0; r < rows; r++) {
+      const base = r * C;
+      for (let c = 0; c < C; c++) acc[c] += src[base + c];
+    }
+    dst.set(acc);
+    return out;
+  };
+}
+
+let registered = false;
+
+function replaceKernel(config: tf.KernelConfig): tf.KernelConfig | undefined {
+  const previous = tf.getKernel(config.kernelName, 'wasm');
+  if (previous) tf.unregisterKernel(config.kernelName, 'wasm');
+  tf.registerKernel({ ...config, setupFunc: previous?.setupFunc ?? config.setupFunc });
+  return previous;
+}
+
+/**
+ * Register the training kernels for the wasm backend (idempotent). Call before or after `tf.setBackend('wasm')`;
+ * replaced kernels keep their setup functions, which bind the C functions the stock kernels use.
+ */
+export function registerWasmTrainingKernels(): void {
+  if (registered) return;
+  registered = true;
+  replaceKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter as tf.KernelFunc });
+  const stockInput = tf.getKernel('Conv2DBackpropInput', 'wasm');
+  const fallback: tf.KernelFunc = stockInput
+    ? stockInput.kernelFunc
+    : () => {
+        throw new Error('Conv2DBackpropInput: padding larger than the filter is not supported on wasm');
+      };
+  replaceKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: makeConv2DBackpropInput(fallback) as tf.KernelFunc });
+  replaceKernel({ kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: maxPoolGrad as tf.KernelFunc });
+  const stockSum = tf.getKernel('Sum', 'wasm');
+  if (stockSum) replaceKernel({ kernelName: 'Sum', backendName: 'wasm', kernelFunc: makeSum(stockSum.kernelFunc) as tf.KernelFunc });
+  const stockMatMul = tf.getKernel('BatchMatMul', 'wasm');
+  if (stockMatMul) {
+    replaceKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: makeBatchMatMul(stockMatMul.kernelFunc) as tf.KernelFunc });
+  }
+}

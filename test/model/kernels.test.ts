@@ -1,0 +1,199 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import * as tf from '@tensorflow/tfjs';
+import { selectBackend } from '../../src/model/backend.js';
+
+/** Run one kernel on a backend with plain-array inputs and return its output values and shape. */
+async function runOn(
+  backend: 'cpu' | 'wasm',
+  kernel: string,
+  inputs: Record<string, { values: Float32Array; shape: number[] }>,
+  attrs: Record<string, unknown>,
+): Promise<{ values: Float32Array; shape: number[] }> {
+  await tf.setBackend(backend);
+  const tensors: Record<string, tf.Tensor> = {};
+  for (const [k, v] of Object.entries(inputs)) tensors[k] = tf.tensor(v.values, v.shape);
+  const out = tf.engine().runKernel(kernel, tensors as unknown as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as tf.Tensor;
+  const result = { values: (await out.data()) as Float32Array, shape: out.shape };
+  out.dispose();
+  Object.values(tensors).forEach((t) => t.dispose());
+  return result;
+}
+
+async function compare(kernel: string, inputs: Record<string, { values: Float32Array; shape: number[] }>, attrs: Record<string, unknown>) {
+  const expected = await runOn('cpu', kernel, inputs, attrs);
+  const actual = await runOn('wasm', kernel, inputs, attrs);
+  expect(actual.shape).toEqual(expected.shape);
+  let maxDiff = 0;
+  let maxAbs = 0;
+  for (let i = 0; i < expected.values.length; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs(actual.values[i] - expected.values[i]));
+    maxAbs = Math.max(maxAbs, Math.abs(expected.values[i]));
+  }
+  // Relative to the largest gradient entry: sums of many products differ in rounding order only.
+  expect(maxDiff).toBeLessThanOrEqual(1e-3 * Math.max(maxAbs, 1e-3));
+}
+
+function randomValues(shape: number[], seed: number): Float32Array {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+
+const convCase = fc.record({
+  n: fc.integer({ min: 1, max: 3 }),
+  h: fc.integer({ min: 1, max: 10 }),
+  w: fc.integer({ min: 1, max: 10 }),
+  ci: fc.integer({ min: 1, max: 5 }),
+  co: fc.integer({ min: 1, max: 5 }),
+  fh: fc.integer({ min: 1, max: 4 }),
+  fw: fc.integer({ min: 1, max: 4 }),
+  sh: fc.integer({ min: 1, max: 3 }),
+  sw: fc.integer({ min: 1, max: 3 }),
+  pad: fc.oneof(fc.constant('same' as const), fc.constant('valid' as const), fc.integer({ min: 0, max: 2 })),
+  seed: fc.integer({ min: 1, max: 1_000_000 }),
+});
+
+type ConvCase = { n: number; h: number; w: number; ci: number; co: number; fh: number; fw: number; sh: number; sw: number; pad: 'same' | 'valid' | number; seed: number };
+
+function outSize(c: ConvCase): [number, number] | null {
+  const info = (() => {
+    try {
+      return tf.backend_util.computeConv2DInfo([c.n, c.h, c.w, c.ci], [c.fh, c.fw, c.ci, c.co], [c.sh, c.sw], 1, c.pad, 'floor');
+    } catch {
+      return null;
+    }
+  })();
+  if (!info || info.outHeight < 1 || info.outWidth < 1) return null;
+  return [info.outHeight, info.outWidth];
+}
+
+describe('wasm training kernels match the cpu backend', () => {
+  beforeAll(async () => {
+    expect(await selectBackend({ prefer: 'wasm' })).toBe('wasm');
+    await tf.ready();
+  });
+
+  it('Conv2DBackpropFilter over shapes, strides and paddings', async () => {
+    await fc.assert(
+      fc.asyncProperty(convCase, async (c) => {
+        const o = outSize(c);
+        fc.pre(o !== null);
+        const [oh, ow] = o!;
+        await compare(
+          'Conv2DBackpropFilter',
+          {
+            x: { values: randomValues([c.n, c.h, c.w, c.ci], c.seed), shape: [c.n, c.h, c.w, c.ci] },
+            dy: { values: randomValues([c.n, oh, ow, c.co], c.seed + 1), shape: [c.n, oh, ow, c.co] },
+          },
+          { strides: [c.sh, c.sw], pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: 'floor', filterShape: [c.fh, c.fw, c.ci, c.co] },
+        );
+      }),
+      { numRuns: 60, seed: 42 },
+    );
+  });
+
+  it('Conv2DBackpropInput over shapes, strides and paddings', async () => {
+    await fc.assert(
+      fc.asyncProperty(convCase, async (c) => {
+        const o = outSize(c);
+        fc.pre(o !== null);
+        const [oh, ow] = o!;
+        await compare(
+          'Conv2DBackpropInput',
+          {
+            dy: { values: randomValues([c.n, oh, ow, c.co], c.seed), shape: [c.n, oh, ow, c.co] },
+            filter: { values: randomValues([c.fh, c.fw, c.ci, c.co], c.seed + 1), shape: [c.fh, c.fw, c.ci, c.co] },
+          },
+          { strides: [c.sh, c.sw], pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: 'floor', inputShape: [c.n, c.h, c.w, c.ci] },
+        );
+      }),
+      { numRuns: 60, seed: 7 },
+    );
+  });
+
+  it('MaxPoolGrad over window sizes, strides and paddings (including the 2x2 fast path)', async () => {
+    const poolCase = fc.record({
+      n: fc.integer({ min: 1, max: 3 }),
+      h: fc.integer({ min: 1, max: 9 }),
+      w: fc.integer({ min: 1, max: 9 }),
+      c: fc.integer({ min: 1, max: 6 }),
+      f: fc.integer({ min: 1, max: 3 }),
+      s: fc.integer({ min: 1, max: 3 }),
+      pad: fc.constantFrom('same' as const, 'valid' as const),
+      twoByTwo: fc.boolean(),
+      seed: fc.integer({ min: 1, max: 1_000_000 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(poolCase, async (p) => {
+        const f = p.twoByTwo ? 2 : p.f;
+        const s = p.twoByTwo ? 2 : p.s;
+        fc.pre(p.pad === 'same' || (p.h >= f && p.w >= f));
+        const x = { values: randomValues([p.n, p.h, p.w, p.c], p.seed), shape: [p.n, p.h, p.w, p.c] };
+        const attrs = { filterSize: [f, f], strides: [s, s], pad: p.pad, dimRoundingMode: undefined };
+        const pooled = await runOn('cpu', 'MaxPool', { x }, attrs);
+        const dy = { values: randomValues(pooled.shape, p.seed + 3), shape: pooled.shape };
+        await compare('MaxPoolGrad', { dy, input: x, output: pooled }, attrs);
+      }),
+      { numRuns: 60, seed: 3 },
+    );
+  });
+
+  it('BatchMatMul with and without transposes, and Sum over leading axes', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          m: fc.integer({ min: 1, max: 40 }),
+          k: fc.integer({ min: 1, max: 40 }),
+          n: fc.integer({ min: 1, max: 40 }),
+          batch: fc.constantFrom(0, 1, 3),
+          ta: fc.boolean(),
+          tb: fc.boolean(),
+          seed: fc.integer({ min: 1, max: 1_000_000 }),
+        }),
+        async ({ m, k, n, batch, ta, tb, seed }) => {
+          const lead = batch === 0 ? [] : [batch];
+          const aShape = [...lead, ...(ta ? [k, m] : [m, k])];
+          const bShape = [...lead, ...(tb ? [n, k] : [k, n])];
+          await compare(
+            'BatchMatMul',
+            { a: { values: randomValues(aShape, seed), shape: aShape }, b: { values: randomValues(bShape, seed + 1), shape: bShape } },
+            { transposeA: ta, transposeB: tb },
+          );
+          const sShape = [...lead, m, k];
+          for (const keepDims of [false, true]) {
+            await compare('Sum', { x: { values: randomValues(sShape, seed + 2), shape: sShape } }, { axis: sShape.slice(0, -1).map((_, i) => i), keepDims });
+          }
+        },
+      ),
+      { numRuns: 40, seed: 11 },
+    );
+  });
+
+  it('a full conv2d gradient through tf.grads agrees with the cpu backend', async () => {
+    const x = randomValues([2, 12, 12, 3], 5);
+    const f = randomValues([3, 3, 3, 4], 6);
+    const grads = async (backend: 'cpu' | 'wasm') => {
+      await tf.setBackend(backend);
+      const xt = tf.tensor4d(x, [2, 12, 12, 3]);
+      const ft = tf.tensor4d(f, [3, 3, 3, 4]);
+      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.maxPool(tf.relu(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same')), 2, 2, 'valid').square().sum(),
+      )([xt, ft]);
+      const out = await Promise.all(g.map((t) => t.data()));
+      tf.dispose([xt, ft, ...g]);
+      return out;
+    };
+    const expected = await grads('cpu');
+    const actual = await grads('wasm');
+    for (let i = 0; i < 2; i++) {
+      const scale = Math.max(...Array.from(expected[i], Math.abs));
+      for (let j = 0; j < expected[i].length; j++) expect(Math.abs(actual[i][j] - expected[i][j])).toBeLessThanOrEqual(1e-3 * scale);
+    }
+  });
+});
