@@ -1,0 +1,4 @@
+export * from './types.js';
+export * from './gate.js';
+export * from './registry.js';
+export * from './from-run.js';
