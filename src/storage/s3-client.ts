@@ -120,7 +120,10 @@ export class S3Store {
     const status = statusOf(err);
     const name = e.name || e.Code || 'error';
     if (name === 'NoSuchBucket') return new Error(`cannot ${what}: bucket does not exist`, { cause: err });
-    if (name === 'NoSuchKey' || status === 404) return new Error(`cannot ${what}: not found`, { cause: err });
+    if (name === 'NoSuchKey' || status === 404) {
+      // Same code as a missing file, so callers treating folders and S3 alike can tell "missing" from "broken".
+      return Object.assign(new Error(`cannot ${what}: not found`, { cause: err }), { code: 'ENOENT' });
+    }
     if (status === 403 || name === 'AccessDenied' || name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch') {
       return new Error(`cannot ${what}: access denied by ${this.where} (${name}); check the S3 keys`, { cause: err });
     }
