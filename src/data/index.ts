@@ -1,0 +1,13 @@
+export * from './types.js';
+export * from './sources/index.js';
+export { FolderSource } from './sources/folder.js';
+export * from './inspect.js';
+export * from './phash.js';
+export * from './manifest.js';
+export * from './mix.js';
+export * from './duplicates.js';
+export * from './split.js';
+export * from './prepare.js';
+export * from './prepared-cache.js';
+export * from './ingest.js';
+export * from './concurrency.js';
