@@ -1,5 +1,5 @@
 import type { Params } from './search-space.js';
-import { mapLimit } from './map-limit.js';
+import { mapLimit } from '../data/concurrency.js';
 
 /** What one training stint of a trial reports. `state` lets the next rung continue from where this one stopped. */
 export interface StintResult {
