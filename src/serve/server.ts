@@ -1,0 +1,217 @@
+import http from 'node:http';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { paths, projectRoot } from '../storage/paths.js';
+import { writeJsonAtomic } from '../storage/atomic.js';
+import { S3Store } from '../storage/s3-client.js';
+import { startLocalS3, type LocalS3 } from '../storage/local-s3.js';
+import { S3_ENV } from '../storage/s3-config.js';
+import { JsonlAppender } from '../monitoring/event-log.js';
+import type { PromotedModel } from '../registry/types.js';
+import { readPromotedPointer as readPromoted } from './promoted-reader.js';
+import { createRequestHandler, type AppContext } from './app.js';
+import { createStaticSiteHandler } from './static-site.js';
+import { ModelHolder, type ModelLoader } from './model-holder.js';
+import { TokenBucketLimiter, type RateLimitOptions } from './rate-limit.js';
+import { createServerMetrics, type ServerMetrics } from './server-metrics.js';
+import { FeedbackQueue } from './feedback-queue.js';
+import { FeedbackUploader } from './feedback-uploader.js';
+import { purgeFeedback } from './feedback-purge.js';
+import { PredictionMonitor } from './prediction-monitor.js';
+import { DEFAULT_BUCKET, DEFAULT_FEEDBACK_PREFIX, DEFAULT_RETENTION_DAYS } from './feedback-types.js';
+import { loadTfjsServingModel } from './tfjs-model.js';
+
+export interface ServeOptions {
+  port?: number;
+  host?: string;
+  /** Folder of the built report site, mounted at `/`; null serves no site. Default `<project>/dist/reports`. */
+  siteRoot?: string | null;
+  /** Largest accepted upload in bytes (default 10 MiB). */
+  maxUploadBytes?: number;
+  /** Largest decoded image in pixels (decompression-bomb guard; default 40 million). */
+  maxPixels?: number;
+  /** Per-client token bucket on the POST API routes; null disables it. Default 30 at once, 10 per second. */
+  rateLimit?: RateLimitOptions | null;
+  trustProxy?: boolean;
+  /** Where feedback goes. Default: AREYOUACAT_S3_* when an endpoint is set, else a local S3 started in-process. */
+  s3?: { store: S3Store; bucket: string };
+  feedbackPrefix?: string;
+  /** Feedback older than this is purged (at start and once a day). */
+  retentionDays?: number;
+  /** Registry poll interval for promotions (fs.watch is tried too). */
+  modelPollMs?: number;
+  readPromoted?: () => Promise<PromotedModel | null>;
+  loadModel?: ModelLoader;
+  /** How often the metrics snapshot for monitoring is written (ms; 0 = only at close). */
+  snapshotMs?: number;
+  /** First retry delay of feedback uploads after an S3 failure (doubles up to 60 s). */
+  uploadRetryMs?: number;
+  /** Measure image properties of prediction inputs for drift monitoring (default true). */
+  monitorInputs?: boolean;
+  log?: (message: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  server: http.Server;
+  holder: ModelHolder;
+  metrics: ServerMetrics;
+  uploader: FeedbackUploader;
+  queue: FeedbackQueue;
+  /** The in-process S3 when the server started one (no endpoint configured). */
+  localS3: LocalS3 | null;
+  s3: { store: S3Store; bucket: string };
+  /** Write the metrics snapshot now. */
+  writeSnapshot(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const METRICS_SNAPSHOT_FILE = 'server-metrics.json';
+
+async function resolveS3(options: ServeOptions, log: (m: string) => void) {
+  if (options.s3) return { s3: options.s3, localS3: null };
+  const bucket = process.env[S3_ENV.bucket] || DEFAULT_BUCKET;
+  if (process.env[S3_ENV.endpoint]) {
+    return { s3: { store: S3Store.fromEnv({ bucket }), bucket }, localS3: null };
+  }
+  const localS3 = await startLocalS3({ buckets: [bucket] });
+  log(`no ${S3_ENV.endpoint} set: feedback goes to a local S3 at ${localS3.endpoint} (files under ${localS3.dir})`);
+  const store = new S3Store({
+    endpoint: localS3.endpoint,
+    bucket,
+    accessKeyId: localS3.accessKeyId,
+    secretAccessKey: localS3.secretAccessKey,
+    region: localS3.region,
+  });
+  return { s3: { store, bucket }, localS3 };
+}
+
+/**
+ * Start the serving process: one node:http server with the prediction and feedback API, health, Prometheus metrics
+ * and the built site; the promoted model hot-swapped on promotion; feedback queued durably and uploaded to S3.
+ */
+export async function startServer(options: ServeOptions = {}): Promise<RunningServer> {
+  const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const metrics = createServerMetrics();
+  metrics.modelVersion.set(0);
+  const { s3, localS3 } = await resolveS3(options, log);
+
+  const queue = new FeedbackQueue(paths.feedbackQueue());
+  const uploader = new FeedbackUploader({
+    queue,
+    store: s3.store,
+    bucket: s3.bucket,
+    baseDelayMs: options.uploadRetryMs ?? 1000,
+    onDepth: (n) => metrics.feedbackQueue.set(n),
+    onFailure: (err) => {
+      metrics.feedbackUploadFailures.inc();
+      log(`feedback upload failed (kept in the local queue, will retry): ${err.message}`);
+    },
+  });
+  metrics.feedbackQueue.set(await queue.depth());
+
+  const holder = new ModelHolder({
+    readPromoted: options.readPromoted ?? readPromoted,
+    load: options.loadModel ?? ((p) => loadTfjsServingModel(p)),
+    watchDir: paths.registry(),
+    pollMs: options.modelPollMs ?? 2000,
+    onSwap: (from, to) => {
+      metrics.modelVersion.set(to.version);
+      metrics.modelInfo.reset();
+      metrics.modelInfo.set(1, { version: String(to.version), image_size: String(to.imageSize) });
+      if (from) metrics.modelSwaps.inc();
+      log(from ? `model swapped: v${from.version} -> v${to.version}` : `serving model v${to.version}`);
+    },
+    onLoadError: (version, err) => {
+      metrics.modelLoadFailures.inc();
+      log(`cannot load promoted model${version >= 0 ? ` v${version}` : ''} (keeping the current one): ${err.message}`);
+    },
+  });
+
+  const monitoringDir = paths.monitoring();
+  const eventLog = new JsonlAppender(monitoringDir);
+  const siteRoot = options.siteRoot === undefined ? path.join(projectRoot(), 'dist', 'reports') : options.siteRoot;
+  const maxPixels = options.maxPixels ?? 40_000_000;
+  const ctx: AppContext = {
+    holder,
+    metrics,
+    feedback: { queue, uploader, prefix: options.feedbackPrefix ?? DEFAULT_FEEDBACK_PREFIX, maxPixels, log: eventLog },
+    limiter:
+      options.rateLimit === null ? null : new TokenBucketLimiter(options.rateLimit ?? { burst: 30, perSecond: 10 }),
+    site: siteRoot ? createStaticSiteHandler({ root: siteRoot }) : null,
+    monitor:
+      options.monitorInputs === false ? null : new PredictionMonitor(eventLog, 2, () => metrics.monitoringSkipped.inc()),
+    maxUploadBytes: options.maxUploadBytes ?? 10 * 1024 * 1024,
+    maxPixels,
+    trustProxy: options.trustProxy ?? false,
+    startedAt: Date.now(),
+    log,
+  };
+
+  await holder.start();
+  if (!holder.current) log('no model is promoted yet: /api/predict answers 503 until one is');
+  void uploader.drain();
+
+  const server = http.createServer(createRequestHandler(ctx));
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 15_000;
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const shownHost = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
+  const url = `http://${shownHost}:${addr.port}`;
+
+  const writeSnapshot = async () => {
+    await writeJsonAtomic(path.join(monitoringDir, METRICS_SNAPSHOT_FILE), {
+      time: new Date().toISOString(),
+      startedAt: new Date(ctx.startedAt).toISOString(),
+      url,
+      pid: process.pid,
+      metrics: metrics.registry.snapshot(),
+    });
+  };
+  const timers: NodeJS.Timeout[] = [];
+  const snapshotMs = options.snapshotMs ?? 10_000;
+  if (snapshotMs > 0) {
+    timers.push(setInterval(() => void writeSnapshot().catch((e: Error) => log(`metrics snapshot: ${e.message}`)), snapshotMs));
+  }
+  const retentionDays = options.retentionDays ?? DEFAULT_RETENTION_DAYS;
+  const purge = () =>
+    purgeFeedback({ store: s3.store, bucket: s3.bucket, prefix: ctx.feedback.prefix, olderThanDays: retentionDays, queue, monitoringDir })
+      .then((r) => {
+        if (r.deletedObjects + r.deletedQueued + r.deletedLogs > 0) {
+          log(`retention (${retentionDays} days): deleted ${r.deletedObjects} objects, ${r.deletedQueued} queued items, ${r.deletedLogs} logs`);
+        }
+      })
+      .catch((e: Error) => log(`retention purge skipped: ${e.message}`));
+  timers.push(setTimeout(() => void purge(), 60_000));
+  timers.push(setInterval(() => void purge(), 86_400_000));
+  for (const t of timers) t.unref();
+
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      for (const t of timers) clearInterval(t);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await holder.close();
+      await uploader.close();
+      await eventLog.close().catch(() => undefined);
+      await writeSnapshot().catch(() => undefined);
+      s3.store.close();
+      await localS3?.stop();
+    })();
+    return closing;
+  };
+
+  return { url, port: addr.port, server, holder, metrics, uploader, queue, localS3, s3, writeSnapshot, close };
+}
