@@ -1,0 +1,206 @@
+import seedrandom from 'seedrandom';
+import sharp from 'sharp';
+import { describe, expect, it } from 'vitest';
+import { openSource } from '../../src/data/sources/index.js';
+import { parseSyntheticSpec, SyntheticSource } from '../../src/data/sources/synthetic.js';
+import { renderContactSheet } from '../../src/data/synthetic/contact-sheet.js';
+import { renderSynthetic, syntheticSvg } from '../../src/data/synthetic/render.js';
+import type { SourceItem } from '../../src/data/types.js';
+
+const GROUPS = ['cat', 'dog', 'selfie', 'misc'];
+
+function countByGroup(items: SourceItem[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const it of items) out[it.group] = (out[it.group] ?? 0) + 1;
+  return out;
+}
+
+interface Decoded {
+  group: string;
+  width: number;
+  height: number;
+  format: string;
+  /** Mean R, G, B of the whole image. */
+  mean: number[];
+}
+
+async function decodeAll(source: SyntheticSource): Promise<Decoded[]> {
+  const out: Decoded[] = [];
+  for (const it of await source.list()) {
+    const buf = await source.read(it);
+    const meta = await sharp(buf).metadata();
+    const stats = await sharp(buf).stats();
+    out.push({
+      group: it.group,
+      width: meta.width!,
+      height: meta.height!,
+      format: meta.format!,
+      mean: stats.channels.slice(0, 3).map((c) => c.mean),
+    });
+  }
+  return out;
+}
+
+function meanOf(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+/** Largest difference between per-group means of a statistic. */
+function groupSpread(rows: Decoded[], stat: (d: Decoded) => number): number {
+  const means = GROUPS.map((g) => meanOf(rows.filter((r) => r.group === g).map(stat)));
+  return Math.max(...means) - Math.min(...means);
+}
+
+describe('SyntheticSource', () => {
+  it('lists items named by group, seed and index, with the source "synthetic"', async () => {
+    const items = await new SyntheticSource({ seed: 3, n: 20 }).list();
+    expect(items).toHaveLength(20);
+    for (const it of items) {
+      expect(it.source).toBe('synthetic');
+      expect(it.path).toMatch(new RegExp(`^${it.group}/synth-3-\\d+\\.(png|jpg)$`));
+    }
+    expect(new Set(items.map((i) => i.path)).size).toBe(20);
+    expect(new SyntheticSource({ seed: 3, n: 20 }).id).toBe('synthetic:seed=3,n=20');
+  });
+
+  it('is deterministic: the same seed gives identical bytes, another seed different images', async () => {
+    const a = new SyntheticSource({ seed: 7, n: 24 });
+    const b = new SyntheticSource({ seed: 7, n: 24 });
+    const c = new SyntheticSource({ seed: 8, n: 24 });
+    const la = await a.list();
+    expect(await b.list()).toEqual(la);
+    const lc = await c.list();
+    let differing = 0;
+    for (let i = 0; i < 12; i++) {
+      const [x, y] = [await a.read(la[i]), await b.read(la[i])];
+      expect(x.equals(y)).toBe(true);
+      const z = await c.read(lc[i]);
+      if (!x.equals(z)) differing++;
+    }
+    expect(differing).toBe(12);
+    // Reading out of order, or one item alone from a fresh source, gives the same bytes.
+    const last = la[la.length - 1];
+    expect((await new SyntheticSource({ seed: 7, n: 24 }).read(last)).equals(await a.read(last))).toBe(true);
+  });
+
+  it('follows the mix exactly', async () => {
+    expect(countByGroup(await new SyntheticSource().list())).toEqual({ cat: 200, dog: 200, selfie: 200, misc: 200 });
+    const custom = new SyntheticSource({ n: 100, mix: { cat: 5, dog: 3, selfie: 1, misc: 1 } });
+    expect(countByGroup(await custom.list())).toEqual({ cat: 50, dog: 30, selfie: 10, misc: 10 });
+    const odd = countByGroup(await new SyntheticSource({ n: 7 }).list());
+    expect(Object.values(odd).reduce((a, b) => a + b, 0)).toBe(7);
+    expect(Math.max(...Object.values(odd)) - Math.min(...Object.values(odd))).toBeLessThanOrEqual(1);
+    expect(countByGroup(await new SyntheticSource({ n: 10, mix: { cat: 1, misc: 0 } }).list())).toEqual({ cat: 10 });
+  });
+
+  it('gives an image the same size and format whatever its group', async () => {
+    // Same seed and index, different group (another mix): size and format must not change.
+    const mixed = new SyntheticSource({ seed: 5, n: 40 });
+    const catsOnly = new SyntheticSource({ seed: 5, n: 40, mix: { cat: 1 } });
+    const [lm, lc] = [await mixed.list(), await catsOnly.list()];
+    let otherGroup = 0;
+    for (let i = 0; i < 40; i++) {
+      const ext = (p: string) => p.slice(p.lastIndexOf('.'));
+      expect(ext(lm[i].path)).toBe(ext(lc[i].path));
+      if (lm[i].group === 'cat') continue;
+      otherGroup++;
+      if (otherGroup > 12) continue;
+      const [m, c] = [await sharp(await mixed.read(lm[i])).metadata(), await sharp(await catsOnly.read(lc[i])).metadata()];
+      expect([m.width, m.height, m.format]).toEqual([c.width, c.height, c.format]);
+    }
+    expect(otherGroup).toBeGreaterThan(12);
+  });
+
+  it('renders images that decode, with varied sizes and formats unrelated to the group', async () => {
+    const rows = await decodeAll(new SyntheticSource({ seed: 11, n: 400 }));
+    expect(rows).toHaveLength(400);
+    for (const r of rows) {
+      expect(r.width).toBeGreaterThanOrEqual(96);
+      expect(r.width).toBeLessThanOrEqual(160);
+      expect(r.height).toBeGreaterThanOrEqual(96);
+      expect(r.height).toBeLessThanOrEqual(160);
+      expect(['png', 'jpeg']).toContain(r.format);
+    }
+    expect(new Set(rows.map((r) => r.width)).size).toBeGreaterThan(30);
+    expect(new Set(rows.map((r) => `${r.width}x${r.height}`)).size).toBeGreaterThan(100);
+    expect(rows.filter((r) => r.format === 'png').length).toBeGreaterThan(120);
+    expect(rows.filter((r) => r.format === 'jpeg').length).toBeGreaterThan(120);
+    // 100 images per group: the per-group means of size, aspect and PNG share stay close.
+    expect(groupSpread(rows, (r) => r.width)).toBeLessThan(10);
+    expect(groupSpread(rows, (r) => r.height)).toBeLessThan(10);
+    expect(groupSpread(rows, (r) => r.width / r.height)).toBeLessThan(0.12);
+    expect(groupSpread(rows, (r) => (r.format === 'png' ? 1 : 0))).toBeLessThan(0.25);
+    // Colour alone is no shortcut: the groups' average image colours are close (shared palettes, random backgrounds).
+    for (let ch = 0; ch < 3; ch++) expect(groupSpread(rows, (r) => r.mean[ch])).toBeLessThan(25);
+  });
+
+  it('rejects bad options and foreign items with clear errors', async () => {
+    expect(() => new SyntheticSource({ n: 0 })).toThrow(/n must be/);
+    expect(() => new SyntheticSource({ seed: 1.5 })).toThrow(/seed must be an integer/);
+    expect(() => new SyntheticSource({ minSize: 200, maxSize: 100 })).toThrow(/minSize/);
+    expect(() => new SyntheticSource({ mix: { cat: 1, horse: 1 } })).toThrow(/horse/);
+    const s = new SyntheticSource({ n: 4 });
+    await expect(s.read({ path: 'cat/synth-1-99.png', group: 'cat', source: 'synthetic' })).rejects.toThrow(/no item/);
+  });
+});
+
+describe('parseSyntheticSpec', () => {
+  it('reads seed, n, sizes and group weights', () => {
+    expect(parseSyntheticSpec('synthetic')).toEqual({});
+    expect(parseSyntheticSpec('synthetic:seed=7,n=400')).toEqual({ seed: 7, n: 400 });
+    expect(parseSyntheticSpec(' synthetic:n=10, cat=2,dog=1,minSize=64,maxSize=128 ')).toEqual({
+      n: 10, minSize: 64, maxSize: 128, mix: { cat: 2, dog: 1 },
+    });
+    const s = new SyntheticSource(parseSyntheticSpec('synthetic:seed=7,n=400'));
+    expect(s.id).toBe('synthetic:seed=7,n=400');
+    expect(new SyntheticSource(parseSyntheticSpec('synthetic:n=10,cat=3,dog=1')).id).toBe('synthetic:seed=1,n=10,cat=0.75,dog=0.25');
+  });
+
+  it('is what openSource returns for synthetic specs', async () => {
+    const s = await openSource('synthetic:seed=7,n=400');
+    expect(s).toBeInstanceOf(SyntheticSource);
+    expect(s.id).toBe('synthetic:seed=7,n=400');
+    expect((await s.list()).length).toBe(400);
+    expect((await openSource('synthetic')).id).toBe('synthetic:seed=1,n=800');
+    await expect(openSource('synthetic:n=x')).rejects.toThrow(/expected key=number/);
+  });
+
+  it('rejects what it does not know', () => {
+    expect(() => parseSyntheticSpec('synthetix:n=1')).toThrow(/not a synthetic source spec/);
+    expect(() => parseSyntheticSpec('synthetic:colour=3')).toThrow(/unknown synthetic option 'colour'/);
+    expect(() => parseSyntheticSpec('synthetic:n=lots')).toThrow(/expected key=number/);
+    expect(() => parseSyntheticSpec('synthetic:seed')).toThrow(/expected key=number/);
+  });
+});
+
+describe('renderSynthetic', () => {
+  it('honours an explicit size and format and refuses unknown groups', async () => {
+    const buf = await renderSynthetic('dog', seedrandom('x'), { width: 100, height: 50, format: 'jpeg' });
+    const meta = await sharp(buf).metadata();
+    expect([meta.width, meta.height, meta.format]).toEqual([100, 50, 'jpeg']);
+    await expect(renderSynthetic('horse', seedrandom('x'))).rejects.toThrow(/cat, dog, selfie, misc/);
+  });
+
+  it('draws group-specific shapes: cats get slit pupils and whiskers, dogs a tongue or big nose, faces eyebrows', () => {
+    // Structural check on the scene text: every cat has pointed ears drawn as triangles and whiskers.
+    for (let i = 0; i < 20; i++) {
+      const cat = syntheticSvg('cat', seedrandom(`c${i}`), 128, 128);
+      const face = syntheticSvg('selfie', seedrandom(`c${i}`), 128, 128);
+      expect(cat).toMatch(/stroke-linejoin="round"\/>/);
+      expect(cat.length).toBeGreaterThan(1000);
+      expect(face).toContain('#f4f1ec'); // eye whites
+      expect(cat).not.toContain('#f4f1ec');
+    }
+  });
+});
+
+describe('renderContactSheet', () => {
+  it('makes one row per group and one column per sample', async () => {
+    const png = await renderContactSheet(new SyntheticSource({ n: 40 }), { perGroup: 3, cell: 32, labels: false, groups: GROUPS });
+    const meta = await sharp(png).metadata();
+    expect(meta.format).toBe('png');
+    expect([meta.width, meta.height]).toEqual([3 * 34 + 2, 4 * 34 + 2]);
+    const labelled = await sharp(await renderContactSheet(new SyntheticSource({ n: 40 }), { perGroup: 2, cell: 48 })).metadata();
+    expect(labelled.width).toBe(64 + 2 * 50 + 2);
+  });
+});
