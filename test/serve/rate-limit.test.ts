@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '../../src/serve/server.js';
+import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
+import { useTempHome } from './helpers/server-fixture.js';
+
+let home: Awaited<ReturnType<typeof useTempHome>>;
+let s3: TestS3;
+let srv: RunningServer;
+
+beforeAll(async () => {
+  home = await useTempHome('ratelimit');
+  s3 = await startTestS3('ratelimit');
+  srv = await startServer({
+    port: 0,
+    siteRoot: null,
+    s3: { store: s3.store, bucket: s3.bucket },
+    rateLimit: { burst: 2, perSecond: 0.5 },
+    snapshotMs: 0,
+    log: () => undefined,
+  });
+});
+
+afterAll(async () => {
+  await srv?.close();
+  await s3?.stop();
+  await home?.restore();
+});
+
+describe('serve without a model, with a rate limit', () => {
+  it('answers 503 with a clear error while no model is promoted', async () => {
+    const health = await fetch(`${srv.url}/api/health`);
+    expect(health.status).toBe(503);
+    expect(((await health.json()) as any).status).toBe('no-model');
+  });
+
+  it('limits each client with a token bucket: 429 with Retry-After once the burst is spent', async () => {
+    const post = () => fetch(`${srv.url}/api/predict`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: 'x' });
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 4; i++) {
+      const res = await post();
+      statuses.push(res.status);
+      const body = (await res.json()) as any;
+      if (res.status === 429) {
+        retryAfter = res.headers.get('retry-after');
+        expect(body.error.code).toBe('rate_limited');
+      }
+    }
+    expect(statuses.slice(0, 2)).toEqual([503, 503]);
+    expect(statuses.slice(2)).toEqual([429, 429]);
+    expect(Number(retryAfter)).toBeGreaterThanOrEqual(1);
+    // health and metrics are not rate limited
+    expect((await fetch(`${srv.url}/metrics`)).status).toBe(200);
+  });
+});
