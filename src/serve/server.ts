@@ -8,7 +8,7 @@ import { startLocalS3, type LocalS3 } from '../storage/local-s3.js';
 import { S3_ENV } from '../storage/s3-config.js';
 import { JsonlAppender } from '../monitoring/event-log.js';
 import type { PromotedModel } from '../registry/types.js';
-import { readPromotedPointer as readPromoted } from './promoted-reader.js';
+import { readPromoted } from '../registry/registry.js';
 import { createRequestHandler, type AppContext } from './app.js';
 import { createStaticSiteHandler } from './static-site.js';
 import { ModelHolder, type ModelLoader } from './model-holder.js';
@@ -112,7 +112,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   metrics.feedbackQueue.set(await queue.depth());
 
   const holder = new ModelHolder({
-    readPromoted: options.readPromoted ?? readPromoted,
+    readPromoted: options.readPromoted ?? (() => readPromoted()),
     load: options.loadModel ?? ((p) => loadTfjsServingModel(p)),
     watchDir: paths.registry(),
     pollMs: options.modelPollMs ?? 2000,

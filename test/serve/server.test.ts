@@ -23,7 +23,7 @@ beforeAll(async () => {
   const site = path.join(home.home, 'site');
   await fs.mkdir(site, { recursive: true });
   await fs.writeFile(path.join(site, 'index.html'), '<h1>areyouacat</h1>');
-  await promoteTestModel(await registerTestModel(1));
+  await promoteTestModel(await registerTestModel({ tmp: home.home, seed: 1 }));
   jpeg = catsV1Photo() ?? (await makeJpeg());
   srv = await startServer({
     port: 0,
@@ -238,8 +238,8 @@ describe('serve: feedback', () => {
 
 describe('serve: hot swap', () => {
   it('swaps to newly promoted models under load with zero failed requests', async () => {
-    const v2 = await registerTestModel(2, { seed: 22 });
-    const v3 = await registerTestModel(3, { seed: 33 });
+    const v2 = await registerTestModel({ tmp: home.home, seed: 22 });
+    const v3 = await registerTestModel({ tmp: home.home, seed: 33 });
     const seen: number[] = [];
     const failures: string[] = [];
     let stop = false;
@@ -276,7 +276,7 @@ describe('serve: hot swap', () => {
   });
 
   it('keeps serving the current model when a promoted version cannot be loaded', async () => {
-    const v4 = await registerTestModel(4);
+    const v4 = await registerTestModel({ tmp: home.home, seed: 4 });
     await fs.writeFile(path.join(v4.dir, 'model.json'), '{ broken');
     await promoteTestModel(v4);
     await srv.holder.check();
