@@ -22,6 +22,8 @@ interface Decoded {
   format: string;
   /** Mean R, G, B of the whole image. */
   mean: number[];
+  /** Share of pixels in each of 4x4x4 colour bins. */
+  hist: number[];
 }
 
 async function decodeAll(source: SyntheticSource): Promise<Decoded[]> {
@@ -29,16 +31,37 @@ async function decodeAll(source: SyntheticSource): Promise<Decoded[]> {
   for (const it of await source.list()) {
     const buf = await source.read(it);
     const meta = await sharp(buf).metadata();
-    const stats = await sharp(buf).stats();
-    out.push({
-      group: it.group,
-      width: meta.width!,
-      height: meta.height!,
-      format: meta.format!,
-      mean: stats.channels.slice(0, 3).map((c) => c.mean),
-    });
+    const { data, info } = await sharp(buf).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const pixels = info.width * info.height;
+    const mean = [0, 0, 0];
+    const hist = new Array(64).fill(0);
+    for (let i = 0; i < data.length; i += 3) {
+      for (let c = 0; c < 3; c++) mean[c] += data[i + c] / pixels;
+      hist[(data[i] >> 6) * 16 + (data[i + 1] >> 6) * 4 + (data[i + 2] >> 6)] += 1 / pixels;
+    }
+    out.push({ group: it.group, width: info.width, height: info.height, format: meta.format!, mean, hist });
   }
   return out;
+}
+
+/** Balanced accuracy of a nearest-centroid cat-vs-rest classifier on colour histograms (train on even rows, test on odd). */
+function colourOnlyAccuracy(rows: Decoded[]): number {
+  const train = rows.filter((_, i) => i % 2 === 0);
+  const test = rows.filter((_, i) => i % 2 === 1);
+  const centroid = (cat: boolean) => {
+    const sel = train.filter((r) => (r.group === 'cat') === cat);
+    return Array.from({ length: 64 }, (_, k) => meanOf(sel.map((r) => r.hist[k])));
+  };
+  const [cats, rest] = [centroid(true), centroid(false)];
+  const dist = (a: number[], b: number[]) => a.reduce((s, v, k) => s + (v - b[k]) ** 2, 0);
+  const hit = { cat: [0, 0], rest: [0, 0] };
+  for (const r of test) {
+    const predCat = dist(r.hist, cats) < dist(r.hist, rest);
+    const h = r.group === 'cat' ? hit.cat : hit.rest;
+    h[1]++;
+    if (predCat === (r.group === 'cat')) h[0]++;
+  }
+  return (hit.cat[0] / hit.cat[1] + hit.rest[0] / hit.rest[1]) / 2;
 }
 
 function meanOf(xs: number[]): number {
@@ -132,6 +155,7 @@ describe('SyntheticSource', () => {
     expect(groupSpread(rows, (r) => (r.format === 'png' ? 1 : 0))).toBeLessThan(0.25);
     // Colour alone is no shortcut: the groups' average image colours are close (shared palettes, random backgrounds).
     for (let ch = 0; ch < 3; ch++) expect(groupSpread(rows, (r) => r.mean[ch])).toBeLessThan(25);
+    expect(colourOnlyAccuracy(rows)).toBeLessThan(0.65);
   });
 
   it('rejects bad options and foreign items with clear errors', async () => {
@@ -181,15 +205,19 @@ describe('renderSynthetic', () => {
     await expect(renderSynthetic('horse', seedrandom('x'))).rejects.toThrow(/cat, dog, selfie, misc/);
   });
 
-  it('draws group-specific shapes: cats get slit pupils and whiskers, dogs a tongue or big nose, faces eyebrows', () => {
-    // Structural check on the scene text: every cat has pointed ears drawn as triangles and whiskers.
+  it('draws a complete scene per group from the generator alone', () => {
     for (let i = 0; i < 20; i++) {
-      const cat = syntheticSvg('cat', seedrandom(`c${i}`), 128, 128);
-      const face = syntheticSvg('selfie', seedrandom(`c${i}`), 128, 128);
-      expect(cat).toMatch(/stroke-linejoin="round"\/>/);
-      expect(cat.length).toBeGreaterThan(1000);
-      expect(face).toContain('#f4f1ec'); // eye whites
-      expect(cat).not.toContain('#f4f1ec');
+      const scenes = GROUPS.map((g) => syntheticSvg(g as 'cat', seedrandom(`c${i}`), 120, 90));
+      for (const svg of scenes) {
+        expect(svg).toMatch(/^<svg [^>]*width="120" height="90"/);
+        expect(svg.endsWith('</svg>')).toBe(true);
+      }
+      expect(syntheticSvg('cat', seedrandom(`c${i}`), 120, 90)).toBe(scenes[0]);
+      // Only faces have eye whites; only cats have slit-pupil almond eyes (outlined #151210).
+      expect(scenes[2]).toContain('#f4f1ec');
+      expect(scenes[0]).not.toContain('#f4f1ec');
+      expect(scenes[0]).toContain('#151210');
+      expect(scenes[1]).not.toContain('#151210');
     }
   });
 });

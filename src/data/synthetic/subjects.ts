@@ -227,7 +227,7 @@ export function drawFace(p: Pen): Subject {
     top = -ry - 14;
   }
   if (p.chance(0.3)) {
-    for (const side of [-1, 1]) s += `<ellipse cx="${f(fx(side * 17))}" cy="10" rx="7" ry="4.5" fill="#e07a7a" opacity="0.25"/>`;
+    for (const side of [-1, 1]) s += `<ellipse cx="${f(fx(side * 17))}" cy="10" rx="7" ry="4.5" fill="#e07a7a" fill-opacity="0.25"/>`;
   }
   const brow = css(shade(hair, 0.8));
   const bw = f(p.uni(2, 3.6));
@@ -352,7 +352,7 @@ export function drawMisc(p: Pen, kind: MiscKind = p.pick(MISC_KINDS)): Subject {
       const col = c();
       s += `<circle cx="30" cy="5" r="14" fill="none" stroke="${col}" stroke-width="7"/>`;
       s += `<rect x="-30" y="-30" width="60" height="65" rx="6" fill="${col}" stroke="#222" stroke-width="1"/>`;
-      s += `<path d="M-10 -38Q-16 -48 -10 -58M5 -38Q-1 -48 5 -58" stroke="#ddd" stroke-width="2.5" fill="none" opacity="0.8"/>`;
+      s += `<path d="M-10 -38Q-16 -48 -10 -58M5 -38Q-1 -48 5 -58" stroke="#ddd" stroke-width="2.5" fill="none" stroke-opacity="0.8"/>`;
       return { svg: s, top: -58, bottom: 35, halfWidth: 46 };
     }
     case 'sun': {
@@ -378,7 +378,9 @@ export function drawMisc(p: Pen, kind: MiscKind = p.pick(MISC_KINDS)): Subject {
 export function randomShape(p: Pen, x: number, y: number, r: number, fill: string): string {
   const rot = f(p.uni(0, 360));
   const t = `transform="translate(${f(x)} ${f(y)}) rotate(${rot})"`;
-  const opacity = p.chance(0.3) ? ` opacity="${f(p.uni(0.35, 0.9))}"` : '';
+  // fill-opacity / stroke-opacity rather than opacity: same look for one shape, no offscreen layer to composite.
+  const alpha = p.chance(0.3) ? f(p.uni(0.35, 0.9)) : '';
+  const opacity = alpha ? ` fill-opacity="${alpha}"` : '';
   switch (p.int(0, 5)) {
     case 0:
       return `<circle cx="${f(x)}" cy="${f(y)}" r="${f(r)}" fill="${fill}"${opacity}/>`;
@@ -396,7 +398,7 @@ export function randomShape(p: Pen, x: number, y: number, r: number, fill: strin
       return `<path d="${d}Z" ${t} fill="${fill}"${opacity}/>`;
     }
     case 4:
-      return `<path d="M${f(-r * 1.5)} 0L${f(r * 1.5)} 0" ${t} stroke="${fill}" stroke-width="${f(r * p.uni(0.15, 0.4))}" stroke-linecap="round"${opacity}/>`;
+      return `<path d="M${f(-r * 1.5)} 0L${f(r * 1.5)} 0" ${t} stroke="${fill}" stroke-width="${f(r * p.uni(0.15, 0.4))}" stroke-linecap="round"${alpha ? ` stroke-opacity="${alpha}"` : ''}/>`;
     default: {
       const k = p.int(5, 7);
       const pts: [number, number][] = [];
