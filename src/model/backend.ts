@@ -72,8 +72,9 @@ async function pick(options: SelectBackendOptions): Promise<string> {
  * ('tensorflow', 'wasm' or 'cpu'), which runs record. Repeated calls with the same preference reuse the choice.
  */
 export function selectBackend(options: SelectBackendOptions = {}): Promise<string> {
-  const key = options.prefer ?? 'auto';
-  if (!chosen || chosenPrefer !== key || tf.getBackend() === undefined) {
+  // Without a preference, keep whatever an earlier call chose (e.g. a user's explicit 'cpu').
+  const key = options.prefer ?? chosenPrefer ?? 'auto';
+  if (!chosen || chosenPrefer !== key) {
     chosenPrefer = key;
     chosen = pick(options);
   } else {
