@@ -1,9 +1,13 @@
 import { buildProgram } from './program.js';
 import { registerDataCommands } from './commands/data.js';
+import { registerRunsCommands } from './commands/runs.js';
+import { registerRegistryCommands } from './commands/registry.js';
 
 // One line per command module; keep this file a list.
 const program = buildProgram([
   registerDataCommands,
+  registerRunsCommands,
+  registerRegistryCommands,
 ]);
 
 program.parseAsync(process.argv).catch((err: Error) => {

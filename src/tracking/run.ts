@@ -12,13 +12,20 @@ async function sizeOf(p: string): Promise<{ kind: 'file' | 'dir'; bytes: number 
   return { kind: 'dir', bytes };
 }
 
+/** Params as JSON values: undefined and functions are dropped, NaN/Infinity become null (what JSON would do). */
+export function toParams(params: object): Record<string, ParamValue> {
+  const json = JSON.stringify(params ?? {});
+  const value = JSON.parse(json) as unknown;
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('params must be an object');
+  return value as Record<string, ParamValue>;
+}
+
 /**
  * A tracked run in progress. Every change rewrites run.json atomically; calls are queued so they never
  * interleave. Once finished or failed, the run refuses further changes.
  */
 export class Run {
   private queue: Promise<unknown> = Promise.resolve();
-  private startMs = Date.now();
 
   constructor(
     readonly dir: string,
@@ -51,9 +58,10 @@ export class Run {
     return writeJsonAtomic(path.join(this.dir, 'run.json'), this.rec);
   }
 
-  logParams(params: Record<string, ParamValue>): Promise<void> {
+  /** Merge params into the run. Any plain object works (e.g. a hyperparameter interface); values are stored as JSON. */
+  logParams(params: object): Promise<void> {
     return this.change('log params', async () => {
-      Object.assign(this.rec.params, params);
+      Object.assign(this.rec.params, toParams(params));
       await this.save();
     });
   }
@@ -156,7 +164,7 @@ export class Run {
       const now = new Date();
       this.rec.status = status;
       this.rec.endedAt = now.toISOString();
-      this.rec.durationMs = Date.now() - this.startMs;
+      this.rec.durationMs = now.getTime() - Date.parse(this.rec.startedAt);
       this.rec.error = error;
       await this.save();
     });

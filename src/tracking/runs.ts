@@ -5,13 +5,14 @@ import { writeJsonAtomic } from '../storage/atomic.js';
 import { paths } from '../storage/paths.js';
 import { gitInfo, processAlive } from './environment.js';
 import { checkRunId, newRunId } from './ids.js';
-import { Run } from './run.js';
-import { RUN_SCHEMA, type EpochRecord, type ParamValue, type RunList, type RunRecord, type RunView } from './types.js';
+import { Run, toParams } from './run.js';
+import { RUN_SCHEMA, type EpochRecord, type RunList, type RunRecord, type RunView } from './types.js';
 
 export interface StartRunOptions {
   name: string;
   parentId?: string | null;
-  params?: Record<string, ParamValue>;
+  /** Any plain object (e.g. a hyperparameter interface); stored as JSON values. */
+  params?: object;
   tags?: Record<string, string>;
   dataset?: { name: string | null; manifestHash: string | null } | null;
   backend?: string | null;
@@ -48,7 +49,7 @@ export async function startRun(opts: StartRunOptions): Promise<Run> {
       durationMs: null,
       pid: process.pid,
       hostname: os.hostname(),
-      params: { ...(opts.params ?? {}) },
+      params: toParams(opts.params ?? {}),
       metrics: {},
       tags: { ...(opts.tags ?? {}) },
       dataset: opts.dataset ?? null,

@@ -1,0 +1,160 @@
+import { Command } from 'commander';
+import { DEFAULT_POLICY } from '../../registry/gate.js';
+import { registerFromRun } from '../../registry/from-run.js';
+import { getVersion, listVersions, promote, readDecisions, readPromoted, rollback } from '../../registry/registry.js';
+import type { Decision, PrimaryMetric, PromotionPolicy } from '../../registry/types.js';
+import { action } from '../program.js';
+import { formatNumber, formatTable } from './runs.js';
+
+function unitInterval(name: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!(n >= 0 && n <= 1)) throw new Error(`--${name} must be a number in [0, 1], got "${v}"`);
+    return n;
+  };
+}
+
+function formatDecision(d: Decision): string {
+  const head = {
+    promote: `promoted v${d.candidate}`,
+    reject: `v${d.candidate} NOT promoted; v${d.previous ?? '-'} stays`,
+    'force-promote': `force-promoted v${d.candidate}`,
+    rollback: `rolled back from v${d.previous} to v${d.candidate}`,
+  }[d.action];
+  const lines = [`${head}  (decision ${d.id}, ${d.time})`];
+  for (const c of d.checks) lines.push(`  [${c.passed ? 'pass' : 'FAIL'}] ${c.name}: ${c.detail}`);
+  if (d.userReason) lines.push(`  reason: ${d.userReason}`);
+  return lines.join('\n') + '\n';
+}
+
+export function registerRegistryCommands(program: Command): void {
+  const reg = program.command('registry').description('Model versions, the promotion gate, promotion and rollback');
+
+  reg
+    .command('list')
+    .description('List model versions; * marks the promoted one')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (opts: { json?: boolean }) => {
+        const [{ versions, broken }, promoted] = await Promise.all([listVersions(), readPromoted()]);
+        if (opts.json) {
+          process.stdout.write(JSON.stringify({ promoted: promoted?.version ?? null, versions: versions.map((v) => v.card), broken }, null, 2) + '\n');
+          return;
+        }
+        if (!versions.length) process.stdout.write('no model versions yet (register one: areyouacat registry register RUN_ID)\n');
+        else {
+          const rows = versions.map(({ version, card }) => [
+            `${promoted?.version === version ? '*' : ' '} v${version}`,
+            card.runId ?? '-',
+            `${card.dataset.name ?? '-'} ${card.dataset.manifestHash.slice(0, 12)}`,
+            formatNumber(card.metrics.precision),
+            formatNumber(card.metrics.recall),
+            formatNumber(card.metrics.f1),
+            formatNumber(card.metrics.prAuc),
+            formatNumber(card.threshold),
+            card.createdAt.replace('T', ' ').slice(0, 19),
+          ]);
+          process.stdout.write(formatTable(['VERSION', 'RUN', 'TEST SET', 'PRECISION', 'RECALL', 'F1', 'PR-AUC', 'THRESHOLD', 'CREATED (UTC)'], rows));
+        }
+        for (const b of broken) process.stderr.write(`skipped damaged version v${b.version}: ${b.problem}\n`);
+      }),
+    );
+
+  reg
+    .command('show <version>')
+    .description('Show a version\'s card and the decisions about it')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (v: string, opts: { json?: boolean }) => {
+        const m = await getVersion(v);
+        const promoted = await readPromoted();
+        const decisions = (await readDecisions()).filter((d) => d.candidate === m.version || d.previous === m.version);
+        if (opts.json) {
+          process.stdout.write(JSON.stringify({ ...m, promoted: promoted?.version === m.version, decisions }, null, 2) + '\n');
+          return;
+        }
+        const c = m.card;
+        const out = [
+          `model v${m.version}${promoted?.version === m.version ? '  (promoted)' : ''}`,
+          `dir         ${m.dir}`,
+          `run         ${c.runId ?? '-'}`,
+          `test set    ${c.dataset.name ?? '-'}  manifest ${c.dataset.manifestHash}`,
+          `threshold   ${c.threshold} (${c.thresholdStrategy})`,
+          `image size  ${c.imageSize}x${c.imageSize}`,
+          `created     ${c.createdAt}`,
+          `files       ${c.files.join(', ')}`,
+          '',
+          'test metrics',
+          ...Object.entries(c.metrics).map(([k, val]) => `  ${k.padEnd(24)} ${formatNumber(val)}`),
+        ];
+        if (c.notes) out.push('', 'notes', ...Object.entries(c.notes).map(([k, val]) => `  ${k.padEnd(24)} ${val ?? '-'}`));
+        process.stdout.write(out.join('\n') + '\n');
+        if (decisions.length) {
+          process.stdout.write('\ndecisions\n');
+          for (const d of decisions) process.stdout.write(formatDecision(d));
+        }
+      }),
+    );
+
+  reg
+    .command('register <runId>')
+    .description('Add the model of a finished run as a new version (does not promote it)')
+    .option('--image-size <n>', 'input size, when the run has no imageSize param', (v) => Number(v))
+    .action(
+      action(async (runId: string, opts: { imageSize?: number }) => {
+        const m = await registerFromRun(runId, { imageSize: opts.imageSize });
+        process.stdout.write(`registered v${m.version} from run ${m.card.runId}: precision ${formatNumber(m.card.metrics.precision)} recall ${formatNumber(m.card.metrics.recall)} f1 ${formatNumber(m.card.metrics.f1)}\n`);
+      }),
+    );
+
+  reg
+    .command('promote <version>')
+    .description(
+      `Promote a version if it passes the gate (exit code 2 when the gate refuses). Gate: precision >= ${DEFAULT_POLICY.minPrecision}, ` +
+        `recall >= ${DEFAULT_POLICY.minRecall}, and ${DEFAULT_POLICY.primaryMetric} not worse than the champion's by more than ${DEFAULT_POLICY.tolerance} on the same test set`,
+    )
+    .option('--force', 'promote even if the gate refuses (needs --reason)')
+    .option('--reason <text>', 'why (recorded with the decision)')
+    .option('--min-precision <p>', 'minimum precision on the test split', unitInterval('min-precision'))
+    .option('--min-recall <r>', 'minimum recall on the test split', unitInterval('min-recall'))
+    .option('--metric <name>', 'metric compared with the champion: f1, prAuc, rocAuc, precision, recall, accuracy')
+    .option('--tolerance <t>', 'how much worse than the champion still counts as not worse', unitInterval('tolerance'))
+    .option('--allow-different-test-set', 'decide on the minimums alone when the champion was tested on other data')
+    .action(
+      action(async (v: string, opts: { force?: boolean; reason?: string; minPrecision?: number; minRecall?: number; metric?: string; tolerance?: number; allowDifferentTestSet?: boolean }) => {
+        const policy: Partial<PromotionPolicy> = {
+          minPrecision: opts.minPrecision,
+          minRecall: opts.minRecall,
+          primaryMetric: opts.metric as PrimaryMetric | undefined,
+          tolerance: opts.tolerance,
+          onDifferentTestSet: opts.allowDifferentTestSet ? 'ignore-champion' : undefined,
+        };
+        const d = await promote(v, { policy, force: opts.force, reason: opts.reason });
+        process.stdout.write(formatDecision(d));
+        return d.action === 'reject' ? 2 : 0;
+      }),
+    );
+
+  reg
+    .command('rollback <version>')
+    .description('Point the promoted model back at an earlier version')
+    .requiredOption('--reason <text>', 'why (recorded with the decision)')
+    .action(
+      action(async (v: string, opts: { reason: string }) => {
+        process.stdout.write(formatDecision(await rollback(v, { reason: opts.reason })));
+      }),
+    );
+
+  reg
+    .command('decisions')
+    .description('Every promotion decision, oldest first')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (opts: { json?: boolean }) => {
+        const ds = await readDecisions();
+        if (opts.json) process.stdout.write(JSON.stringify(ds, null, 2) + '\n');
+        else if (!ds.length) process.stdout.write('no decisions yet\n');
+        else for (const d of ds) process.stdout.write(formatDecision(d));
+      }),
+    );
+}
