@@ -186,8 +186,8 @@ function noisyRgb(rgba: Buffer, rng: Rng, sigma: number, mono: boolean): Buffer 
 
 /**
  * Render one synthetic image of `group` as an encoded PNG or JPEG. All randomness comes from `rng`: the same
- * generator state gives the same bytes. Width, height and format are taken from `opts` or, when missing, drawn
- * first from `rng`, before anything group-specific.
+ * generator state gives the same bytes. Width, height and format are always drawn first from `rng` (before anything
+ * group-specific); values given in `opts` replace the drawn ones.
  */
 export async function renderSynthetic(group: string, rng: Rng, opts: RenderOptions = {}): Promise<Buffer> {
   if (!(SYNTHETIC_GROUPS as readonly string[]).includes(group)) {
@@ -206,6 +206,6 @@ export async function renderSynthetic(group: string, rng: Rng, opts: RenderOptio
   const p = new Pen(rng);
   const rgb = noisyRgb(data, rng, p.chance(0.15) ? 0 : p.uni(2, 16), p.chance(0.3));
   let img = sharp(rgb, { raw: { width: info.width, height: info.height, channels: 3 } });
-  if (p.chance(0.25)) img = img.blur(p.uni(0.4, 1.1));
+  if (p.chance(0.15)) img = img.blur(p.uni(0.4, 1.1));
   return format === 'png' ? img.png({ compressionLevel: 3 }).toBuffer() : img.jpeg({ quality: p.int(60, 95) }).toBuffer();
 }
