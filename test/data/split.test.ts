@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { duplicateClusters } from '../../src/data/duplicates.js';
 import { buildManifest } from '../../src/data/manifest.js';
@@ -109,9 +110,43 @@ describe('split determinism and stratification', () => {
     expect(() => splitEntries(entries, { fractions: { train: -1, val: 0, test: 0 } })).toThrow(/fractions/);
   });
 
-  it('clusters 6,000 hashes quickly enough for ingest', () => {
+  it('clusters 6,000 hashes, each item in exactly one cluster', () => {
     const many = fakeEntries(6000, 'y');
     const r = duplicateClusters(many, 6);
     expect(r.clusters.reduce((s, c) => s + c.length, 0)).toBe(6000);
+    expect(new Set(r.clusters.flat()).size).toBe(6000);
+  });
+
+  it('property: any two entries within the distance end up in the same split', () => {
+    const hex = (hi: number, lo: number) => (hi >>> 0).toString(16).padStart(8, '0') + (lo >>> 0).toString(16).padStart(8, '0');
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.integer({ min: 0, max: 2 ** 32 - 1 })), { minLength: 4, maxLength: 60 }),
+        fc.array(fc.tuple(fc.nat(), fc.array(fc.integer({ min: 0, max: 63 }), { maxLength: 8 })), { maxLength: 30 }),
+        fc.integer({ min: 0, max: 8 }),
+        fc.nat(),
+        (bases, copies, distance, seed) => {
+          const hashes = bases.map(([hi, lo]) => [hi, lo]);
+          for (const [from, bits] of copies) {
+            const [hi, lo] = hashes[from % hashes.length];
+            let h = hi;
+            let l = lo;
+            for (const b of bits) if (b < 32) h ^= 1 << b; else l ^= 1 << (b - 32);
+            hashes.push([h, l]);
+          }
+          const entries = hashes.map(([hi, lo], i) => ({
+            ...fakeEntries(1, 'p')[0], path: `${GROUPS[i % 4]}/${i}.jpg`, group: GROUPS[i % 4], sha256: i.toString(16).padStart(64, '0'), phash: hex(hi, lo),
+          }));
+          const out = splitEntries(entries, { seed, nearDupDistance: distance }).entries;
+          for (let i = 0; i < out.length; i++) {
+            for (let j = i + 1; j < out.length; j++) {
+              if (hammingDistance(out[i].phash, out[j].phash) <= distance && out[i].split !== out[j].split) return false;
+            }
+          }
+          return true;
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });
