@@ -84,6 +84,12 @@ describe('registry', () => {
     expect(pointer.decisionId).toBe(rb.id);
     expect(pointer.dir).toBe('versions/v1');
     await expect(fs.access(path.join(root, '.lock'))).rejects.toThrow(); // lock released
+
+    // A damaged pointer is a clear error, not a half-read model.
+    await fs.writeFile(path.join(root, 'promoted.json'), '{"version": 2}');
+    await expect(readPromoted({ root })).rejects.toThrow(/does not describe a promoted model/);
+    await fs.writeFile(path.join(root, 'promoted.json'), '{"vers');
+    await expect(readPromoted({ root })).rejects.toThrow(/promoted.json is not valid JSON/);
   });
 
   it('rejects a candidate against a champion measured on another test set', async () => {
