@@ -75,7 +75,8 @@ export async function withRun<T>(opts: StartRunOptions, fn: (run: Run) => Promis
     if (run.open) await run.finish();
     return result;
   } catch (err) {
-    if (run.open) await run.fail(err);
+    // Keep the original error even if recording the failure fails too (e.g. a full disk).
+    if (run.open) await run.fail(err).catch(() => undefined);
     throw err;
   }
 }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { averagePrecision, calibration, confusionAt, metricsAt, prCurve, rocAuc, rocCurve, downsample, checkScored } from '../../src/evaluation/index.js';
 
@@ -118,5 +119,49 @@ describe('calibration', () => {
     // (0.05 + 0.85 + 0.15 + 2 * 0.025) / 5
     expect(c.ece).toBeCloseTo((0.05 + 0.85 + 0.15 + 0.05) / 5, 12);
     expect(calibration([], []).ece).toBeNull();
+  });
+});
+
+describe('properties (random inputs with many ties)', () => {
+  const scored = fc
+    .array(fc.tuple(fc.constantFrom(0, 1), fc.integer({ min: 0, max: 10 })), { minLength: 1, maxLength: 60 })
+    .map((rows) => ({ labels: rows.map((r) => r[0]), probs: rows.map((r) => r[1] / 10) }));
+
+  it('ROC-AUC equals the brute-force pair count', () => {
+    fc.assert(
+      fc.property(scored, ({ labels, probs }) => {
+        let wins = 0;
+        let pairs = 0;
+        for (let i = 0; i < labels.length; i++) {
+          for (let j = 0; j < labels.length; j++) {
+            if (labels[i] !== 1 || labels[j] !== 0) continue;
+            pairs++;
+            wins += probs[i] > probs[j] ? 1 : probs[i] === probs[j] ? 0.5 : 0;
+          }
+        }
+        const auc = rocAuc(labels, probs);
+        if (pairs === 0) expect(auc).toBeNull();
+        else expect(auc).toBeCloseTo(wins / pairs, 10);
+      }),
+    );
+  });
+
+  it('average precision equals the mean over cats of the precision at their score (ties together)', () => {
+    fc.assert(
+      fc.property(scored, ({ labels, probs }) => {
+        const cats = labels.flatMap((y, i) => (y === 1 ? [i] : []));
+        const ap = averagePrecision(labels, probs);
+        if (!cats.length) {
+          expect(ap).toBeNull();
+          return;
+        }
+        let sum = 0;
+        for (const i of cats) {
+          const m = metricsAt(labels, probs, probs[i]);
+          sum += m.precision!;
+        }
+        expect(ap).toBeCloseTo(sum / cats.length, 10);
+      }),
+    );
   });
 });
