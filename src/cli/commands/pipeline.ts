@@ -1,0 +1,159 @@
+import { Command, Option } from 'commander';
+import { parseMix } from '../../data/mix.js';
+import type { ThresholdStrategy } from '../../evaluation/types.js';
+import { runDeployPipeline } from '../../pipelines/deploy-pipeline.js';
+import { evaluateLabelledSource } from '../../pipelines/evaluate-folder.js';
+import { runInferencePipeline } from '../../pipelines/infer-pipeline.js';
+import { runTrainingPipeline, type TrainPipelineOptions } from '../../pipelines/train-pipeline.js';
+import type { TuneOptions } from '../../pipelines/tune-step.js';
+import { parseSpace } from '../../tuning/search-space.js';
+import { action } from '../program.js';
+import { progressBar } from '../progress.js';
+
+const int = (name: string, min: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got "${v}"`);
+  return n;
+};
+const num = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got "${v}"`);
+  return n;
+};
+const collect = (v: string, prev: string[]) => prev.concat(v.split(',').map((s) => s.trim()).filter(Boolean));
+
+export const DEFAULT_DATA = 'synthetic';
+
+/** Options shared by `pipeline train` and `pipeline deploy`. */
+function trainingOptions(cmd: Command): Command {
+  return cmd
+    .option('--data <spec>', 'data: a folder of <group>/<image> files, s3://bucket/prefix, or synthetic[:seed=1,n=800]', DEFAULT_DATA)
+    .option('--name <name>', 'data set name (default: derived from --data)')
+    .option('--size <px>', 'side of the square input images', int('size', 16), 64)
+    .option('--mix <mix>', 'group mix, e.g. cat=0.25,dog=0.25,selfie=0.25,misc=0.25')
+    .option('--n <count>', 'total sample size (default: the largest that keeps the mix)', int('n', 4))
+    .option('--seed <seed>', 'seed for sampling, splitting, weights and augmentation', int('seed', 0), 1)
+    .option('--epochs <n>', 'most epochs to train', int('epochs', 1), 20)
+    .option('--patience <n>', 'early stopping: epochs without validation improvement', int('patience', 1), 4)
+    .option('--hp <json>', 'hyperparameters as JSON, e.g. {"filters":[16,32,64],"dropout":0.3}')
+    .option('--min-precision <p>', 'choose the threshold to reach this precision on validation (default: maximize F1)', num('min-precision'))
+    .option('--allow-check <id>', 'let a failing data validation check through (repeatable; recorded with the run)', collect, [] as string[])
+    .option('--tune', 'tune hyperparameters first (random search with successive halving)')
+    .option('--trials <n>', 'tuning trials', int('trials', 1), 8)
+    .addOption(new Option('--strategy <s>', 'tuning strategy').choices(['successive-halving', 'random']).default('successive-halving'))
+    .option('--min-epochs <n>', 'tuning: epochs of the first rung', int('min-epochs', 1), 2)
+    .option('--max-epochs <n>', 'tuning: epochs of the last rung', int('max-epochs', 1), 8)
+    .option('--space <json>', 'tuning search space as JSON (default: learning rate, filters, blocks, dropout, dense units, batch norm)')
+    .option('--workers <n>', 'tuning worker processes (default: one per core)', int('workers', 1))
+    .option('--force', 'ignore cached step outputs and run every step')
+    .option('--json', 'print the result as JSON');
+}
+
+interface TrainingFlags {
+  data: string; name?: string; size: number; mix?: string; n?: number; seed: number; epochs: number; patience: number;
+  hp?: string; minPrecision?: number; allowCheck: string[]; tune?: boolean; trials: number; strategy: TuneOptions['strategy'];
+  minEpochs: number; maxEpochs: number; space?: string; workers?: number; force?: boolean; json?: boolean;
+}
+
+export function pipelineOptions(f: TrainingFlags, log: (line: string) => void): TrainPipelineOptions {
+  let hp: TrainPipelineOptions['hyperparameters'];
+  if (f.hp) {
+    try {
+      hp = JSON.parse(f.hp);
+    } catch (err) {
+      throw new Error(`--hp is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  const threshold: ThresholdStrategy = f.minPrecision !== undefined ? { kind: 'min-precision', minPrecision: f.minPrecision } : { kind: 'maximize-f1' };
+  const bars = new Map<string, ReturnType<typeof progressBar>>();
+  return {
+    data: f.data, name: f.name, size: f.size, mix: f.mix ? parseMix(f.mix) : undefined, n: f.n, seed: f.seed, epochs: f.epochs,
+    patience: f.patience, hyperparameters: hp, threshold, allowChecks: f.allowCheck, force: f.force, log,
+    tune: f.tune
+      ? { trials: f.trials, strategy: f.strategy, minEpochs: f.minEpochs, maxEpochs: Math.max(f.minEpochs, f.maxEpochs), eta: 3, seed: f.seed, workers: f.workers, space: f.space ? parseSpace(f.space) : undefined }
+      : null,
+    onProgress: (stage) => {
+      for (const [name, bar] of bars) if (name !== stage) bar.stop();
+      if (!bars.has(stage)) bars.set(stage, progressBar(stage));
+      return bars.get(stage);
+    },
+  };
+}
+
+const logLine = (line: string) => process.stderr.write(`${line}\n`);
+
+function printMetrics(metrics: Record<string, number | null>): string {
+  const keys = ['precision', 'recall', 'f1', 'accuracy', 'rocAuc', 'prAuc', 'threshold'];
+  return keys.filter((k) => metrics[k] !== undefined).map((k) => `${k} ${metrics[k] === null ? '-' : (metrics[k] as number).toFixed(3)}`).join('  ');
+}
+
+export function registerPipelineCommands(program: Command): void {
+  const pipeline = program.command('pipeline').description('Run the training, deployment and inference pipelines');
+
+  trainingOptions(pipeline.command('train').description('Ingest, validate, (tune,) train and evaluate in a tracked run')).action(
+    action(async (f: TrainingFlags) => {
+      const result = await runTrainingPipeline(pipelineOptions(f, logLine));
+      if (f.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      else process.stdout.write(`run ${result.run.runId}${result.run.cached ? ' (cached)' : ''}: ${printMetrics(result.run.metrics)}\n`);
+    }),
+  );
+
+  trainingOptions(pipeline.command('deploy').description('Train (and tune), evaluate, gate, promote, and refresh the site data'))
+    .option('--min-gate-precision <p>', 'gate: minimum test precision', num('min-gate-precision'))
+    .option('--min-gate-recall <r>', 'gate: minimum test recall', num('min-gate-recall'))
+    .option('--no-site', 'do not rebuild the report site')
+    .action(
+      action(async (f: TrainingFlags & { minGatePrecision?: number; minGateRecall?: number; site: boolean }) => {
+        const { refreshSiteData } = await import('../../pipelines/refresh-site.js');
+        const result = await runDeployPipeline({
+          ...pipelineOptions(f, logLine),
+          policy: { ...(f.minGatePrecision !== undefined ? { minPrecision: f.minGatePrecision } : {}), ...(f.minGateRecall !== undefined ? { minRecall: f.minGateRecall } : {}) },
+          refreshSite: f.site ? () => refreshSiteData(logLine) : undefined,
+        });
+        if (f.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+        else {
+          const d = result.decision;
+          process.stdout.write(`run ${result.training.run.runId}: ${printMetrics(result.training.run.metrics)}\n`);
+          process.stdout.write(
+            result.alreadyPromoted ? `v${result.version.version} is already the promoted model\n` : `v${result.version.version}: ${d?.action} (${d?.reasons.join('; ')})\n`,
+          );
+        }
+        return result.alreadyPromoted || result.decision?.action !== 'reject' ? 0 : 3;
+      }),
+    );
+
+  pipeline
+    .command('infer')
+    .description('Batch predictions with the promoted model for every image of a source')
+    .requiredOption('--data <spec>', 'folder of <group>/<image> files, s3://bucket/prefix, or synthetic')
+    .requiredOption('--out <file>', 'output file (.csv, .jsonl or .json)')
+    .option('--model <version>', 'registry version (default: the promoted model)')
+    .action(
+      action(async (f: { data: string; out: string; model?: string }) => {
+        const bar = progressBar('predict');
+        const r = await runInferencePipeline({ data: f.data, out: f.out, model: f.model, onProgress: bar });
+        bar.stop();
+        process.stdout.write(`${r.n} images scored with v${r.version} (threshold ${r.threshold.toFixed(3)}): ${r.cats} cats, ${r.rejected} rejected -> ${r.out}\n`);
+      }),
+    );
+
+  program
+    .command('evaluate')
+    .description('Evaluate a labelled folder (<group>/<image>) with the promoted model at its threshold')
+    .requiredOption('--data <spec>', 'labelled data: folder, s3://bucket/prefix, or synthetic')
+    .option('--model <version>', 'registry version (default: the promoted model)')
+    .option('--positive-group <g>', 'group that counts as "cat"', 'cat')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (f: { data: string; model?: string; positiveGroup: string; json?: boolean }) => {
+        const bar = f.json ? undefined : progressBar('evaluate');
+        const r = await evaluateLabelledSource(f.data, { model: f.model, positiveGroup: f.positiveGroup, onProgress: bar });
+        bar?.stop();
+        if (f.json) return void process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+        const fmt = (x: number | null) => (x === null ? '-' : x.toFixed(3));
+        process.stdout.write(`v${r.model_version} on ${r.n} images at threshold ${fmt(r.threshold)}: precision ${fmt(r.precision)} recall ${fmt(r.recall)} f1 ${fmt(r.f1)} accuracy ${fmt(r.accuracy)} roc_auc ${fmt(r.roc_auc)}\n`);
+        for (const [g, s] of Object.entries(r.groups)) process.stdout.write(`  ${g.padEnd(8)} ${String(s.n).padStart(5)} images, called cat ${fmt(s.rate)}\n`);
+        if (r.rejected.n) process.stdout.write(`  rejected ${r.rejected.n}: ${JSON.stringify(r.rejected.byReason)}\n`);
+      }),
+    );
+}

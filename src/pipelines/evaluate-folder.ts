@@ -1,0 +1,66 @@
+import { openSource } from '../data/sources/index.js';
+import type { Progress } from '../cli/progress.js';
+import { metricsAt, rocAuc } from '../evaluation/metrics.js';
+import { predictSource } from './predict-source.js';
+import { loadRegisteredModel } from './registered-model.js';
+
+export interface FolderEvaluation {
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+  accuracy: number | null;
+  roc_auc: number | null;
+  threshold: number;
+  n: number;
+  model_version: number;
+  positive_group: string;
+  /** Per group: images scored, how many were called cats, and that rate (recall for cats, false-positive rate otherwise). */
+  groups: Record<string, { n: number; called_cat: number; rate: number | null }>;
+  rejected: { n: number; byReason: Record<string, number> };
+}
+
+/**
+ * Evaluate a labelled source in the `<group>/*` layout with a registered model (default: the promoted one) at the
+ * model's own threshold. Label 1 means the group is `positiveGroup` (default 'cat').
+ */
+export async function evaluateLabelledSource(
+  spec: string,
+  opts: { model?: number | string; positiveGroup?: string; onProgress?: Progress } = {},
+): Promise<FolderEvaluation> {
+  const positive = opts.positiveGroup ?? 'cat';
+  const registered = await loadRegisteredModel(opts.model);
+  try {
+    const source = await openSource(spec);
+    const rows = await predictSource(source, registered, { onProgress: opts.onProgress });
+    const scored = rows.filter((r) => r.probability !== null);
+    if (scored.length === 0) throw new Error(`no usable images found in ${spec} (expected <group>/<image> files)`);
+    const labels = scored.map((r) => (r.group === positive ? 1 : 0));
+    const probs = scored.map((r) => r.probability as number);
+    const threshold = registered.card.threshold;
+    const m = metricsAt(labels, probs, threshold);
+    const groups: FolderEvaluation['groups'] = {};
+    for (const r of scored) {
+      const g = (groups[r.group] ??= { n: 0, called_cat: 0, rate: null });
+      g.n++;
+      if (r.isCat) g.called_cat++;
+    }
+    for (const g of Object.values(groups)) g.rate = g.n ? g.called_cat / g.n : null;
+    const byReason: Record<string, number> = {};
+    for (const r of rows) if (r.error) byReason[r.error] = (byReason[r.error] ?? 0) + 1;
+    return {
+      precision: m.precision,
+      recall: m.recall,
+      f1: m.f1,
+      accuracy: m.accuracy,
+      roc_auc: rocAuc(labels, probs),
+      threshold,
+      n: scored.length,
+      model_version: registered.version,
+      positive_group: positive,
+      groups,
+      rejected: { n: rows.length - scored.length, byReason },
+    };
+  } finally {
+    registered.model.dispose();
+  }
+}

@@ -1,0 +1,63 @@
+import { mapLimit } from '../data/concurrency.js';
+import { prepareDecoded } from '../data/prepare.js';
+import { inspectImage } from '../data/inspect.js';
+import type { DataSource, SourceItem } from '../data/types.js';
+import { predictProbabilities } from '../model/predict.js';
+import type { Progress } from '../cli/progress.js';
+import type { RegisteredModel } from './registered-model.js';
+
+export interface SourcePrediction {
+  path: string;
+  group: string;
+  /** p(cat), null when the file was rejected. */
+  probability: number | null;
+  isCat: boolean | null;
+  /** Why the file could not be scored; '' when it was. */
+  error: string;
+}
+
+/**
+ * Score every image of a source with a registered model, in chunks (bounded memory), preparing each image exactly
+ * like training. Bad files are reported with their reason, never dropped.
+ */
+export async function predictSource(
+  source: DataSource,
+  registered: RegisteredModel,
+  opts: { chunk?: number; concurrency?: number; onProgress?: Progress } = {},
+): Promise<SourcePrediction[]> {
+  const items = await source.list();
+  const size = registered.card.imageSize;
+  const threshold = registered.card.threshold;
+  const chunk = opts.chunk ?? 256;
+  const out: SourcePrediction[] = [];
+  for (let start = 0; start < items.length; start += chunk) {
+    const part = items.slice(start, start + chunk);
+    const prepared = await mapLimit(part, opts.concurrency ?? 4, async (item: SourceItem) => {
+      try {
+        const buf = await source.read(item);
+        const check = await inspectImage(buf);
+        if (check.reason || !check.decoded) return { item, error: check.reason || 'could not decode' };
+        return { item, pixels: await prepareDecoded(check.decoded, size) };
+      } catch (err) {
+        return { item, error: (err as Error).message };
+      }
+    });
+    const good = prepared.filter((p): p is { item: SourceItem; pixels: Uint8Array } => 'pixels' in p && p.pixels !== undefined);
+    const pixels = new Uint8Array(good.length * size * size * 3);
+    good.forEach((g, i) => pixels.set(g.pixels, i * size * size * 3));
+    const probs = good.length ? await predictProbabilities(registered.model, { n: good.length, size, pixels }) : new Float32Array(0);
+    const byPath = new Map(good.map((g, i) => [g.item.path, probs[i]]));
+    for (const p of prepared) {
+      const prob = byPath.get(p.item.path);
+      out.push({
+        path: p.item.path,
+        group: p.item.group,
+        probability: prob ?? null,
+        isCat: prob === undefined ? null : prob >= threshold,
+        error: 'error' in p && p.error ? p.error : '',
+      });
+    }
+    opts.onProgress?.(Math.min(items.length, start + chunk), items.length);
+  }
+  return out;
+}

@@ -1,0 +1,19 @@
+import { spawn } from 'node:child_process';
+import { projectRoot } from '../storage/paths.js';
+
+/** Rebuild the static report site so it shows the latest runs, validation, registry and monitoring data. */
+export async function refreshSiteData(log: (line: string) => void = () => {}): Promise<void> {
+  const root = projectRoot();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('npm', ['run', '--silent', 'reports:build'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    let tail = '';
+    const keep = (b: Buffer) => {
+      tail = (tail + b.toString()).slice(-4000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`site build failed (exit ${code}):\n${tail}`))));
+  });
+  log('site: rebuilt');
+}

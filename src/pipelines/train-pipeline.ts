@@ -1,0 +1,149 @@
+import { ingestDataset, type IngestResult } from '../data/ingest.js';
+import { openSource } from '../data/sources/index.js';
+import type { Progress } from '../cli/progress.js';
+import type { ThresholdStrategy } from '../evaluation/types.js';
+import { REFERENCE_HYPERPARAMETERS, type CnnHyperparameters } from '../model/cnn.js';
+import { getRun } from '../tracking/runs.js';
+import { assertValidationGate } from '../validation/gate.js';
+import { saveValidationReport } from '../validation/report.js';
+import type { ValidationConfigInput } from '../validation/config.js';
+import type { ValidationReport } from '../validation/types.js';
+import { validateDataset } from '../validation/validate.js';
+import { datasetNameFromSpec } from '../validation/dataset.js';
+import { defineStep, runStep, type StepContext } from './step.js';
+import { trainAndEvaluate, type TrainRunOutput, type TrainRunSettings } from './train-run.js';
+import { tuneHyperparameters, type TuneOptions, type TuneOutput } from './tune-step.js';
+
+/** The CNN the pipeline trains by default: the reference network with augmentation and light dropout. */
+export const DEFAULT_HYPERPARAMETERS: CnnHyperparameters = {
+  ...REFERENCE_HYPERPARAMETERS,
+  dropout: 0.3,
+  augmentation: true,
+};
+
+export interface TrainPipelineOptions {
+  /** Data source spec: a folder, `s3://bucket/prefix` or `synthetic[:seed=..,n=..]`. */
+  data: string;
+  /** Data set name; default derived from the spec. */
+  name?: string;
+  size?: number;
+  mix?: Record<string, number>;
+  n?: number;
+  seed?: number;
+  epochs?: number;
+  patience?: number;
+  hyperparameters?: Partial<CnnHyperparameters>;
+  classWeight?: 'balanced' | null;
+  threshold?: ThresholdStrategy;
+  validation?: ValidationConfigInput;
+  /** Failing validation checks to let through (recorded with the run). */
+  allowChecks?: string[];
+  tune?: TuneOptions | null;
+  force?: boolean;
+  log?: (line: string) => void;
+  onProgress?: (stage: string) => Progress | undefined;
+}
+
+export interface TrainPipelineResult {
+  dataset: IngestResult['summary'];
+  validation: { file: string; summary: ValidationReport['summary']; warnings: string[]; allowed: string[] };
+  tuning: TuneOutput | null;
+  run: TrainRunOutput & { cached: boolean };
+}
+
+function datasetName(opts: TrainPipelineOptions): string {
+  if (opts.name) return opts.name;
+  const spec = opts.data;
+  if (spec.startsWith('synthetic')) return spec.replace(/[^A-Za-z0-9._-]+/g, '-');
+  if (spec.startsWith('s3://')) return spec.slice(5).replace(/[^A-Za-z0-9._-]+/g, '-').replace(/-+$/, '');
+  return datasetNameFromSpec(spec);
+}
+
+interface TrainStepInput extends TrainRunSettings {
+  datasetKey: string;
+  tuningRunId: string | null;
+}
+
+/**
+ * The training pipeline: ingest (manifest, mix, split, prepared cache) -> validate (a failing check stops the
+ * run unless allowed) -> tune (optional) -> train and evaluate in a tracked run. The training step is cached by
+ * the hash of its inputs (data set key and settings), so a second identical run reuses the finished run.
+ */
+export async function runTrainingPipeline(opts: TrainPipelineOptions): Promise<TrainPipelineResult> {
+  const log = opts.log ?? (() => {});
+  const ctx: StepContext = { log, force: opts.force };
+  const name = datasetName(opts);
+  const seed = opts.seed ?? 1;
+  const source = await openSource(opts.data);
+
+  log(`data: ingesting ${source.id} as "${name}"`);
+  const ingested = await ingestDataset({ source, name, size: opts.size ?? 64, mix: opts.mix, n: opts.n, seed, onProgress: opts.onProgress?.('prepare') });
+  const data = ingested.prepared;
+  const s = ingested.summary;
+  log(`data: ${s.accepted}/${s.files} accepted, ${s.rejected} rejected, ${s.selected} selected (train ${data.train.n}, val ${data.val.n}, test ${data.test.n})`);
+
+  log('validation: checking the data');
+  const report = await validateDataset({
+    dataset: name,
+    entries: ingested.manifest,
+    readImage: (e) => source.read({ path: e.path, group: e.group, source: e.source }),
+    prepared: data,
+    config: { ...(opts.validation ?? {}), ...(opts.mix ? { mix: opts.mix } : {}) },
+    onProgress: opts.onProgress?.('validate'),
+  });
+  const validationFile = await saveValidationReport(report);
+  const gate = assertValidationGate(report, { allow: opts.allowChecks });
+  for (const w of gate.warnings) log(`validation warning: ${w.id}: ${w.summary}`);
+  for (const a of gate.allowed) log(`validation failure allowed by --allow-check: ${a.id}: ${a.summary}`);
+
+  const base: TrainRunSettings = {
+    hyperparameters: { ...DEFAULT_HYPERPARAMETERS, ...(opts.hyperparameters ?? {}), imageSize: data.size },
+    epochs: opts.epochs ?? 20,
+    patience: opts.patience ?? 4,
+    seed,
+    classWeight: opts.classWeight === undefined ? 'balanced' : opts.classWeight,
+    threshold: opts.threshold ?? { kind: 'maximize-f1' },
+  };
+
+  let tuning: TuneOutput | null = null;
+  if (opts.tune) {
+    log(`tuning: ${opts.tune.trials} trials, ${opts.tune.strategy}, ${opts.tune.minEpochs}-${opts.tune.maxEpochs} epochs`);
+    const tune = opts.tune;
+    const tuneStep = defineStep<{ tune: TuneOptions; base: TrainRunSettings; datasetKey: string }, TuneOutput>({
+      name: 'tune',
+      version: 1,
+      run: (input) => tuneHyperparameters({ ...input.tune, datasetName: name, datasetKey: input.datasetKey, sourceSpec: opts.data, base: input.base, log }),
+      stillValid: async (out) => (await getRun(out.parentRunId))?.effectiveStatus === 'finished',
+    });
+    tuning = (await runStep(tuneStep, { tune, base, datasetKey: data.key }, ctx)).output;
+    if (tuning.bestHyperparameters) {
+      base.hyperparameters = tuning.bestHyperparameters;
+      log(`tuning: best trial ${tuning.outcome.bestIndex} ${JSON.stringify(tuning.bestParams)}`);
+    } else log('tuning: every trial failed; training with the default hyperparameters');
+  }
+
+  const trainStep = defineStep<TrainStepInput, TrainRunOutput>({
+    name: 'train',
+    version: 1,
+    run: (input) =>
+      trainAndEvaluate({
+        ...input,
+        name: 'train',
+        dataset: data,
+        source,
+        parentId: tuning?.parentRunId ?? null,
+        tags: { kind: 'training', validation: `${report.summary.pass} pass, ${report.summary.warn} warn, ${report.summary.fail} fail` },
+        attach: { 'validation.json': validationFile },
+        onProgress: opts.onProgress?.('train'),
+        log,
+      }),
+    stillValid: async (out) => (await getRun(out.runId))?.effectiveStatus === 'finished',
+  });
+  const step = await runStep(trainStep, { ...base, datasetKey: data.key, tuningRunId: null }, ctx);
+  return {
+    dataset: s,
+    validation: { file: validationFile, summary: report.summary, warnings: gate.warnings.map((w) => w.id), allowed: gate.allowed.map((a) => a.id) },
+    tuning,
+    run: { ...step.output, cached: step.cached },
+  };
+}

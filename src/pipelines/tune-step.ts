@@ -1,0 +1,108 @@
+import os from 'node:os';
+import path from 'node:path';
+import type { CnnHyperparameters } from '../model/cnn.js';
+import { paths, projectRoot } from '../storage/paths.js';
+import { withRun } from '../tracking/runs.js';
+import { ProcessPool } from '../tuning/process-pool.js';
+import { runSchedule, type TuningOutcome } from '../tuning/scheduler.js';
+import { sampleTrials, type Params, type SearchSpace } from '../tuning/search-space.js';
+import type { TrialTask, TrialTaskResult } from './trial-task.js';
+import type { TrainRunSettings } from './train-run.js';
+
+/** The default search space: the knobs that matter most for this CNN at this data size. */
+export const DEFAULT_SEARCH_SPACE: SearchSpace = {
+  learningRate: { type: 'loguniform', min: 3e-4, max: 3e-3 },
+  filters: { type: 'choice', values: [16, 24, 32] },
+  convBlocks: { type: 'int', min: 3, max: 4 },
+  dropout: { type: 'uniform', min: 0, max: 0.5 },
+  denseUnits: { type: 'choice', values: [64, 128] },
+  batchNorm: { type: 'choice', values: [true, false] },
+};
+
+export interface TuneOptions {
+  trials: number;
+  strategy: 'successive-halving' | 'random';
+  minEpochs: number;
+  maxEpochs: number;
+  eta: number;
+  seed: number;
+  /** Worker processes; default one per core. */
+  workers?: number;
+  space?: SearchSpace;
+}
+
+export interface TuneInput extends TuneOptions {
+  datasetName: string;
+  datasetKey: string;
+  sourceSpec: string;
+  base: TrainRunSettings;
+  log?: (line: string) => void;
+}
+
+export interface TuneOutput {
+  parentRunId: string;
+  outcome: Omit<TuningOutcome, 'best'> & { bestIndex: number | null };
+  bestParams: Params | null;
+  bestHyperparameters: CnnHyperparameters | null;
+}
+
+/** Merge sampled parameters into the base hyperparameters. */
+export function withParams(base: CnnHyperparameters, params: Params): CnnHyperparameters {
+  return { ...base, ...params } as CnnHyperparameters;
+}
+
+/**
+ * Random search over `space` (seeded: same seed, same trials) scheduled by successive halving or plain random
+ * search; trials train in parallel worker processes and are recorded as child runs of one tuning run.
+ */
+export async function tuneHyperparameters(input: TuneInput): Promise<TuneOutput> {
+  const space = input.space ?? DEFAULT_SEARCH_SPACE;
+  const params = sampleTrials(space, input.trials, input.seed);
+  const log = input.log ?? (() => {});
+  return withRun(
+    {
+      name: 'tune',
+      params: { ...input.base.hyperparameters, space, trials: input.trials, strategy: input.strategy, minEpochs: input.minEpochs, maxEpochs: input.maxEpochs, eta: input.eta, seed: input.seed },
+      tags: { kind: 'tuning' },
+      dataset: { name: input.datasetName, manifestHash: input.datasetKey },
+    },
+    async (run) => {
+      const workers = input.workers ?? Math.max(1, Math.min(os.cpus().length, input.trials));
+      const pool = new ProcessPool(path.join(projectRoot(), 'src', 'pipelines', 'trial-worker.ts'), workers, { ...process.env, AREYOUACAT_HOME: paths.root() });
+      try {
+        const outcome = await runSchedule(
+          params,
+          async (trial, epochs, previous) => {
+            const prev = previous?.state as { modelDir: string; epochs: number } | undefined;
+            const task: TrialTask = {
+              datasetName: input.datasetName,
+              sourceSpec: input.sourceSpec,
+              settings: { ...input.base, hyperparameters: withParams(input.base.hyperparameters, trial.params), epochs: epochs - (prev?.epochs ?? 0), patience: Number.MAX_SAFE_INTEGER },
+              runName: `trial-${trial.index}`,
+              parentId: run.id,
+              tags: { kind: 'trial', trial: String(trial.index), budget: String(epochs) },
+              resumeFrom: prev?.modelDir,
+            };
+            const res = await pool.run<TrialTaskResult>(task, (e) => log(`trial ${trial.index}: ${(e as { line: string }).line}`));
+            log(`trial ${trial.index} (${epochs} epochs): val_auc ${res.score.toFixed(4)} ${JSON.stringify(trial.params)}`);
+            return { score: res.score, metrics: { val_auc: res.score }, state: { modelDir: res.modelDir, epochs } };
+          },
+          { strategy: input.strategy, minEpochs: input.minEpochs, maxEpochs: input.maxEpochs, eta: input.eta, concurrency: workers },
+        );
+        const best = outcome.best ?? null;
+        const trials = outcome.trials.map(({ state: _state, ...t }) => t);
+        await run.writeArtifact('trials.json', { space, strategy: outcome.strategy, rungEpochs: outcome.rungEpochs, trials, bestIndex: best?.index ?? null });
+        if (best) await run.logMetrics({ best_val_auc: best.rungs[best.rungs.length - 1].score, best_trial: best.index });
+        if (best) await run.setTags({ bestParams: JSON.stringify(best.params) });
+        return {
+          parentRunId: run.id,
+          outcome: { strategy: outcome.strategy, rungEpochs: outcome.rungEpochs, trials, bestIndex: best?.index ?? null },
+          bestParams: best?.params ?? null,
+          bestHyperparameters: best ? withParams(input.base.hyperparameters, best.params) : null,
+        };
+      } finally {
+        await pool.close();
+      }
+    },
+  );
+}
