@@ -203,6 +203,30 @@ function userName(): string | null {
   }
 }
 
+const policyFile = (root: string) => path.join(root, 'policy.json');
+
+/**
+ * The registry's configured promotion policy: `policy.json` in the registry folder over the defaults.
+ * `overrides` (e.g. command-line options; undefined values ignored) win over both.
+ */
+export async function readPolicy(opts: RootOpt & { overrides?: Partial<PromotionPolicy> } = {}): Promise<PromotionPolicy> {
+  const file = policyFile(rootOf(opts));
+  const stored = fs.existsSync(file) ? await readJson<Partial<PromotionPolicy>>(file) : {};
+  const defined = Object.fromEntries(Object.entries(opts.overrides ?? {}).filter(([, v]) => v !== undefined));
+  try {
+    return resolvePolicy({ ...stored, ...defined });
+  } catch (err) {
+    throw new Error(`${(err as Error).message} (policy from ${file} and options)`);
+  }
+}
+
+/** Change the configured policy (validated, written atomically); returns the new effective policy. */
+export async function writePolicy(changes: Partial<PromotionPolicy>, opts: RootOpt = {}): Promise<PromotionPolicy> {
+  const policy = await readPolicy({ ...opts, overrides: changes });
+  await writeJsonAtomic(policyFile(rootOf(opts)), policy);
+  return policy;
+}
+
 export interface PromoteOptions extends RootOpt {
   policy?: Partial<PromotionPolicy>;
   /** Promote even when the gate says no (needs a reason). */
@@ -217,7 +241,7 @@ export interface PromoteOptions extends RootOpt {
  */
 export async function promote(v: number | string, opts: PromoteOptions = {}): Promise<Decision> {
   const root = rootOf(opts);
-  const policy = resolvePolicy(opts.policy);
+  const policy = await readPolicy({ root, overrides: opts.policy });
   if (opts.force && !opts.reason?.trim()) throw new Error('a forced promotion needs a reason');
   return withLock(root, async () => {
     const candidate = await getVersion(v, opts);

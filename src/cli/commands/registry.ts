@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { DEFAULT_POLICY } from '../../registry/gate.js';
 import { registerFromRun } from '../../registry/from-run.js';
-import { getVersion, listVersions, promote, readDecisions, readPromoted, rollback } from '../../registry/registry.js';
+import { getVersion, listVersions, promote, readDecisions, readPolicy, readPromoted, rollback, writePolicy } from '../../registry/registry.js';
 import type { Decision, PrimaryMetric, PromotionPolicy } from '../../registry/types.js';
 import { action } from '../program.js';
 import { formatNumber, formatTable } from './runs.js';
@@ -110,8 +110,9 @@ export function registerRegistryCommands(program: Command): void {
   reg
     .command('promote <version>')
     .description(
-      `Promote a version if it passes the gate (exit code 2 when the gate refuses). Gate: precision >= ${DEFAULT_POLICY.minPrecision}, ` +
-        `recall >= ${DEFAULT_POLICY.minRecall}, and ${DEFAULT_POLICY.primaryMetric} not worse than the champion's by more than ${DEFAULT_POLICY.tolerance} on the same test set`,
+      `Promote a version if it passes the gate (exit code 2 when the gate refuses). Default gate: precision >= ${DEFAULT_POLICY.minPrecision}, ` +
+        `recall >= ${DEFAULT_POLICY.minRecall}, and ${DEFAULT_POLICY.primaryMetric} not worse than the champion's by more than ${DEFAULT_POLICY.tolerance} ` +
+        `on the same test set; 'registry policy' shows and changes it, options override it for one decision`,
     )
     .option('--force', 'promote even if the gate refuses (needs --reason)')
     .option('--reason <text>', 'why (recorded with the decision)')
@@ -132,6 +133,34 @@ export function registerRegistryCommands(program: Command): void {
         const d = await promote(v, { policy, force: opts.force, reason: opts.reason });
         process.stdout.write(formatDecision(d));
         return d.action === 'reject' ? 2 : 0;
+      }),
+    );
+
+  reg
+    .command('policy')
+    .description('Show the promotion policy, or change it with the options (stored in the registry as policy.json)')
+    .option('--min-precision <p>', 'minimum precision on the test split', unitInterval('min-precision'))
+    .option('--min-recall <r>', 'minimum recall on the test split', unitInterval('min-recall'))
+    .option('--metric <name>', 'metric compared with the champion: f1, prAuc, rocAuc, precision, recall, accuracy')
+    .option('--tolerance <t>', 'how much worse than the champion still counts as not worse', unitInterval('tolerance'))
+    .option('--different-test-set <mode>', 'reject or ignore-champion when the champion was tested on other data')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (opts: { minPrecision?: number; minRecall?: number; metric?: string; tolerance?: number; differentTestSet?: string; json?: boolean }) => {
+        const changes: Partial<PromotionPolicy> = {
+          minPrecision: opts.minPrecision,
+          minRecall: opts.minRecall,
+          primaryMetric: opts.metric as PrimaryMetric | undefined,
+          tolerance: opts.tolerance,
+          onDifferentTestSet: opts.differentTestSet as PromotionPolicy['onDifferentTestSet'] | undefined,
+        };
+        const changing = Object.values(changes).some((v) => v !== undefined);
+        const policy = changing ? await writePolicy(changes) : await readPolicy();
+        if (opts.json) process.stdout.write(JSON.stringify(policy, null, 2) + '\n');
+        else {
+          process.stdout.write(`${changing ? 'policy updated' : 'promotion policy'}\n`);
+          for (const [k, v] of Object.entries(policy)) process.stdout.write(`  ${k.padEnd(20)} ${v}\n`);
+        }
       }),
     );
 
