@@ -57,10 +57,15 @@ function gemm(backend: BackendWasm, a: Info, b: Info, m: number, k: number, n: n
   return conv(backend, view(a, [1, m, 1, k]), view(b, [1, 1, k, n]), [1, 1], 'valid');
 }
 
+/** Reduction length per GEMM in the filter gradient: small enough for the packed operand to stay in cache. */
+const FILTER_GRAD_CHUNK = Number(process.env.AREYOUACAT_FILTER_GRAD_CHUNK ?? 1024);
+
 /**
  * dW[fh, fw, Ci, Co] = sum over n, oh, ow of xPadded[n, oh*s + r, ow*s + c, ci] * dy[n, oh, ow, co], computed as
- * patches[(r, c, ci), (oh, ow, n)] x dy[(oh, ow, n), co]: the patch matrix is gathered from x transposed to
- * [Ci, H, W, N] (long contiguous runs), dy is transposed to [OH, OW, N, Co], and the product is a GEMM.
+ * patches[(r, c, ci), (oh, ow, n)] x dy[(oh, ow, n), co]. The patch matrix is gathered from x transposed to
+ * [Ci, H, W, N] (long contiguous runs) and dy is transposed to [OH, OW, N, Co]. The reduction (N * OH * OW) is long,
+ * so it is cut into chunks of whole output rows, one XNNPACK GEMM each, summed here: one GEMM over the whole
+ * length streams its packed operand from memory once per row tile and is several times slower.
  */
 function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): Info {
   const backend = args.backend as BackendWasm;
@@ -73,47 +78,64 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: {}
   const xT = transpose(backend, x, [3, 1, 2, 0]); // [Ci, H, W, N]
   const dyT = transpose(backend, dy, [1, 2, 0, 3]); // [OH, OW, N, Co]
   const P = fh * fw * Ci;
-  const M = OH * OW * N;
-  const patches = backend.makeOutput([P, M], 'float32');
-  const src = backend.typedArrayFromHeap(xT) as Float32Array;
-  const dst = backend.typedArrayFromHeap(patches) as Float32Array;
   const rowRun = OW * N;
-  for (let r = 0; r < fh; r++) {
-    for (let c = 0; c < fw; c++) {
-      // Output columns whose input column is inside the image: w = ow*sw + c - left in [0, W).
-      const owStart = Math.max(0, Math.ceil((left - c) / sw));
-      const owEnd = Math.min(OW, Math.floor((W - 1 + left - c) / sw) + 1);
-      for (let ci = 0; ci < Ci; ci++) {
-        const rowBase = ((r * fw + c) * Ci + ci) * M;
-        for (let oh = 0; oh < OH; oh++) {
-          const d = rowBase + oh * rowRun;
-          const h = oh * sh + r - top;
-          if (h < 0 || h >= H || owEnd <= owStart) {
-            dst.fill(0, d, d + rowRun);
-            continue;
-          }
-          if (owStart > 0) dst.fill(0, d, d + owStart * N);
-          if (owEnd < OW) dst.fill(0, d + owEnd * N, d + rowRun);
-          const srcRow = (ci * H + h) * W;
-          if (sw === 1) {
-            const s = (srcRow + owStart + c - left) * N;
-            dst.set(src.subarray(s, s + (owEnd - owStart) * N), d + owStart * N);
-          } else {
-            for (let ow = owStart; ow < owEnd; ow++) {
-              const s = (srcRow + ow * sw + c - left) * N;
-              const o = d + ow * N;
-              for (let b = 0; b < N; b++) dst[o + b] = src[s + b];
+  const rowsPerChunk = Math.max(1, Math.min(OH, Math.floor(FILTER_GRAD_CHUNK / rowRun)));
+  const acc = new Float32Array(P * Co);
+  // Valid output columns per filter column: w = ow*sw + c - left must lie in [0, W).
+  const owStart = new Int32Array(fw);
+  const owEnd = new Int32Array(fw);
+  for (let c = 0; c < fw; c++) {
+    owStart[c] = Math.max(0, Math.ceil((left - c) / sw));
+    owEnd[c] = Math.min(OW, Math.floor((W - 1 + left - c) / sw) + 1);
+  }
+  for (let oh0 = 0; oh0 < OH; oh0 += rowsPerChunk) {
+    const rows = Math.min(rowsPerChunk, OH - oh0);
+    const M = rows * rowRun;
+    const patches = backend.makeOutput([P, M], 'float32');
+    const dyChunk = backend.makeOutput([M, Co], 'float32');
+    const src = backend.typedArrayFromHeap(xT) as Float32Array;
+    const dst = backend.typedArrayFromHeap(patches) as Float32Array;
+    const g = backend.typedArrayFromHeap(dyT) as Float32Array;
+    (backend.typedArrayFromHeap(dyChunk) as Float32Array).set(g.subarray(oh0 * rowRun * Co, (oh0 + rows) * rowRun * Co));
+    for (let r = 0; r < fh; r++) {
+      for (let c = 0; c < fw; c++) {
+        const s0 = owStart[c];
+        const s1 = owEnd[c];
+        for (let ci = 0; ci < Ci; ci++) {
+          const rowBase = ((r * fw + c) * Ci + ci) * M;
+          for (let k = 0; k < rows; k++) {
+            const d = rowBase + k * rowRun;
+            const h = (oh0 + k) * sh + r - top;
+            if (h < 0 || h >= H || s1 <= s0) {
+              dst.fill(0, d, d + rowRun);
+              continue;
+            }
+            if (s0 > 0) dst.fill(0, d, d + s0 * N);
+            if (s1 < OW) dst.fill(0, d + s1 * N, d + rowRun);
+            const srcRow = (ci * H + h) * W;
+            if (sw === 1) {
+              const from = (srcRow + s0 + c - left) * N;
+              dst.set(src.subarray(from, from + (s1 - s0) * N), d + s0 * N);
+            } else {
+              for (let ow = s0; ow < s1; ow++) {
+                const from = (srcRow + ow * sw + c - left) * N;
+                const o = d + ow * N;
+                for (let b = 0; b < N; b++) dst[o + b] = src[from + b];
+              }
             }
           }
         }
       }
     }
+    const part = gemm(backend, patches, dyChunk, P, M, Co);
+    const pv = backend.typedArrayFromHeap(part) as Float32Array;
+    for (let i = 0; i < acc.length; i++) acc[i] += pv[i];
+    dispose(backend, patches, dyChunk, part);
   }
-  dispose(backend, xT);
-  const g = gemm(backend, patches, dyT, P, M, Co);
-  dispose(backend, patches, dyT);
-  g.shape = [fh, fw, Ci, Co];
-  return g;
+  dispose(backend, xT, dyT);
+  const out = backend.makeOutput([fh, fw, Ci, Co], 'float32');
+  (backend.typedArrayFromHeap(out) as Float32Array).set(acc);
+  return out;
 }
 
 function makeBatchMatMul(fallback: tf.KernelFunc) {

@@ -98,6 +98,21 @@ describe('wasm training kernels match the cpu backend', () => {
     );
   });
 
+  it('Conv2DBackpropFilter on a layer large enough to be reduced in several chunks', async () => {
+    for (const [n, h, ci, co, stride] of [[8, 40, 3, 8, 1], [4, 33, 5, 6, 2]]) {
+      const c = { n, h, w: h, ci, co, fh: 3, fw: 3, sh: stride, sw: stride, pad: 'same' as const, seed: 9 };
+      const [oh, ow] = outSize(c)!;
+      await compare(
+        'Conv2DBackpropFilter',
+        {
+          x: { values: randomValues([n, h, h, ci], 1), shape: [n, h, h, ci] },
+          dy: { values: randomValues([n, oh, ow, co], 2), shape: [n, oh, ow, co] },
+        },
+        { strides: [stride, stride], pad: 'same', dataFormat: 'NHWC', dimRoundingMode: 'floor', filterShape: [3, 3, ci, co] },
+      );
+    }
+  });
+
   it('Conv2DBackpropInput over shapes, strides and paddings', async () => {
     await fc.assert(
       fc.asyncProperty(convCase, async (c) => {
