@@ -78,6 +78,11 @@ export async function registerModel(opts: RegisterOptions): Promise<PromotedMode
   await fsp.cp(opts.modelDir, tmp, { recursive: true });
   try {
     const files = (await listFiles(tmp)).filter((f) => f !== 'card.json');
+    // Flush the copied files before the rename makes them visible, so a crash cannot leave a named but empty version.
+    for (const f of files) {
+      const h = await fsp.open(path.join(tmp, f), 'r');
+      await h.sync().finally(() => h.close());
+    }
     // The copy happens outside the lock; numbering and the rename into place happen under it.
     return await withLock(root, async () => {
       const version = (await versionNumbers(root)).reduce((a, b) => Math.max(a, b), 0) + 1;
