@@ -78,7 +78,8 @@ export async function acceptFeedback(
   const modelVersion = optionalNumber(fields.modelVersion, 'modelVersion', (x) => Number.isInteger(x) && x >= 0);
 
   const clean = await reencodePhoto(photo, options.maxPixels);
-  const properties = await measureProperties(clean.data);
+  // Properties of the photo as uploaded (after the checks above), like the training images were measured.
+  const properties = await measureProperties(photo);
 
   const now = (options.now ?? (() => new Date()))();
   const time = now.toISOString();

@@ -3,10 +3,11 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { paths, projectRoot } from '../storage/paths.js';
 import { writeJsonAtomic } from '../storage/atomic.js';
-import { S3Store } from '../storage/s3-client.js';
-import { startLocalS3, type LocalS3 } from '../storage/local-s3.js';
-import { S3_ENV } from '../storage/s3-config.js';
+import type { S3Store } from '../storage/s3-client.js';
+import type { LocalS3 } from '../storage/local-s3.js';
+import { openFeedbackStorage, retentionDaysFromEnv } from './feedback-storage.js';
 import { JsonlAppender } from '../monitoring/event-log.js';
+import { METRICS_SNAPSHOT_FILE } from '../monitoring/serving-stats.js';
 import type { PromotedModel } from '../registry/types.js';
 import { readPromoted } from '../registry/registry.js';
 import { createRequestHandler, type AppContext } from './app.js';
@@ -18,7 +19,7 @@ import { FeedbackQueue } from './feedback-queue.js';
 import { FeedbackUploader } from './feedback-uploader.js';
 import { purgeFeedback } from './feedback-purge.js';
 import { PredictionMonitor } from './prediction-monitor.js';
-import { DEFAULT_BUCKET, DEFAULT_FEEDBACK_PREFIX, DEFAULT_RETENTION_DAYS } from './feedback-types.js';
+import { DEFAULT_FEEDBACK_PREFIX } from './feedback-types.js';
 import { loadTfjsServingModel } from './tfjs-model.js';
 
 export interface ServeOptions {
@@ -36,7 +37,7 @@ export interface ServeOptions {
   /** Where feedback goes. Default: AREYOUACAT_S3_* when an endpoint is set, else a local S3 started in-process. */
   s3?: { store: S3Store; bucket: string };
   feedbackPrefix?: string;
-  /** Feedback older than this is purged (at start and once a day). */
+  /** Feedback older than this is purged (a minute after start, then daily). Default AREYOUACAT_FEEDBACK_RETENTION_DAYS or 90. */
   retentionDays?: number;
   /** Registry poll interval for promotions (fs.watch is tried too). */
   modelPollMs?: number;
@@ -67,25 +68,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export const METRICS_SNAPSHOT_FILE = 'server-metrics.json';
-
-async function resolveS3(options: ServeOptions, log: (m: string) => void) {
-  if (options.s3) return { s3: options.s3, localS3: null };
-  const bucket = process.env[S3_ENV.bucket] || DEFAULT_BUCKET;
-  if (process.env[S3_ENV.endpoint]) {
-    return { s3: { store: S3Store.fromEnv({ bucket }), bucket }, localS3: null };
-  }
-  const localS3 = await startLocalS3({ buckets: [bucket] });
-  log(`no ${S3_ENV.endpoint} set: feedback goes to a local S3 at ${localS3.endpoint} (files under ${localS3.dir})`);
-  const store = new S3Store({
-    endpoint: localS3.endpoint,
-    bucket,
-    accessKeyId: localS3.accessKeyId,
-    secretAccessKey: localS3.secretAccessKey,
-    region: localS3.region,
-  });
-  return { s3: { store, bucket }, localS3 };
-}
 
 /**
  * Start the serving process: one node:http server with the prediction and feedback API, health, Prometheus metrics
@@ -95,7 +77,14 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   const metrics = createServerMetrics();
   metrics.modelVersion.set(0);
-  const { s3, localS3 } = await resolveS3(options, log);
+  let localS3: LocalS3 | null = null;
+  let s3 = options.s3;
+  if (!s3) {
+    const opened = await openFeedbackStorage(log);
+    s3 = { store: opened.store, bucket: opened.bucket };
+    localS3 = opened.localS3;
+  }
+  const feedbackS3 = s3;
 
   const queue = new FeedbackQueue(paths.feedbackQueue());
   const uploader = new FeedbackUploader({
@@ -182,9 +171,9 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   if (snapshotMs > 0) {
     timers.push(setInterval(() => void writeSnapshot().catch((e: Error) => log(`metrics snapshot: ${e.message}`)), snapshotMs));
   }
-  const retentionDays = options.retentionDays ?? DEFAULT_RETENTION_DAYS;
+  const retentionDays = options.retentionDays ?? retentionDaysFromEnv();
   const purge = () =>
-    purgeFeedback({ store: s3.store, bucket: s3.bucket, prefix: ctx.feedback.prefix, olderThanDays: retentionDays, queue, monitoringDir })
+    purgeFeedback({ store: feedbackS3.store, bucket: feedbackS3.bucket, prefix: ctx.feedback.prefix, olderThanDays: retentionDays, queue, monitoringDir })
       .then((r) => {
         if (r.deletedObjects + r.deletedQueued + r.deletedLogs > 0) {
           log(`retention (${retentionDays} days): deleted ${r.deletedObjects} objects, ${r.deletedQueued} queued items, ${r.deletedLogs} logs`);
@@ -207,11 +196,11 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       await uploader.close();
       await eventLog.close().catch(() => undefined);
       await writeSnapshot().catch(() => undefined);
-      s3.store.close();
+      feedbackS3.store.close();
       await localS3?.stop();
     })();
     return closing;
   };
 
-  return { url, port: addr.port, server, holder, metrics, uploader, queue, localS3, s3, writeSnapshot, close };
+  return { url, port: addr.port, server, holder, metrics, uploader, queue, localS3, s3: feedbackS3, writeSnapshot, close };
 }

@@ -32,7 +32,14 @@ export async function saveModelToDir(model: tf.LayersModel, dir: string): Promis
  * Build an untrained CNN with the model API, save it and register it with the registry API (the next version).
  * Returns the registered version; promote it with `promoteTestModel`.
  */
-export async function registerTestModel(options: { imageSize?: number; threshold?: number; seed?: number; tmp: string }): Promise<PromotedModel> {
+export async function registerTestModel(options: {
+  imageSize?: number;
+  threshold?: number;
+  seed?: number;
+  tmp: string;
+  dataset?: string;
+  runId?: string;
+}): Promise<PromotedModel> {
   await selectBackend({ prefer: 'wasm' });
   const imageSize = options.imageSize ?? 32;
   const model = buildCnn({ ...REFERENCE_HYPERPARAMETERS, imageSize, filters: [4, 8, 8], denseUnits: 8 }, options.seed ?? 1);
@@ -41,8 +48,8 @@ export async function registerTestModel(options: { imageSize?: number; threshold
   model.dispose();
   return registerModel({
     modelDir,
-    runId: null,
-    dataset: { name: 'test', manifestHash: 'test' },
+    runId: options.runId ?? null,
+    dataset: { name: options.dataset ?? 'test', manifestHash: 'test' },
     metrics: { precision: 0.5, recall: 0.5, f1: 0.5, accuracy: 0.5, rocAuc: 0.5, prAuc: 0.5 },
     threshold: options.threshold ?? 0.5,
     thresholdStrategy: 'fixed',

@@ -1,0 +1,96 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { MetricSnapshot } from '../serve/metrics.js';
+import { METRIC } from '../serve/server-metrics.js';
+import { histogramQuantile, parsePrometheusText, type PromSample } from './prometheus-text.js';
+
+/** Samples of a metrics snapshot, as a Prometheus scrape of the same registry would give them. */
+export function samplesFromSnapshot(metrics: MetricSnapshot[]): PromSample[] {
+  const out: PromSample[] = [];
+  for (const m of metrics) {
+    for (const s of m.series) {
+      if (m.kind !== 'histogram') {
+        out.push({ name: m.name, labels: s.labels, value: s.value ?? 0 });
+        continue;
+      }
+      const h = s.histogram!;
+      let cumulative = 0;
+      (m.buckets ?? []).forEach((le, i) => {
+        cumulative += h.counts[i] ?? 0;
+        out.push({ name: `${m.name}_bucket`, labels: { ...s.labels, le: String(le) }, value: cumulative });
+      });
+      out.push({ name: `${m.name}_bucket`, labels: { ...s.labels, le: '+Inf' }, value: h.count });
+      out.push({ name: `${m.name}_sum`, labels: s.labels, value: h.sum });
+      out.push({ name: `${m.name}_count`, labels: s.labels, value: h.count });
+    }
+  }
+  return out;
+}
+
+export interface ServingNumbers {
+  requests: number;
+  errors5xx: number;
+  errors4xx: number;
+  errorRate: number | null;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  modelVersion: number | null;
+  feedbackQueueDepth: number | null;
+}
+
+/** Request counts, 5xx rate over the API routes and predict latency quantiles from the server's metrics. */
+export function servingNumbers(samples: PromSample[]): ServingNumbers {
+  let requests = 0, errors5xx = 0, errors4xx = 0;
+  for (const s of samples) {
+    if (s.name !== METRIC.requests || !s.labels.route?.startsWith('/api/')) continue;
+    requests += s.value;
+    const status = Number(s.labels.status);
+    if (status >= 500) errors5xx += s.value;
+    else if (status >= 400) errors4xx += s.value;
+  }
+  const buckets = samples
+    .filter((s) => s.name === `${METRIC.duration}_bucket` && s.labels.route === '/api/predict')
+    .map((s) => ({ le: s.labels.le === '+Inf' ? Infinity : Number(s.labels.le), count: s.value }));
+  const q = (p: number) => {
+    const v = histogramQuantile(buckets, p);
+    return v === null ? null : Math.round(v * 1e5) / 100;
+  };
+  const gauge = (name: string) => samples.find((s) => s.name === name)?.value ?? null;
+  return {
+    requests,
+    errors5xx,
+    errors4xx,
+    errorRate: requests > 0 ? errors5xx / requests : null,
+    p50Ms: q(0.5),
+    p95Ms: q(0.95),
+    modelVersion: gauge(METRIC.modelVersion),
+    feedbackQueueDepth: gauge(METRIC.feedbackQueue),
+  };
+}
+
+/** Scrape `<url>/metrics` of a running server. */
+export async function scrapeMetrics(url: string, timeoutMs = 5000): Promise<PromSample[]> {
+  const target = new URL('/metrics', url).toString();
+  let res: Response;
+  try {
+    res = await fetch(target, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch (err) {
+    throw new Error(`cannot reach ${target}: ${(err as Error).message}`);
+  }
+  if (!res.ok) throw new Error(`${target} answered HTTP ${res.status}`);
+  return parsePrometheusText(await res.text());
+}
+
+export const METRICS_SNAPSHOT_FILE = 'server-metrics.json';
+
+/** The snapshot the server writes to the monitoring folder, or null when there is none. */
+export async function readMetricsSnapshot(dir: string): Promise<{ time: string; samples: PromSample[] } | null> {
+  let text: string;
+  try {
+    text = await fs.readFile(path.join(dir, METRICS_SNAPSHOT_FILE), 'utf8');
+  } catch {
+    return null;
+  }
+  const snap = JSON.parse(text) as { time: string; metrics: MetricSnapshot[] };
+  return { time: snap.time, samples: samplesFromSnapshot(snap.metrics) };
+}
