@@ -36,5 +36,6 @@ describe('atomic promotion', () => {
     expect(result.reads).toBeGreaterThan(50);
     expect(result.versions).toContain(versions); // it saw the last one
     expect(result.versions.length).toBeGreaterThan(1); // and promotions happened while it read
+    await fs.rm(tmp, { recursive: true, force: true });
   }, 60_000);
 });

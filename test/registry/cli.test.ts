@@ -33,7 +33,8 @@ beforeEach(async () => {
   home = await fs.mkdtemp(path.join(os.tmpdir(), 'ayac-cli-'));
   process.env.AREYOUACAT_HOME = home;
 });
-afterEach(() => {
+afterEach(async () => {
+  await fs.rm(home, { recursive: true, force: true });
   if (saved === undefined) delete process.env.AREYOUACAT_HOME;
   else process.env.AREYOUACAT_HOME = saved;
 });

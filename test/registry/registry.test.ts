@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { getVersion, listVersions, promote, readDecisions, readPromoted, registerFromRun, registerModel, rollback, watchPromoted } from '../../src/registry/index.js';
 import { evaluate } from '../../src/evaluation/report.js';
 import { startRun } from '../../src/tracking/runs.js';
@@ -12,6 +12,9 @@ let root: string;
 beforeEach(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ayac-registry-'));
   root = path.join(tmp, 'registry');
+});
+afterEach(async () => {
+  await fs.rm(tmp, { recursive: true, force: true });
 });
 
 async function register(marker: number, metrics: Parameters<typeof card>[1], hash = 'hash-a') {

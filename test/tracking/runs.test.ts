@@ -3,12 +3,15 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compareRuns, getRun, listRuns, newRunId, readEpochs, startRun, withRun } from '../../src/tracking/index.js';
 
 let root: string;
 beforeEach(async () => {
   root = await fs.mkdtemp(path.join(os.tmpdir(), 'ayac-runs-'));
+});
+afterEach(async () => {
+  await fs.rm(root, { recursive: true, force: true });
 });
 
 describe('run ids', () => {
@@ -30,7 +33,8 @@ describe('a tracked run', () => {
     await run.time('train', async () => undefined);
     await run.writeArtifact('evaluation.json', { ok: true });
     await run.writeArtifact('notes/readme.txt', 'hello');
-    const modelSrc = await fs.mkdtemp(path.join(os.tmpdir(), 'ayac-model-'));
+    const modelSrc = path.join(root, '.model-src');
+    await fs.mkdir(modelSrc);
     await fs.writeFile(path.join(modelSrc, 'model.json'), '{"x":1}');
     await fs.writeFile(path.join(modelSrc, 'weights.bin'), Buffer.alloc(100));
     await run.copyArtifact('model', modelSrc);
