@@ -117,7 +117,7 @@ export const DEFAULT_VALIDATION_CONFIG: ValidationConfig = {
     failFraction: 1,
     maxListed: 24,
     epochs: 15,
-    l2: 0.001,
+    l2: 0.01,
     seed: 'label-errors',
   },
 };
