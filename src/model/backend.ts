@@ -37,13 +37,18 @@ async function tryTfjsNode(): Promise<boolean> {
   }
 }
 
+let wasmFailure = '';
+
 async function tryWasm(): Promise<boolean> {
   try {
     const wasm = projectRequire()('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
     wasm.setWasmPaths(wasmBinaryDir());
     registerWasmTrainingKernels();
-    return await tf.setBackend('wasm');
-  } catch {
+    const ok = await tf.setBackend('wasm');
+    if (!ok) wasmFailure = 'the wasm backend failed to initialise';
+    return ok;
+  } catch (err) {
+    wasmFailure = (err as Error).message;
     return false;
   }
 }
@@ -60,7 +65,7 @@ async function pick(options: SelectBackendOptions): Promise<string> {
   if (prefer !== 'cpu') {
     warn(
       'WARNING: neither @tensorflow/tfjs-node nor the wasm backend could be loaded; training on the pure-JS cpu ' +
-        'backend, which is several hundred times slower.',
+        `backend, which is several hundred times slower${wasmFailure ? ` (wasm: ${wasmFailure})` : ''}.`,
     );
   }
   return tf.getBackend();
