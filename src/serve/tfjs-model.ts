@@ -1,51 +1,21 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../model/backend.js';
 import type { PromotedModel } from '../registry/types.js';
 import { predictProbabilities } from '../model/predict.js';
+import { loadModel } from '../model/io.js';
 import { MicroBatcher } from './micro-batcher.js';
 import type { ServingModel } from './model-holder.js';
-
-/** A tfjs IOHandler that reads a saved layers model (model.json + weight shards) from a folder. */
-export function folderModelHandler(dir: string): tf.io.IOHandler {
-  return {
-    load: async () => {
-      const json = JSON.parse(await fs.readFile(path.join(dir, 'model.json'), 'utf8')) as tf.io.ModelJSON;
-      const specs: tf.io.WeightsManifestEntry[] = [];
-      const buffers: Buffer[] = [];
-      for (const group of json.weightsManifest ?? []) {
-        for (const p of group.paths) {
-          const file = path.resolve(dir, p);
-          if (path.relative(dir, file).startsWith('..')) throw new Error(`weight file ${p} is outside the model folder`);
-          buffers.push(await fs.readFile(file));
-        }
-        specs.push(...group.weights);
-      }
-      const all = Buffer.concat(buffers);
-      return {
-        modelTopology: json.modelTopology,
-        format: json.format,
-        generatedBy: json.generatedBy,
-        convertedBy: json.convertedBy,
-        weightSpecs: specs,
-        weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
-      };
-    },
-  };
-}
 
 export interface TfjsServingOptions {
   maxBatch?: number;
 }
 
 /**
- * Load a promoted model for serving: tfjs layers model from the version folder, on the fastest backend available,
+ * Load a promoted model for serving: the model API's `loadModel` on the version folder, on the fastest backend available,
  * with concurrent requests batched into one forward pass of the model API's `predictProbabilities`. One warm-up pass runs before the model is handed out, so the first request is not slow.
  */
 export async function loadTfjsServingModel(promoted: PromotedModel, options: TfjsServingOptions = {}): Promise<ServingModel> {
   await selectBackend({ prefer: process.env.AREYOUACAT_BACKEND as 'wasm' | 'cpu' | 'tensorflow' | undefined });
-  const model = await tf.loadLayersModel(folderModelHandler(promoted.dir));
+  const model = await loadModel(promoted.dir);
   const size = promoted.card.imageSize;
   const inputShape = model.inputs[0]?.shape;
   if (inputShape && (inputShape[1] !== size || inputShape[2] !== size || inputShape[3] !== 3)) {

@@ -1,32 +1,9 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { buildCnn, REFERENCE_HYPERPARAMETERS } from '../../../src/model/cnn.js';
 import { selectBackend } from '../../../src/model/backend.js';
+import { saveModel } from '../../../src/model/io.js';
 import { promote, registerModel } from '../../../src/registry/registry.js';
 import type { PromotedModel } from '../../../src/registry/types.js';
-
-/** Save a layers model as model.json + one weight file into `dir`. */
-export async function saveModelToDir(model: tf.LayersModel, dir: string): Promise<string[]> {
-  await fs.mkdir(dir, { recursive: true });
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      const weightsFile = 'weights.bin';
-      const data = artifacts.weightData as ArrayBuffer;
-      await fs.writeFile(path.join(dir, weightsFile), Buffer.from(data));
-      const json = {
-        modelTopology: artifacts.modelTopology,
-        format: artifacts.format,
-        generatedBy: artifacts.generatedBy,
-        convertedBy: artifacts.convertedBy,
-        weightsManifest: [{ paths: [weightsFile], weights: artifacts.weightSpecs }],
-      };
-      await fs.writeFile(path.join(dir, 'model.json'), JSON.stringify(json));
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  return ['model.json', 'weights.bin'];
-}
 
 /**
  * Build an untrained CNN with the model API, save it and register it with the registry API (the next version).
@@ -44,7 +21,7 @@ export async function registerTestModel(options: {
   const imageSize = options.imageSize ?? 32;
   const model = buildCnn({ ...REFERENCE_HYPERPARAMETERS, imageSize, filters: [4, 8, 8], denseUnits: 8 }, options.seed ?? 1);
   const modelDir = path.join(options.tmp, `model-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
-  await saveModelToDir(model, modelDir);
+  await saveModel(model, modelDir);
   model.dispose();
   return registerModel({
     modelDir,
