@@ -7,7 +7,7 @@ import { differenceHash } from '../data/phash.js';
 import type { ImageProperties, PropertyValues } from './types.js';
 
 /** Bump when the measurement changes: old cache entries are then ignored. */
-export const PROPERTIES_VERSION = 1;
+export const PROPERTIES_VERSION = 2;
 
 const GRID = 8;
 const HIST_BINS = 8;
@@ -19,6 +19,16 @@ function luma(r: number, g: number, b: number): number {
 }
 
 const round4 = (x: number) => Math.round(x * 1e4) / 1e4;
+
+const TAN_22 = Math.tan(Math.PI / 8), TAN_67 = Math.tan((3 * Math.PI) / 8);
+
+/** Which of 8 orientation bins (22.5 degrees each, sign ignored) a gradient falls in, without atan2. */
+function orientationBin(gx: number, gy: number): number {
+  if (gy < 0) { gx = -gx; gy = -gy; }
+  if (gx >= 0) return gy < TAN_22 * gx ? 0 : gy < gx ? 1 : gy < TAN_67 * gx ? 2 : 3;
+  const a = -gx;
+  return gy < TAN_22 * a ? 7 : gy < a ? 6 : gy < TAN_67 * a ? 5 : 4;
+}
 
 type Appearance = Pick<ImageProperties, 'brightness' | 'contrast' | 'sharpness' | 'colourfulness' | 'saturation'>;
 
@@ -83,7 +93,8 @@ export function contentFeatures(rgb: Uint8Array, w: number, h: number, a: Appear
       hist[(r * HIST_BINS) >> 8]++;
       hist[HIST_BINS + ((g * HIST_BINS) >> 8)]++;
       hist[2 * HIST_BINS + ((b * HIST_BINS) >> 8)]++;
-      const max = Math.max(r, g, b), min = Math.min(r, g, b);
+      const max = r > g ? (r > b ? r : b) : g > b ? g : b;
+      const min = r < g ? (r < b ? r : b) : g < b ? g : b;
       if (max > min) {
         const d = max - min;
         let hh = max === r ? (g - b) / d : max === g ? 2 + (b - r) / d : 4 + (r - g) / d;
@@ -101,8 +112,7 @@ export function contentFeatures(rgb: Uint8Array, w: number, h: number, a: Appear
       const mag = Math.sqrt(gx * gx + gy * gy);
       gSum += mag; gSum2 += mag * mag; gN++;
       if (mag > 32) edges++;
-      const angle = (Math.atan2(gy, gx) + Math.PI) % Math.PI; // orientation, sign ignored
-      orient[Math.min(ORIENT_BINS - 1, Math.floor((angle / Math.PI) * ORIENT_BINS))] += mag;
+      orient[orientationBin(gx, gy)] += mag;
     }
   }
   const gMean = gN ? gSum / gN : 0;
