@@ -6,7 +6,7 @@
  */
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs';
-import { buildCnn, REFERENCE_HYPERPARAMETERS, selectBackend } from '../src/model/index.js';
+import { buildCnn, REFERENCE_HYPERPARAMETERS, selectBackend, trainStep as engineTrainStep } from '../src/model/index.js';
 
 const hp = REFERENCE_HYPERPARAMETERS;
 const steps = Number(process.env.BENCH_TRAIN_STEPS ?? 12);
@@ -43,8 +43,11 @@ async function time(reps: number, f: () => Promise<void>): Promise<Timing> {
   return { wallMs, cpuMs };
 }
 
-async function trainStep(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor): Promise<void> {
-  await model.trainOnBatch(x, y);
+/** The training loop's own step (weighted BCE through optimizer.minimize), synchronised on the loss. */
+async function trainStep(model: tf.LayersModel, x: tf.Tensor4D, y: tf.Tensor2D): Promise<void> {
+  const { cost, probs } = engineTrainStep(model, model.optimizer, x, y);
+  await cost.data();
+  tf.dispose([cost, probs]);
 }
 
 async function forward(model: tf.LayersModel, x: tf.Tensor): Promise<void> {

@@ -9,7 +9,7 @@ export {
 } from './cnn.js';
 export { DEFAULT_AUGMENTATION, resolveAugmentation, type AugmentationOptions } from './augment.js';
 export { imageBatch, type PixelImages } from './batches.js';
-export { trainModel, type TrainOptions, type TrainResult, type EpochLogs, type BatchLogs, type TrainCallbacks } from './train.js';
+export { trainModel, trainStep, type TrainOptions, type TrainResult, type EpochLogs, type BatchLogs, type TrainCallbacks } from './train.js';
 export { predictProbabilities } from './predict.js';
 export { rocAuc, binaryLossAndAccuracy } from './metrics.js';
 export { saveModel, loadModel, readModelMetadata, artifactsFromFiles, MODEL_JSON, WEIGHTS_BIN, type LayersModelJson } from './io.js';

@@ -76,6 +76,33 @@ function resolveClassWeight(option: TrainOptions['classWeight'], labels: Uint8Ar
 const EPS = 1e-7;
 
 /**
+ * One optimisation step on a batch: weighted binary cross-entropy of the model's P(cat) (dropout and batch norm
+ * in training mode). Returns the loss and the batch's probabilities; the caller disposes both.
+ */
+export function trainStep(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  x: tf.Tensor4D,
+  y: tf.Tensor2D,
+  sampleWeights?: tf.Tensor2D,
+): { cost: tf.Scalar; probs: tf.Tensor } {
+  let probs: tf.Tensor | undefined;
+  const trainable = model.trainableWeights.map((v) => v.read() as tf.Variable);
+  const cost = optimizer.minimize(
+    () => {
+      const p = model.apply(x, { training: true }) as tf.Tensor;
+      probs = tf.keep(p.clone());
+      const pc = p.clipByValue(EPS, 1 - EPS);
+      const bce = tf.neg(tf.add(tf.mul(y, tf.log(pc)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, pc)))));
+      return tf.mean(sampleWeights ? tf.mul(bce, sampleWeights) : bce) as tf.Scalar;
+    },
+    true,
+    trainable,
+  ) as tf.Scalar;
+  return { cost, probs: probs! };
+}
+
+/**
  * Train a CNN on a prepared split with per-epoch validation, early stopping (restoring the best weights),
  * class weights and seeded on-the-fly augmentation. Pixels are scaled to [0, 1] here.
  */
@@ -129,28 +156,16 @@ export async function trainModel(
           labels[i] = train.labels[indices[i]];
           sampleWeights[i] = labels[i] === 1 ? weights[1] : weights[0];
         }
-        let probs: tf.Tensor | undefined;
-        const cost = tf.tidy(() => {
+        const { cost, probs } = tf.tidy(() => {
           const x = imageBatch(train, indices, aug, random);
           const y = tf.tensor2d(labels, [n, 1]);
           const w = tf.tensor2d(sampleWeights, [n, 1]);
-          const trainable = model.trainableWeights.map((v) => v.read() as tf.Variable);
-          return optimizer.minimize(
-            () => {
-              const p = model.apply(x, { training: true }) as tf.Tensor;
-              probs = tf.keep(p.clone());
-              const pc = p.clipByValue(EPS, 1 - EPS);
-              const bce = tf.neg(tf.add(tf.mul(y, tf.log(pc)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, pc)))));
-              return tf.mean(tf.mul(bce, w)) as tf.Scalar;
-            },
-            true,
-            trainable,
-          ) as tf.Scalar;
+          return trainStep(model, optimizer, x, y, w);
         });
         const loss = (await cost.data())[0];
         cost.dispose();
-        const p = await probs!.data();
-        probs!.dispose();
+        const p = await probs.data();
+        probs.dispose();
         let batchCorrect = 0;
         for (let i = 0; i < n; i++) if ((p[i] >= 0.5 ? 1 : 0) === labels[i]) batchCorrect++;
         if (!Number.isFinite(loss)) throw new Error(`training diverged: loss is ${loss} at epoch ${epoch + 1}, batch ${b + 1}`);
