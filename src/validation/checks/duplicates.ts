@@ -119,8 +119,10 @@ export async function duplicatesCheck(ctx: CheckContext, clusters: DuplicateClus
   const exact = within.filter((c) => c.kind === 'exact').length;
   const status: CheckStatus =
     fraction > cfg.failWithinFraction ? 'fail' : fraction > cfg.warnWithinFraction || conflicting.length ? 'warn' : 'pass';
+  const identicalHash = within.filter((c) => c.kind === 'near' && c.maxDistance === 0).length;
+  const example = within[0]?.members.slice(0, 3).map((m) => m.path).join(' ~ ');
   const summary = within.length
-    ? `${within.length} duplicate groups inside splits (${exact} exact, ${within.length - exact} near): ${redundant} redundant images (${pct(fraction)})` +
+    ? `${within.length} duplicate groups inside splits (${exact} byte-identical, ${within.length - exact} near, of which ${identicalHash} with identical dHash): ${redundant} redundant images (${pct(fraction)}); largest: ${example}` +
       (conflicting.length ? `; ${conflicting.length} groups mix groups/labels (${conflicting.slice(0, 3).map((c) => c.groups.join('/')).join(', ')})` : '')
     : `no exact or near duplicates inside any split (dHash <= ${cfg.maxHamming} bits, layout difference <= ${cfg.maxLayoutDifference})`;
   return {
