@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import type { Server } from 'node:http';
 import S3rver from 's3rver';
 import { paths } from './paths.js';
 
@@ -39,6 +40,15 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     silent: true,
     configureBuckets: (options.buckets ?? []).map((name) => ({ name, configs: [] })),
   });
+  // s3rver's own listen() never settles when the port is taken (the error is emitted, not passed on):
+  // listen through its callback form and turn the server's 'error' event into a rejection.
+  const s3 = server as unknown as { listen(...args: unknown[]): Server | Promise<Server> };
+  const listen = s3.listen.bind(s3);
+  s3.listen = (...args: unknown[]) =>
+    new Promise<Server>((resolve, reject) => {
+      const srv = listen(...args, () => resolve(srv)) as Server;
+      srv.once('error', reject);
+    });
   let address;
   try {
     address = await server.run();
