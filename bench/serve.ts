@@ -17,6 +17,7 @@ import { saveModel } from '../src/model/io.js';
 import { promote, readPromoted, registerModel } from '../src/registry/registry.js';
 import { startServer } from '../src/serve/server.js';
 import { prepareImage } from '../src/data/prepare.js';
+import type { MetricSnapshot } from '../src/serve/metrics.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -74,6 +75,11 @@ function summarise(r: autocannon.Result) {
   };
 }
 
+function meanOf(snap: MetricSnapshot): number | null {
+  const h = snap.series[0]?.histogram;
+  return h && h.count ? Math.round((h.sum / h.count) * 100) / 100 : null;
+}
+
 function run(opts: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     autocannon(opts, (err, result) => (err ? reject(err) : resolve(result)));
@@ -125,6 +131,7 @@ async function main(): Promise<void> {
         singleClientP50VsInProcessWork: Math.round((single.latencyMs.p50 / (prepareMs + forwardMs)) * 100) / 100,
       },
       target: { p50Ms: 10, met: predict.latencyMs.p50 < 10 && predict.errors === 0 && predict.non2xx === 0 },
+      meanBatchSize: meanOf(srv.metrics.batchSize.snapshot()),
       monitoringSamplesSkipped: srv.metrics.monitoringSkipped.get(),
       cpus: os.cpus().length,
       note: 'loopback on a shared 2-core machine: client and server compete for the same cores; numbers are noisy',

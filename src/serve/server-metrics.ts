@@ -9,6 +9,7 @@ export const METRIC = {
   errors: 'areyouacat_http_errors_total',
   duration: 'areyouacat_http_request_duration_seconds',
   inference: 'areyouacat_inference_duration_seconds',
+  batchSize: 'areyouacat_inference_batch_size',
   predictions: 'areyouacat_predictions_total',
   modelVersion: 'areyouacat_model_version',
   modelInfo: 'areyouacat_model_info',
@@ -26,6 +27,7 @@ export interface ServerMetrics {
   errors: Counter;
   duration: Histogram;
   inference: Histogram;
+  batchSize: Histogram;
   predictions: Counter;
   modelVersion: Gauge;
   modelInfo: Gauge;
@@ -45,6 +47,7 @@ export function createServerMetrics(): ServerMetrics {
     errors: r.counter(METRIC.errors, 'Requests answered with an error, by route and error code.'),
     duration: r.histogram(METRIC.duration, 'Time from request to response end, by route.', LATENCY_BUCKETS),
     inference: r.histogram(METRIC.inference, 'Model forward pass time per batch.', LATENCY_BUCKETS),
+    batchSize: r.histogram(METRIC.batchSize, 'Images per forward pass (concurrent requests are batched).', [1, 2, 4, 8, 16, 32, 64]),
     predictions: r.counter(METRIC.predictions, 'Predictions by decision (cat or not-cat).'),
     modelVersion: r.gauge(METRIC.modelVersion, 'Registry version of the model being served (0 = none).'),
     modelInfo: r.gauge(METRIC.modelInfo, 'Always 1; labels name the model being served.'),

@@ -49,6 +49,8 @@ export interface ServeOptions {
   uploadRetryMs?: number;
   /** Measure image properties of prediction inputs for drift monitoring (default true). */
   monitorInputs?: boolean;
+  /** At most this many inputs per second are measured (a sample; default 5); every prediction is logged. */
+  monitorSamplesPerSecond?: number;
   log?: (message: string) => void;
 }
 
@@ -102,7 +104,15 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
 
   const holder = new ModelHolder({
     readPromoted: options.readPromoted ?? (() => readPromoted()),
-    load: options.loadModel ?? ((p) => loadTfjsServingModel(p)),
+    load:
+      options.loadModel ??
+      ((p) =>
+        loadTfjsServingModel(p, {
+          onBatch: (n, ms) => {
+            metrics.inference.observe(ms / 1000);
+            metrics.batchSize.observe(n);
+          },
+        })),
     watchDir: paths.registry(),
     pollMs: options.modelPollMs ?? 2000,
     onSwap: (from, to) => {
@@ -130,7 +140,9 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       options.rateLimit === null ? null : new TokenBucketLimiter(options.rateLimit ?? { burst: 30, perSecond: 10 }),
     site: siteRoot ? createStaticSiteHandler({ root: siteRoot }) : null,
     monitor:
-      options.monitorInputs === false ? null : new PredictionMonitor(eventLog, 2, () => metrics.monitoringSkipped.inc()),
+      options.monitorInputs === false
+        ? null
+        : new PredictionMonitor(eventLog, { perSecond: options.monitorSamplesPerSecond ?? 5 }, () => metrics.monitoringSkipped.inc()),
     maxUploadBytes: options.maxUploadBytes ?? 10 * 1024 * 1024,
     maxPixels,
     trustProxy: options.trustProxy ?? false,

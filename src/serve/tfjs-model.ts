@@ -7,6 +7,8 @@ import type { ServingModel } from './model-holder.js';
 
 export interface TfjsServingOptions {
   maxBatch?: number;
+  /** Called after every forward pass with the batch size and its time in ms (for metrics). */
+  onBatch?: (size: number, ms: number) => void;
 }
 
 /**
@@ -27,7 +29,10 @@ export async function loadTfjsServingModel(promoted: PromotedModel, options: Tfj
   const runBatch = async (items: Uint8Array[]): Promise<number[]> => {
     const pixels = new Uint8Array(items.length * pixelsPerImage);
     items.forEach((px, i) => pixels.set(px, i * pixelsPerImage));
-    return Array.from(await predictProbabilities(model, { n: items.length, size, pixels }, items.length));
+    const t0 = performance.now();
+    const probs = Array.from(await predictProbabilities(model, { n: items.length, size, pixels }, items.length));
+    options.onBatch?.(items.length, performance.now() - t0);
+    return probs;
   };
   await runBatch([new Uint8Array(pixelsPerImage)]);
   const batcher = new MicroBatcher(runBatch, options.maxBatch ?? 32);
