@@ -122,7 +122,8 @@ export class S3Store {
     if (name === 'NoSuchBucket') return new Error(`cannot ${what}: bucket does not exist`, { cause: err });
     if (name === 'NoSuchKey' || status === 404) {
       // Same code as a missing file, so callers treating folders and S3 alike can tell "missing" from "broken".
-      return Object.assign(new Error(`cannot ${what}: not found`, { cause: err }), { code: 'ENOENT' });
+      const where = name === 'NoSuchKey' ? '' : ` at ${this.where} (HTTP 404 ${name})`;
+      return Object.assign(new Error(`cannot ${what}: not found${where}`, { cause: err }), { code: 'ENOENT' });
     }
     if (status === 403 || name === 'AccessDenied' || name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch') {
       return new Error(`cannot ${what}: access denied by ${this.where} (${name}); check the S3 keys`, { cause: err });
