@@ -76,6 +76,7 @@ export function readMultipart(req: IncomingMessage, limits: MultipartLimits): Pr
         chunks.push(c);
       });
       stream.on('limit', () => fail(tooLarge(limits.fileBytes)));
+      stream.on('error', (err: Error) => fail(/unexpected end/i.test(err.message) ? truncated() : new HttpError(400, 'bad_multipart', err.message)));
       stream.on('end', () => {
         if (settled) return;
         files.push({ field, filename: info.filename ?? '', mimeType: info.mimeType, data: Buffer.concat(chunks, size) });
