@@ -110,7 +110,6 @@ export function groupedBarSpec(rows: { category: string; series: string; value: 
     height: 160,
     encoding: {
       x: { field: 'series', type: 'nominal', axis: null },
-      xOffset: { field: 'series' },
       column: { field: 'category', type: 'nominal', title: null },
       y: { field: 'value', type: 'quantitative', title: valueTitle },
       color: { field: 'series', type: 'nominal' },

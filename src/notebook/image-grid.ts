@@ -92,3 +92,11 @@ export async function renderImageGrid(tiles: GridTile[], opts: ImageGridOptions 
   });
   return sharp({ create: { width, height, channels: 3, background: '#111111' } }).composite(layers).png().toBuffer();
 }
+
+/** A PNG of one prepared image (`size` x `size` RGB bytes at `index` of a prepared split), to see what the model sees. */
+export async function preparedImagePng(split: { size: number; n: number; pixels: Uint8Array }, index: number): Promise<Buffer> {
+  if (!Number.isInteger(index) || index < 0 || index >= split.n) throw new Error(`image index ${index} is outside the split (0..${split.n - 1})`);
+  const stride = split.size * split.size * 3;
+  const pixels = Buffer.from(split.pixels.buffer, split.pixels.byteOffset + index * stride, stride);
+  return sharp(pixels, { raw: { width: split.size, height: split.size, channels: 3 } }).png().toBuffer();
+}

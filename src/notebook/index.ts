@@ -1,2 +1,2 @@
 export { chartSvg, learningCurveSpec, rocPrSpec, sliceSpec, distributionSpec, groupedBarSpec, lineSpec, trialScoresSpec, type VegaLiteSpec } from './charts.js';
-export { renderImageGrid, type GridTile, type ImageGridOptions } from './image-grid.js';
+export { renderImageGrid, preparedImagePng, type GridTile, type ImageGridOptions } from './image-grid.js';

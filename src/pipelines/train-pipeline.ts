@@ -51,7 +51,8 @@ export interface TrainPipelineResult {
   run: TrainRunOutput & { cached: boolean };
 }
 
-function datasetName(opts: TrainPipelineOptions): string {
+/** The data set name a pipeline run uses: `opts.name`, else one derived from the data spec. */
+export function datasetName(opts: Pick<TrainPipelineOptions, 'data' | 'name'>): string {
   if (opts.name) return opts.name;
   const spec = opts.data;
   if (spec.startsWith('synthetic')) return spec.replace(/[^A-Za-z0-9._-]+/g, '-');

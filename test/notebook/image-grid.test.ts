@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { renderImageGrid } from '../../src/notebook/index.js';
+import { preparedImagePng, renderImageGrid } from '../../src/notebook/index.js';
 
 const solid = (r: number, g: number, b: number, width = 40, height = 30) =>
   sharp({ create: { width, height, channels: 3, background: { r, g, b } } }).png().toBuffer();
@@ -33,5 +33,18 @@ describe('renderImageGrid', () => {
     await expect(renderImageGrid([{ image: Buffer.from('not an image'), caption: 'bad' }])).rejects.toThrow(/tile 0 \(bad\) is not a readable image/);
     await expect(renderImageGrid([{ image: 'http://example.com/x.png' }])).rejects.toThrow(/data:image/);
     await expect(renderImageGrid([])).rejects.toThrow(/at least one tile/);
+  });
+});
+
+describe('preparedImagePng', () => {
+  it('turns one image of a prepared split into a PNG of the same pixels', async () => {
+    const size = 4;
+    const pixels = new Uint8Array(2 * size * size * 3);
+    pixels.fill(200, size * size * 3); // second image light grey, first black
+    const png = await preparedImagePng({ size, n: 2, pixels }, 1);
+    const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+    expect([info.width, info.height, info.channels]).toEqual([4, 4, 3]);
+    expect([...data].every((v) => v === 200)).toBe(true);
+    await expect(preparedImagePng({ size, n: 2, pixels }, 2)).rejects.toThrow(/outside the split/);
   });
 });
