@@ -33,7 +33,8 @@ export class JsonlAppender {
     if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = null;
-        void this.flush();
+        // A failed write (disk full, ...) loses these log lines but never the server; the next flush tries again.
+        this.flush().catch(() => undefined);
       }, this.flushMs);
       this.timer.unref();
     }
@@ -43,7 +44,7 @@ export class JsonlAppender {
   flush(): Promise<void> {
     const pending = this.buffer;
     this.buffer = new Map();
-    this.flushing = this.flushing.then(async () => {
+    this.flushing = this.flushing.catch(() => undefined).then(async () => {
       if (pending.size === 0) return;
       await fsp.mkdir(this.dir, { recursive: true });
       for (const [file, lines] of pending) await fsp.appendFile(file, lines.join('\n') + '\n');

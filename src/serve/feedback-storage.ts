@@ -28,7 +28,9 @@ export interface FeedbackStorage {
  */
 export async function openFeedbackStorage(log: (m: string) => void = () => undefined): Promise<FeedbackStorage> {
   const bucket = process.env[S3_ENV.bucket] || DEFAULT_BUCKET;
-  if (process.env[S3_ENV.endpoint]) return { store: S3Store.fromEnv({ bucket }), bucket, localS3: null };
+  // Short timeouts: a feedback request waits for S3 at most this long before its item stays queued on disk.
+  const timeouts = { connectTimeoutMs: 2000, requestTimeoutMs: 10_000, maxAttempts: 2 };
+  if (process.env[S3_ENV.endpoint]) return { store: S3Store.fromEnv({ bucket }, timeouts), bucket, localS3: null };
   const localS3 = await startLocalS3({ buckets: [bucket] });
   log(`no ${S3_ENV.endpoint} set: feedback goes to a local S3 at ${localS3.endpoint} (files under ${localS3.dir})`);
   const store = new S3Store({
@@ -37,6 +39,6 @@ export async function openFeedbackStorage(log: (m: string) => void = () => undef
     accessKeyId: localS3.accessKeyId,
     secretAccessKey: localS3.secretAccessKey,
     region: localS3.region,
-  });
+  }, timeouts);
   return { store, bucket, localS3 };
 }
