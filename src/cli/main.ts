@@ -5,6 +5,7 @@ import { registerValidateCommands } from './commands/validate.js';
 import { registerRunsCommands } from './commands/runs.js';
 import { registerRegistryCommands } from './commands/registry.js';
 import { registerPipelineCommands } from './commands/pipeline.js';
+import { registerStartCommand } from './commands/start.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerMonitorCommands } from './commands/monitor.js';
 
@@ -18,6 +19,7 @@ const program = buildProgram([
   registerRunsCommands,
   registerRegistryCommands,
   registerPipelineCommands,
+  registerStartCommand,
 ]);
 
 program.parseAsync(process.argv).catch((err: Error) => {
