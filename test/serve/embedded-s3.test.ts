@@ -1,6 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Command } from 'commander';
+import { registerServeCommands } from '../../src/cli/commands/serve.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { S3_ENV } from '../../src/storage/s3-config.js';
 import { paths } from '../../src/storage/paths.js';
@@ -58,5 +60,27 @@ describe('serve with no S3 configured', () => {
     });
     expect(res.status).toBe(400);
     expect(JSON.parse(res.body).error.code).toBe('truncated_body');
+  });
+
+  it('purges old feedback with `areyouacat feedback purge --older-than DAYS`', async () => {
+    await srv.s3.store.putObject(srv.s3.bucket, 'feedback/photos/2021-03-04/old.jpg', Buffer.from('x'));
+    await srv.s3.store.putObject(srv.s3.bucket, 'feedback/records/2021-03-04/old.json', '{}');
+    const program = new Command().exitOverride();
+    registerServeCommands(program);
+    const writes: string[] = [];
+    const orig = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => {
+      writes.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      await program.parseAsync(['node', 'areyouacat', 'feedback', 'purge', '--older-than', '30', '--json']);
+    } finally {
+      process.stdout.write = orig;
+    }
+    expect(JSON.parse(writes.join(''))).toMatchObject({ deletedObjects: 2, deletedQueued: 0 });
+    const keys = (await srv.s3.store.listKeys(srv.s3.bucket, 'feedback/')).map((o) => o.key);
+    expect(keys.some((k) => k.includes('2021-03-04'))).toBe(false);
+    expect(keys.length).toBe(2); // today's photo and record stay
   });
 });

@@ -1,0 +1,6 @@
+export * from './types.js';
+export { buildMonitoringReport, DEFAULT_MONITORING_THRESHOLDS, MONITORING_REPORT_FILE, type MonitorOptions } from './report.js';
+export { readLog, listLogDays, JsonlAppender } from './event-log.js';
+export { loadTrainingReference, loadPredictionReference } from './reference.js';
+export { scrapeMetrics, readMetricsSnapshot, servingNumbers, METRICS_SNAPSHOT_FILE } from './serving-stats.js';
+export { parsePrometheusText, histogramQuantile } from './prometheus-text.js';
