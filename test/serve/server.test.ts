@@ -125,7 +125,10 @@ describe('serve: prediction API', () => {
       body: jpeg.subarray(0, 100),
       endEarly: true,
     }).catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    while (srv.metrics.errors.get({ route: '/api/predict', code: 'truncated_body' }) < 1 && Date.now() - t0 < 5000) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
     expect(srv.metrics.errors.get({ route: '/api/predict', code: 'truncated_body' })).toBeGreaterThanOrEqual(1);
     expect((await predictRaw(jpeg)).status).toBe(200);
   });
