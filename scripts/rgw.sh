@@ -10,7 +10,7 @@
 # Needs the Debian packages radosgw ceph-mon ceph-osd and root. One monitor, one OSD (BlueStore on a sparse
 # file), one gateway, authentication off, no manager. DIR defaults to $AREYOUACAT_RGW_DIR or
 # ${TMPDIR:-/tmp}/areyouacat-rgw. Ports: AREYOUACAT_RGW_PORT (7480), AREYOUACAT_RGW_MON_PORT (6789).
-set -euo pipefail
+set -Eeuo pipefail
 
 cmd="${1:-}"
 dir="${2:-${AREYOUACAT_RGW_DIR:-${TMPDIR:-/tmp}/areyouacat-rgw}}"
@@ -24,6 +24,7 @@ conf="$dir/ceph.conf"
 endpoint="http://127.0.0.1:$port"
 
 log() { echo "rgw: $*" >&2; }
+trap 'echo "rgw: error: \"$BASH_COMMAND\" failed (line $LINENO); logs in $dir/log" >&2' ERR
 die() { echo "rgw: error: $*" >&2; exit 1; }
 
 print_env() {
@@ -90,20 +91,39 @@ create_cluster() {
   ceph-authtool --create-keyring "$dir/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
   monmaptool --create --fsid "$fsid" --addv a "[v1:127.0.0.1:$mon_port]" "$dir/monmap" >/dev/null
   ceph-mon -c "$conf" --mkfs -i a --monmap "$dir/monmap" --keyring "$dir/keyring"
-  ceph-mon -c "$conf" -i a
+  ceph-mon -c "$conf" -i a >>"$dir/log/daemons.log" 2>&1
+  wait_mon
   local uuid id
   uuid="$(cat /proc/sys/kernel/random/uuid)"
   id="$(ceph -c "$conf" --connect-timeout 30 osd new "$uuid")"
   [ "$id" = 0 ] || die "expected osd id 0, got '$id'"
   ceph-osd -c "$conf" -i 0 --mkfs --osd-uuid "$uuid" 2>>"$dir/log/mkfs.log" ||
     die "ceph-osd --mkfs failed; see $dir/log/osd.0.log"
-  ceph-osd -c "$conf" -i 0 2>>"$dir/log/daemons.log"
+  start_osd
   wait_osd_up
-  radosgw -c "$conf" -n client.rgw
+  radosgw -c "$conf" -n client.rgw >>"$dir/log/daemons.log" 2>&1
   wait_answers
   radosgw-admin -c "$conf" user create --uid=areyouacat --display-name="areyouacat tests" \
     --access-key="$access_key" --secret-key="$secret_key" >/dev/null
   touch "$dir/created"
+}
+
+# The OSD sometimes talks to the monitor before it knows the cluster id and exits ("wrong fsid"): try again.
+start_osd() {
+  for _ in 1 2 3 4 5; do
+    if ceph-osd -c "$conf" -i 0 >>"$dir/log/daemons.log" 2>&1; then return 0; fi
+    log "ceph-osd did not start; retrying"
+    sleep 2
+  done
+  die "ceph-osd does not start; see $dir/log/osd.0.log"
+}
+
+wait_mon() {
+  for _ in $(seq 1 120); do
+    if ceph -c "$conf" --connect-timeout 5 mon stat >/dev/null 2>&1; then return 0; fi
+    sleep 0.5
+  done
+  die "the monitor does not answer; see $dir/log/mon.a.log"
 }
 
 wait_osd_up() {
@@ -135,10 +155,10 @@ start() {
     create_cluster
   else
     write_conf
-    pid_alive "$dir/run/mon.a.pid" || ceph-mon -c "$conf" -i a
-    pid_alive "$dir/run/osd.0.pid" || ceph-osd -c "$conf" -i 0 2>>"$dir/log/daemons.log"
+    pid_alive "$dir/run/mon.a.pid" || ceph-mon -c "$conf" -i a >>"$dir/log/daemons.log" 2>&1
+    pid_alive "$dir/run/osd.0.pid" || start_osd
     wait_osd_up
-    pid_alive "$dir/run/client.rgw.pid" || radosgw -c "$conf" -n client.rgw
+    pid_alive "$dir/run/client.rgw.pid" || radosgw -c "$conf" -n client.rgw >>"$dir/log/daemons.log" 2>&1
     wait_answers
   fi
   log "running on $endpoint (started in $((SECONDS - t0)) s, data in $dir)"
