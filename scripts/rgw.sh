@@ -150,6 +150,12 @@ start() {
     print_env
     return 0
   fi
+  if ! pid_alive "$dir/run/client.rgw.pid" && answers; then
+    die "port $port is taken by another server; pick another with AREYOUACAT_RGW_PORT"
+  fi
+  if ! pid_alive "$dir/run/mon.a.pid" && (exec 3<>"/dev/tcp/127.0.0.1/$mon_port") 2>/dev/null; then
+    die "port $mon_port is taken (another Ceph monitor?); pick another with AREYOUACAT_RGW_MON_PORT"
+  fi
   local t0=$SECONDS
   if [ ! -f "$dir/created" ]; then
     create_cluster
