@@ -70,7 +70,6 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-
 /**
  * Start the serving process: one node:http server with the prediction and feedback API, health, Prometheus metrics
  * and the built site; the promoted model hot-swapped on promotion; feedback queued durably and uploaded to S3.
@@ -87,6 +86,10 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     localS3 = opened.localS3;
   }
   const feedbackS3 = s3;
+  // A store given by the caller stays the caller's to close.
+  const closeStore = () => {
+    if (!options.s3) feedbackS3.store.close();
+  };
 
   const queue = new FeedbackQueue(paths.feedbackQueue());
   const uploader = new FeedbackUploader({
@@ -158,13 +161,26 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   server.requestTimeout = 60_000;
   server.headersTimeout = 15_000;
   server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
+  const port = options.port ?? 8080;
+  const host = options.host ?? '127.0.0.1';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    await holder.close();
+    await uploader.close();
+    closeStore();
+    await localS3?.stop();
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new Error(
+      code === 'EADDRINUSE' ? `port ${port} on ${host} is already in use: pick another with --port` : `cannot listen on ${host}:${port}: ${(err as Error).message}`,
+    );
+  }
   const addr = server.address() as AddressInfo;
   const shownHost = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
   const url = `http://${shownHost}:${addr.port}`;
@@ -208,7 +224,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       await uploader.close();
       await eventLog.close().catch(() => undefined);
       await writeSnapshot().catch(() => undefined);
-      feedbackS3.store.close();
+      closeStore();
       await localS3?.stop();
     })();
     return closing;

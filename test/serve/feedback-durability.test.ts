@@ -23,6 +23,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const store of stores) store.close();
   await proxy?.stop();
   await s3?.stop();
   await home?.restore();
@@ -36,11 +37,15 @@ function storeThroughProxy(): S3Store {
   );
 }
 
+const stores: S3Store[] = [];
+
 async function start(): Promise<RunningServer> {
+  const store = storeThroughProxy();
+  stores.push(store);
   return startServer({
     port: 0,
     siteRoot: null,
-    s3: { store: storeThroughProxy(), bucket: s3.bucket },
+    s3: { store, bucket: s3.bucket },
     rateLimit: null,
     snapshotMs: 0,
     uploadRetryMs: 100,

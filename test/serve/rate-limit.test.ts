@@ -53,3 +53,11 @@ describe('serve without a model, with a rate limit', () => {
     expect((await fetch(`${srv.url}/metrics`)).status).toBe(200);
   });
 });
+
+describe('serve start-up', () => {
+  it('fails clearly when the port is taken', async () => {
+    await expect(
+      startServer({ port: srv.port, siteRoot: null, s3: { store: s3.store, bucket: s3.bucket }, snapshotMs: 0, log: () => undefined }),
+    ).rejects.toThrow(/already in use/);
+  });
+});
