@@ -1,0 +1,16 @@
+// Types of preprocess.js for the tests that check it against the training pipeline.
+export function resizeLanczos3(rgb: ArrayLike<number>, width: number, height: number, outW: number, outH: number): Uint8Array;
+export function prepareRgb(rgb: ArrayLike<number> & { subarray?: unknown }, width: number, height: number, size: number): {
+  pixels: Uint8Array;
+  crop: { x: number; y: number; side: number };
+};
+export function rgbaToRgb(rgba: ArrayLike<number>, width: number, height: number): Uint8Array;
+export function scaleToUnit(bytes: ArrayLike<number>): Float32Array;
+export function modelRescalesItself(modelTopology: unknown): boolean;
+export function modelImageSize(modelTopology: unknown): number | null;
+export function occlusionMap(
+  input: Float32Array,
+  size: number,
+  predict: (batch: Float32Array[]) => Promise<number[]>,
+  options?: { grid?: number; fill?: number },
+): Promise<{ base: number; grid: number; drops: number[] }>;

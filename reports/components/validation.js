@@ -1,0 +1,112 @@
+import { h, fmt, fmtTime, badge, emptyState, table, keyValues } from "./dom.js";
+import { vl } from "./charts.js";
+
+const isObj = (v) => v && typeof v === "object" && !Array.isArray(v);
+const isPrim = (v) => v == null || typeof v !== "object";
+
+/** Property distributions per split and group: one small chart per property (share of images per bin). */
+function distributions(list) {
+  return h("div", { class: "charts distributions" }, list.map((d) => {
+    const rows = d.series.flatMap((s) => s.counts.map((c, i) => ({
+      x: (d.edges[i] + d.edges[i + 1]) / 2, share: s.n ? c / s.n : 0, group: s.group, split: s.split,
+    })));
+    return vl({
+      title: d.property,
+      data: { values: rows },
+      mark: { type: "line", interpolate: "step", tooltip: true },
+      encoding: {
+        x: { field: "x", type: "quantitative", title: d.property },
+        y: { field: "share", type: "quantitative", title: "share of images" },
+        color: { field: "group", type: "nominal" },
+        strokeDash: { field: "split", type: "nominal" },
+      },
+    }, { width: 260, height: 150 });
+  }));
+}
+
+function thumb(m, caption) {
+  return h("figure", {},
+    m.thumbnail ? h("img", { src: m.thumbnail, alt: m.path }) : h("div", { class: "muted" }, "(no thumbnail)"),
+    h("figcaption", {}, caption ?? [`${m.group ?? ""} · ${m.split ?? ""}`, h("br"), h("span", { class: "muted" }, String(m.path ?? "").split("/").pop())]));
+}
+
+/** Duplicate clusters: members side by side. */
+function clusters(list) {
+  const shown = list.filter((c) => c.members?.some((m) => m.thumbnail)).slice(0, 20);
+  return h("div", {},
+    h("div", { class: "gallery" }, shown.map((c) =>
+      h("div", { class: "pair" }, c.members.slice(0, 6).map((m) => thumb(m)),
+        h("div", { class: "muted" }, `${c.kind} · distance ${c.maxDistance}`)))),
+    table(list, [
+      { label: "kind", value: (c) => c.kind },
+      { label: "images", value: (c) => c.members.length },
+      { label: "splits", value: (c) => c.splits.join(", ") },
+      { label: "groups", value: (c) => c.groups.join(", ") },
+      { label: "files", value: (c) => c.members.map((m) => m.path).join(" · ") },
+    ], { maxRows: 50 }));
+}
+
+function gallery(list) {
+  return h("div", { class: "gallery" }, list.slice(0, 60).map((m) =>
+    thumb(m, m.givenGroup ? [`given ${m.givenGroup} → ${m.predictedGroup}`, h("br"), `p(given) ${fmt(m.givenProbability, 2)}`] : undefined)));
+}
+
+function objectsTable(list) {
+  const keys = [...new Set(list.flatMap((r) => Object.keys(r)))].filter((k) => k !== "thumbnail");
+  return table(list, keys.map((k) => ({ label: k, value: (r) => (isPrim(r[k]) ? r[k] : JSON.stringify(r[k])) })), { maxRows: 100 });
+}
+
+/** Render one evidence value, choosing a chart, a gallery, a table or a key/value list by its shape. */
+function evidenceValue(key, v, depth) {
+  if (Array.isArray(v)) {
+    if (!v.length) return h("p", { class: "muted" }, `${key}: none`);
+    if (v.every(isPrim)) return h("p", {}, h("strong", {}, `${key}: `), v.map((x) => fmt(x)).join(", "));
+    if (key === "distributions" && v[0].edges && v[0].series) return distributions(v);
+    if (v[0].members) return clusters(v);
+    const withThumbs = v.some((r) => r.thumbnail);
+    return h("div", {}, h(depth ? "h5" : "h4", {}, key), withThumbs ? gallery(v) : null, objectsTable(v));
+  }
+  // A record of records with plain values (e.g. per group): one table row per key.
+  if (isObj(v) && Object.keys(v).length && Object.values(v).every((r) => isObj(r) && Object.values(r).every(isPrim))) {
+    return h("div", {}, h(depth ? "h5" : "h4", {}, key), objectsTable(Object.entries(v).map(([k, r]) => ({ "": k, ...r }))));
+  }
+  if (isObj(v)) {
+    const inner = evidence(v, depth + 1);
+    if (key === "thresholds" || key === "limits" || key === "config") return h("details", {}, h("summary", {}, key), inner);
+    return h("div", { class: "evidence-part" }, h(depth ? "h5" : "h4", {}, key), inner);
+  }
+  return null;
+}
+
+function evidence(ev, depth = 0) {
+  const scalars = Object.fromEntries(Object.entries(ev).filter(([, v]) => isPrim(v)));
+  const nested = Object.entries(ev).filter(([, v]) => !isPrim(v));
+  return h("div", {},
+    Object.keys(scalars).length ? keyValues(scalars) : null,
+    nested.map(([k, v]) => evidenceValue(k, v, depth)));
+}
+
+function renderReport({ dataset, report }) {
+  return h("section", {},
+    h("h2", {}, `Data set ${dataset}`),
+    h("p", {}, `Validated ${fmtTime(report.createdAt)}: `, badge("pass"), ` ${report.summary.pass} `, badge("warn"), ` ${report.summary.warn} `, badge("fail"), ` ${report.summary.fail}`),
+    keyValues(report.counts),
+    table(report.checks, [
+      { label: "check", value: (c) => c.title, format: (v, c) => h("a", { href: `#check-${dataset}-${c.id}` }, v) },
+      { label: "status", value: (c) => c.status, format: (v) => badge(v) },
+      { label: "summary", value: (c) => c.summary },
+    ]),
+    report.checks.map((c) => h("div", { class: "check", id: `check-${dataset}-${c.id}` },
+      h("h3", {}, badge(c.status), " ", c.title, h("span", { class: "muted" }, ` (${c.id})`)),
+      h("p", {}, c.summary),
+      evidence(c.evidence ?? {}))));
+}
+
+export function renderValidation(data) {
+  if (!data.reports.length) return h("div", {},
+    data.unreadable.map((u) => h("p", {}, badge("error"), ` ${u.dataset}: ${u.problem}`)),
+    emptyState("no data set has been validated."));
+  return h("div", {},
+    data.unreadable.map((u) => h("p", {}, badge("error"), ` ${u.dataset}: ${u.problem}`)),
+    data.reports.map(renderReport));
+}

@@ -1,0 +1,3 @@
+import { runsListData } from '../../src/site/runs.js';
+
+process.stdout.write(JSON.stringify(await runsListData()));

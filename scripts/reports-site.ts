@@ -1,0 +1,28 @@
+// Build or preview the report site with fresh data: stale data loader outputs are cleared first.
+//   tsx scripts/reports-site.ts build [observable build options]
+//   tsx scripts/reports-site.ts dev   [observable preview options]
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { invalidateLoaderCache } from '../src/site/loader-cache.js';
+
+const [mode, ...rest] = process.argv.slice(2);
+if (mode !== 'build' && mode !== 'dev') {
+  process.stderr.write('usage: reports-site.ts build|dev [options for observable]\n');
+  process.exit(2);
+}
+const root = process.cwd();
+const { cleared } = await invalidateLoaderCache({
+  siteRoot: path.join(root, 'reports'),
+  // The library code the loaders run: a change there may change what they print.
+  codeDirs: ['site', 'tracking', 'registry', 'evaluation', 'validation', 'model', 'storage'].map((d) => path.join(root, 'src', d)),
+});
+if (cleared.length) process.stdout.write(`reports: data changed, reloading ${cleared.join(', ')}\n`);
+if (mode === 'dev') process.stdout.write('reports: preview reloads a page when its loader changes; rerun this after new runs to refresh data\n');
+
+// Data loaders written in TypeScript are run with `tsx` found on PATH.
+const bin = path.join(root, 'node_modules', '.bin');
+const env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` };
+const child = spawn(path.join(bin, 'observable'), [mode === 'build' ? 'build' : 'preview', ...rest], { stdio: 'inherit', env });
+child.on('exit', (code, signal) => {
+  process.exitCode = code ?? (signal ? 1 : 0);
+});

@@ -1,0 +1,42 @@
+import path from 'node:path';
+import { paths } from '../storage/paths.js';
+import { exists, readJson } from '../storage/atomic.js';
+import { listVersions, readDecisions, readPromoted } from '../registry/registry.js';
+import type { Decision, ModelCard, PromotedPointer } from '../registry/types.js';
+
+export interface RegistryPageData {
+  promoted: { version: number; card: ModelCard; promotedAt: string | null; decision: Decision | null } | null;
+  /** Newest first. */
+  versions: ModelCard[];
+  broken: { version: number; problem: string }[];
+  /** Newest first. */
+  decisions: Decision[];
+}
+
+/** Versions, the promoted one with when and why it was promoted, and every decision. */
+export async function registryPageData(): Promise<RegistryPageData> {
+  const [promotedModel, listed, decisionsOldestFirst] = await Promise.all([readPromoted(), listVersions(), readDecisions()]);
+  const decisions = [...decisionsOldestFirst].reverse();
+  let promoted: RegistryPageData['promoted'] = null;
+  if (promotedModel) {
+    // promoted.json records when and by which decision the pointer was set.
+    const pointerFile = path.join(paths.registry(), 'promoted.json');
+    const pointer = (await exists(pointerFile)) ? await readJson<PromotedPointer>(pointerFile) : null;
+    const decision =
+      decisions.find((d) => pointer && d.id === pointer.decisionId) ??
+      decisions.find((d) => d.promoted === promotedModel.version && d.action !== 'reject') ??
+      null;
+    promoted = {
+      version: promotedModel.version,
+      card: promotedModel.card,
+      promotedAt: pointer?.promotedAt ?? decision?.time ?? null,
+      decision,
+    };
+  }
+  return {
+    promoted,
+    versions: listed.versions.map((v) => v.card).sort((a, b) => b.version - a.version),
+    broken: listed.broken,
+    decisions,
+  };
+}

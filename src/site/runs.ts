@@ -1,0 +1,144 @@
+import path from 'node:path';
+import { exists, readJson } from '../storage/atomic.js';
+import { getRun, listRuns, readEpochs } from '../tracking/runs.js';
+import type { ParamValue, RunView } from '../tracking/types.js';
+import type { EvaluationReport } from '../evaluation/types.js';
+import { thumbnailDataUri } from './thumbnails.js';
+
+/** One row of the runs table. */
+export interface RunSummary {
+  id: string;
+  name: string;
+  status: string;
+  parentId: string | null;
+  startedAt: string;
+  endedAt: string | null;
+  durationMs: number | null;
+  dataset: string | null;
+  /** 'study' when other runs point at it as parent, 'trial' when it has a parent, else 'training'. */
+  kind: 'training' | 'study' | 'trial';
+  children: number;
+  metrics: Record<string, number>;
+}
+
+export interface TrialPoint {
+  id: string;
+  name: string;
+  status: string;
+  score: number | null;
+  params: Record<string, ParamValue>;
+}
+
+export interface RunPageData {
+  found: boolean;
+  id: string;
+  run: RunSummary | null;
+  params: Record<string, ParamValue>;
+  tags: Record<string, string>;
+  timings: Record<string, number>;
+  git: { commit: string | null; dirty: boolean | null } | null;
+  backend: string | null;
+  error: string | null;
+  artifacts: { name: string; kind: string; bytes: number }[];
+  /** Learning curves in long form: one row per epoch and metric. */
+  curves: { epoch: number; metric: string; value: number }[];
+  evaluation: EvaluationReport | null;
+  /** Trials of a tuning study with their score, and the metric the score is. */
+  trials: { metric: string | null; points: TrialPoint[] };
+}
+
+/** Ids of every readable run, oldest first (run ids sort by start time). */
+export async function siteRunIds(): Promise<string[]> {
+  const { runs } = await listRuns();
+  return runs.map((r) => r.id).sort();
+}
+
+function summarize(run: RunView, all: RunView[]): RunSummary {
+  const children = all.filter((r) => r.parentId === run.id).length;
+  return {
+    id: run.id,
+    name: run.name,
+    status: run.effectiveStatus,
+    parentId: run.parentId,
+    startedAt: run.startedAt,
+    endedAt: run.endedAt,
+    durationMs: run.durationMs,
+    dataset: run.dataset?.name ?? null,
+    kind: children > 0 ? 'study' : run.parentId ? 'trial' : 'training',
+    children,
+    metrics: run.metrics,
+  };
+}
+
+/** All runs, newest first, plus the run directories that could not be read. */
+export async function runsListData(): Promise<{ runs: RunSummary[]; broken: { id: string; problem: string }[] }> {
+  const { runs, broken } = await listRuns();
+  const rows = runs.map((r) => summarize(r, runs)).sort((a, b) => b.id.localeCompare(a.id));
+  return { runs: rows, broken: broken.map((b) => ({ id: b.id, problem: b.problem })) };
+}
+
+/** The run's evaluation report (artifacts/evaluation.json), with thumbnails filled in where the image is at hand. */
+export async function readEvaluation(runDir: string): Promise<EvaluationReport | null> {
+  const file = path.join(runDir, 'artifacts', 'evaluation.json');
+  if (!(await exists(file))) return null;
+  const report = await readJson<EvaluationReport>(file);
+  for (const split of [report.test, report.val]) {
+    if (!split) continue;
+    for (const e of [...split.errors.falsePositives, ...split.errors.falseNegatives]) {
+      if (!e.thumbnail) e.thumbnail = (await thumbnailDataUri(e.path)) ?? undefined;
+    }
+  }
+  return report;
+}
+
+/** The metric trials were scored on: the study's `metric` param when given, else one all trials report. */
+export function trialMetric(study: RunView, trials: RunView[]): string | null {
+  const named = study.params.metric ?? study.params.objective ?? study.tags.metric;
+  if (typeof named === 'string' && trials.some((t) => typeof t.metrics[named] === 'number')) return named;
+  const common = Object.keys(trials[0]?.metrics ?? {}).filter((k) => trials.every((t) => k in t.metrics));
+  const preferred = ['score', 'val_f1', 'val_prAuc', 'val_rocAuc', 'val_acc', 'val_accuracy', 'val_loss'];
+  return preferred.find((k) => common.includes(k)) ?? common.find((k) => k.startsWith('val')) ?? common[0] ?? null;
+}
+
+/** Everything the page of one run shows. A missing run gives `found: false`, not an error. */
+export async function runPageData(id: string): Promise<RunPageData> {
+  const empty: RunPageData = {
+    found: false, id, run: null, params: {}, tags: {}, timings: {}, git: null, backend: null, error: null,
+    artifacts: [], curves: [], evaluation: null, trials: { metric: null, points: [] },
+  };
+  const run = await getRun(id);
+  if (!run) return empty;
+  const { runs } = await listRuns();
+  const epochs = await readEpochs(run);
+  const curves = epochs.flatMap((e) =>
+    Object.entries(e.metrics)
+      .filter(([, v]) => typeof v === 'number' && Number.isFinite(v))
+      .map(([metric, value]) => ({ epoch: e.epoch, metric, value })),
+  );
+  const trials = runs.filter((r) => r.parentId === run.id).sort((a, b) => a.id.localeCompare(b.id));
+  const metric = trials.length ? trialMetric(run, trials) : null;
+  return {
+    found: true,
+    id,
+    run: summarize(run, runs),
+    params: run.params,
+    tags: run.tags,
+    timings: run.timings,
+    git: run.git,
+    backend: run.backend,
+    error: run.error?.message ?? null,
+    artifacts: run.artifacts.map((a) => ({ name: a.name, kind: a.kind, bytes: a.bytes })),
+    curves,
+    evaluation: await readEvaluation(run.dir),
+    trials: {
+      metric,
+      points: trials.map((t) => ({
+        id: t.id,
+        name: t.name,
+        status: t.effectiveStatus,
+        score: metric && typeof t.metrics[metric] === 'number' ? t.metrics[metric] : null,
+        params: t.params,
+      })),
+    },
+  };
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import seedrandom from 'seedrandom';
+import sharp from 'sharp';
+import { decodeRgb, prepareDecoded } from '../../src/data/prepare.js';
+// The browser-side preprocessing of the predict page, checked against the training pipeline.
+import { modelImageSize, occlusionMap, prepareRgb, rgbaToRgb, scaleToUnit } from '../../reports/components/preprocess.js';
+import { drawPhoto } from './fixture.js';
+
+async function compare(width: number, height: number, size: number, seed: string) {
+  const raw = drawPhoto('cat', width, height, seedrandom(seed));
+  const jpeg = await sharp(raw, { raw: { width, height, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
+  const decoded = await decodeRgb(jpeg, 1e8);
+  const training = await prepareDecoded(decoded, size);
+  const browser = prepareRgb(new Uint8Array(decoded.data), decoded.width, decoded.height, size).pixels;
+  expect(browser.length).toBe(training.length);
+  let sum = 0;
+  let max = 0;
+  for (let i = 0; i < training.length; i++) {
+    const d = Math.abs(training[i] - browser[i]);
+    sum += d;
+    max = Math.max(max, d);
+  }
+  return { mean: sum / training.length, max };
+}
+
+describe('predict page preprocessing mirrors training', () => {
+  it.each([
+    [256, 192, 64], [192, 256, 64], [171, 256, 32], [128, 128, 64], [300, 120, 24], [1200, 900, 64],
+  ])('%ix%i to %i px: same centre crop and Lanczos-3 resize as sharp', async (w, h, s) => {
+    const { mean, max } = await compare(w, h, s, `${w}x${h}`);
+    // Same pixels up to rounding inside the resampler: under one grey level on average.
+    expect(mean).toBeLessThan(1.2);
+    expect(max).toBeLessThan(40);
+  });
+
+  it('enlarging a photo smaller than the model input is close but not identical', async () => {
+    // libvips enlarges with its own interpolator; photos are almost always larger than the model input.
+    const { mean } = await compare(40, 30, 64, '40x30');
+    expect(mean).toBeLessThan(12);
+  });
+
+  it('a wrong crop would be caught: shifting by one pixel is far off', async () => {
+    const raw = drawPhoto('cat', 256, 192, seedrandom('shift'));
+    const decoded = await decodeRgb(await sharp(raw, { raw: { width: 256, height: 192, channels: 3 } }).png().toBuffer(), 1e8);
+    const training = await prepareDecoded(decoded, 64);
+    const shifted = prepareRgb(new Uint8Array(decoded.data).subarray(3), 255, 192, 64).pixels; // wrong geometry
+    let sum = 0;
+    for (let i = 0; i < training.length; i++) sum += Math.abs(training[i] - shifted[i]);
+    expect(sum / training.length).toBeGreaterThan(3);
+  });
+
+  it('flattens transparency on white, scales to [0, 1] and reads the input size of a saved model', () => {
+    expect(Array.from(rgbaToRgb(new Uint8ClampedArray([0, 0, 0, 0, 10, 20, 30, 255]), 2, 1))).toEqual([255, 255, 255, 10, 20, 30]);
+    expect(Array.from(scaleToUnit(new Uint8Array([0, 255])))).toEqual([0, 1]);
+    const topology = { model_config: { config: { layers: [{ class_name: 'Conv2D', config: { batch_input_shape: [null, 48, 48, 3] } }] } } };
+    expect(modelImageSize(topology)).toBe(48);
+    expect(() => prepareRgb(new Uint8Array(0), 0, 0, 8)).toThrow(/no pixels/);
+  });
+
+  it('occlusion map: hiding the cell the model looks at lowers the probability there only', async () => {
+    const size = 8;
+    const input = new Float32Array(size * size * 3).fill(0.2);
+    // A "model" that only looks at the top-left 4x4 quarter.
+    const predict = async (batch: Float32Array[]) => batch.map((x) => {
+      let s = 0;
+      for (let y = 0; y < 4; y++) for (let xx = 0; xx < 4; xx++) s += x[(y * size + xx) * 3];
+      return s / 16;
+    });
+    const map = await occlusionMap(input, size, predict, { grid: 2, fill: 1 });
+    expect(map.base).toBeCloseTo(0.2);
+    expect(map.drops[0]).toBeCloseTo(-0.8);
+    expect(map.drops.slice(1)).toEqual([0, 0, 0]);
+  });
+});

@@ -1,0 +1,185 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { buildSiteFixture, type SiteFixture } from './fixture.js';
+import { buildSite, chartsDrawn, CHROMIUM, launchBrowser, offOrigin, SCREENSHOTS, serveSite, watchPage } from './harness.js';
+import { getRun } from '../../src/tracking/runs.js';
+import { writeJsonAtomic } from '../../src/storage/atomic.js';
+
+const PREFIX = '/reports';
+const haveChromium = await fs.access(CHROMIUM).then(() => true, () => false);
+if (!haveChromium) console.warn(`site browser tests skipped: no Chromium at ${CHROMIUM} (install the Debian package "chromium")`);
+
+describe.skipIf(!haveChromium)('report site in a browser', () => {
+  let tmp: string;
+  let fixture: SiteFixture;
+  let out: string;
+  let server: Awaited<ReturnType<typeof serveSite>>;
+  let browser: BrowserContext;
+  let closeBrowser: () => Promise<void>;
+
+  beforeAll(async () => {
+    tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ayac-site-'));
+    ({ browser, close: closeBrowser } = await launchBrowser());
+    fixture = await buildSiteFixture(path.join(tmp, 'home'));
+    out = path.join(tmp, 'site');
+    await buildSite(fixture.home, out);
+    server = await serveSite(out, PREFIX);
+    await fs.mkdir(SCREENSHOTS, { recursive: true });
+  }, 900_000);
+
+  afterAll(async () => {
+    await closeBrowser?.();
+    await server?.close();
+    if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+  });
+
+  /** Open a page of the site, wait for its charts, screenshot it, and check it stayed on its origin error-free. */
+  async function visit(rel: string, shot: string): Promise<{ page: Page; charts: number; text: string }> {
+    const page = await browser.newPage();
+    const log = watchPage(page);
+    await page.goto(`${server.origin}${PREFIX}/${rel}`, { waitUntil: 'networkidle' });
+    const charts = await chartsDrawn(page);
+    await page.screenshot({ path: path.join(SCREENSHOTS, `${shot}.png`), fullPage: true });
+    expect(log.errors, `errors on ${rel}`).toEqual([]);
+    expect(offOrigin(log.requests, server.origin), `requests leaving the site from ${rel}`).toEqual([]);
+    return { page, charts, text: await page.locator('main').innerText() };
+  }
+
+  it('overview shows the promoted model, latest runs and gate decisions', async () => {
+    const { page, text } = await visit('', 'overview');
+    expect(text).toContain('Promoted model: version 1');
+    expect(text).toContain('fixture training');
+    expect(text).toMatch(/rollback/);
+    expect(text).toContain('v2 misbehaved');
+    await page.close();
+  });
+
+  it('runs list links every run', async () => {
+    const { page, text } = await visit('runs/', 'runs');
+    expect(text).toContain('fixture training');
+    expect(text).toContain('fixture study');
+    expect(await page.locator(`a[href="./${fixture.trainingRunId}"]`).count()).toBe(1);
+    await page.close();
+  });
+
+  it('a training run page draws curves, confusion matrix, ROC/PR, calibration, trade-off and slices', async () => {
+    const { page, charts, text } = await visit(`runs/${fixture.trainingRunId}`, 'run-training');
+    expect(charts).toBeGreaterThanOrEqual(8);
+    for (const heading of ['Learning curves', 'Confusion matrix', 'ROC and precision-recall curves', 'Calibration', 'Threshold trade-off', 'Per-group slices', 'Error gallery']) {
+      expect(text).toContain(heading);
+    }
+    expect(text).toContain('learningRate');
+    await page.close();
+  });
+
+  it('a tuning study page plots score against each hyperparameter', async () => {
+    const { page, charts, text } = await visit(`runs/${fixture.studyRunId}`, 'run-study');
+    expect(text).toContain('Tuning trials (3)');
+    expect(charts).toBe(2); // learningRate and filters vary across trials
+    await page.close();
+  });
+
+  it('validation page shows every check with evidence, distributions and thumbnails', async () => {
+    const { page, charts, text } = await visit('validation', 'validation');
+    for (const id of ['integrity', 'group-balance', 'split-leakage', 'property-outliers', 'label-errors']) expect(text).toContain(`(${id})`);
+    expect(charts).toBeGreaterThanOrEqual(8); // one distribution chart per property
+    expect(await page.locator('.gallery img').count()).toBeGreaterThan(0);
+    await page.close();
+  });
+
+  it('registry page lists versions, promotions and the rollback with its reason', async () => {
+    const { page, charts, text } = await visit('registry', 'registry');
+    expect(text).toContain('Versions (2)');
+    expect(text).toContain('fixture: v2 misbehaved in production');
+    expect(charts).toBe(1);
+    await page.close();
+  });
+
+  it('monitoring page says there is no data yet', async () => {
+    const { page, text } = await visit('monitoring', 'monitoring');
+    expect(text).toContain('No data yet');
+    expect(text).toContain('areyouacat pipeline deploy');
+    await page.close();
+  });
+
+  it('predict page runs the promoted model in the browser: cat above non-cat, heatmap, feedback with consent', async () => {
+    const { page } = await visit('predict', 'predict-empty');
+    await page.locator('.predict-status', { hasText: 'ready' }).waitFor({ timeout: 60_000 });
+    const probabilityOf = async (file: string) => {
+      await page.setInputFiles('#photo-input', file);
+      await page.locator(`.predict-output [data-probability]`).waitFor({ timeout: 60_000 });
+      const p = Number(await page.locator('.predict-output [data-probability]').getAttribute('data-probability'));
+      expect(await page.locator('canvas.heatmap[data-heatmap="drawn"]').count()).toBe(1);
+      return p;
+    };
+    const other = await probabilityOf(fixture.otherPhoto);
+    const cat = await probabilityOf(fixture.catPhoto);
+    expect(cat).toBeGreaterThan(other);
+    expect(cat).toBeGreaterThan(0.5);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'predict.png'), fullPage: true });
+
+    // The test server answers /api/health, so the page offers feedback; nothing is sent without consent.
+    const yes = page.getByRole('button', { name: 'Yes, that is right' });
+    await yes.waitFor();
+    expect(await yes.isDisabled()).toBe(true);
+    await page.locator('#feedback-consent').check();
+    await yes.click();
+    await page.locator('.feedback-status', { hasText: 'Thank you' }).waitFor();
+    expect(server.feedback).toHaveLength(1);
+    const { fields, photo } = server.feedback[0];
+    expect(fields).toMatchObject({ modelVersion: '1', prediction: 'cat', answer: 'cat', consent: 'true' });
+    expect(Number(fields.probability)).toBeCloseTo(cat, 6);
+    expect(photo.mimeType).toBe('image/jpeg');
+    expect(photo.bytes).toBeGreaterThan(500);
+    // "No, that is wrong" sends the other answer.
+    await page.getByRole('button', { name: 'No, that is wrong' }).click();
+    await expect.poll(() => server.feedback.length).toBe(2);
+    expect(server.feedback[1].fields).toMatchObject({ prediction: 'cat', answer: 'not-cat' });
+    await page.close();
+  });
+
+  it('a rebuild shows changed data, not the cached loader output', async () => {
+    const run = (await getRun(fixture.trainingRunId))!;
+    const file = path.join(run.dir, 'run.json');
+    const rec = JSON.parse(await fs.readFile(file, 'utf8'));
+    rec.name = 'fixture training, re-evaluated';
+    rec.metrics.test_f1 = 0.4321;
+    await writeJsonAtomic(file, rec);
+    const log = await buildSite(fixture.home, out);
+    expect(log).toContain('reloading');
+    const page = await browser.newPage();
+    await page.goto(`${server.origin}${PREFIX}/runs/${fixture.trainingRunId}`, { waitUntil: 'networkidle' });
+    await page.locator('.kv').first().waitFor();
+    expect(await page.locator('main').innerText()).toContain('0.432');
+    await page.goto(`${server.origin}${PREFIX}/runs/`, { waitUntil: 'networkidle' });
+    await page.locator('table').first().waitFor();
+    expect(await page.locator('main').innerText()).toContain('fixture training, re-evaluated');
+    await page.close();
+  }, 600_000);
+
+  it('with an empty data directory every page says there is no data yet', async () => {
+    const emptyHome = path.join(tmp, 'empty-home');
+    const emptyOut = path.join(tmp, 'empty-site');
+    await fs.mkdir(emptyHome, { recursive: true });
+    await buildSite(emptyHome, emptyOut);
+    const empty = await serveSite(emptyOut, '/');
+    try {
+      for (const rel of ['', 'runs/', 'validation', 'registry', 'monitoring', 'predict']) {
+        const page = await browser.newPage();
+        const log = watchPage(page);
+        await page.goto(`${empty.origin}/${rel}`, { waitUntil: 'networkidle' });
+        await page.locator('.empty-state').first().waitFor();
+        expect(await page.locator('main').innerText(), rel).toContain('areyouacat pipeline deploy');
+        expect(log.errors, rel).toEqual([]);
+        expect(offOrigin(log.requests, empty.origin)).toEqual([]);
+        if (rel === '') await page.screenshot({ path: path.join(SCREENSHOTS, 'overview-empty.png'), fullPage: true });
+        await page.close();
+      }
+    } finally {
+      await empty.close();
+    }
+  }, 600_000);
+});
