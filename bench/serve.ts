@@ -40,10 +40,13 @@ async function benchPhoto(): Promise<{ data: Buffer; from: string }> {
 }
 
 /** The promoted model when it takes 64x64 input; else an untrained reference CNN registered in a temp home. */
+let tempHome: string | null = null;
+
 async function ensureModel(): Promise<{ version: number; source: string }> {
   const current = await readPromoted().catch(() => null);
   if (current && current.card.imageSize === 64) return { version: current.version, source: 'promoted' };
-  process.env.AREYOUACAT_HOME = fs.mkdtempSync(path.join(os.tmpdir(), 'ayac-bench-serve-'));
+  tempHome = fs.mkdtempSync(path.join(os.tmpdir(), 'ayac-bench-serve-'));
+  process.env.AREYOUACAT_HOME = tempHome;
   await selectBackend();
   const model = buildCnn(REFERENCE_HYPERPARAMETERS, 1);
   const dir = path.join(process.env.AREYOUACAT_HOME, 'model');
@@ -139,6 +142,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
   } finally {
     await srv.close();
+    if (tempHome) fs.rmSync(tempHome, { recursive: true, force: true });
   }
 }
 
