@@ -96,7 +96,7 @@ export function trialMetric(study: RunView, trials: RunView[]): string | null {
   const named = study.params.metric ?? study.params.objective ?? study.tags.metric;
   if (typeof named === 'string' && trials.some((t) => typeof t.metrics[named] === 'number')) return named;
   const common = Object.keys(trials[0]?.metrics ?? {}).filter((k) => trials.every((t) => k in t.metrics));
-  const preferred = ['score', 'val_f1', 'val_prAuc', 'val_rocAuc', 'val_acc', 'val_accuracy', 'val_loss'];
+  const preferred = ['score', 'val_auc', 'val_f1', 'val_prAuc', 'val_rocAuc', 'val_acc', 'val_accuracy', 'val_loss'];
   return preferred.find((k) => common.includes(k)) ?? common.find((k) => k.startsWith('val')) ?? common[0] ?? null;
 }
 
