@@ -156,3 +156,50 @@ export function trialScoresSpec(trials: TrialRecord[], title = 'Trial score agai
   const values = scored.map((t) => ({ index: t.index, score: t.score, status: t.status, params: Object.fromEntries(Object.entries(t.params).map(([k, v]) => [k, typeof v === 'boolean' ? String(v) : v])) }));
   return { title, data: { values }, columns: 3, concat: names.map(panel) };
 }
+
+/** A histogram that was binned already (e.g. the validation report's property distributions): one step line per group. */
+export interface BinnedDistribution {
+  property: string;
+  /** Bin edges: counts[i] counts values in [edges[i], edges[i + 1]). */
+  edges: number[];
+  series: { group: string; split?: string; counts: number[] }[];
+}
+
+/** Draw a pre-binned distribution per group, summing the series of a group over splits. */
+export function binnedHistogramSpec(d: BinnedDistribution, title = `${d.property} per group`): VegaLiteSpec {
+  const sums = new Map<string, number[]>();
+  for (const s of d.series) {
+    if (s.counts.length !== d.edges.length - 1) throw new Error(`${d.property}: ${s.counts.length} counts for ${d.edges.length} edges`);
+    const acc = sums.get(s.group) ?? new Array<number>(s.counts.length).fill(0);
+    s.counts.forEach((c, i) => (acc[i] += c));
+    sums.set(s.group, acc);
+  }
+  const values = [...sums].flatMap(([group, counts]) => counts.map((count, i) => ({ group, x0: d.edges[i], x1: d.edges[i + 1], count })));
+  return {
+    title,
+    width: 260,
+    height: 130,
+    data: { values },
+    mark: { type: 'bar', opacity: 0.45, binSpacing: 0 },
+    encoding: {
+      x: { field: 'x0', type: 'quantitative', bin: { binned: true }, title: d.property },
+      x2: { field: 'x1' },
+      y: { field: 'count', type: 'quantitative', stack: null, title: 'images' },
+      color: { field: 'group', type: 'nominal' },
+    },
+  };
+}
+
+/** Horizontal bars of one value per label (side by side per colour category when given), with an optional limit rule. */
+export function barSpec(rows: { label: string; value: number; color?: string }[], title: string, opts: { valueTitle?: string; limit?: number } = {}): VegaLiteSpec {
+  const bars = {
+    mark: 'bar',
+    encoding: {
+      y: { field: 'label', type: 'nominal', sort: null, title: null },
+      x: { field: 'value', type: 'quantitative', title: opts.valueTitle ?? 'value' },
+      ...(rows.some((r) => r.color !== undefined) ? { color: { field: 'color', type: 'nominal', title: null }, yOffset: { field: 'color' } } : {}),
+    },
+  };
+  const rule = { data: { values: [{ limit: opts.limit }] }, mark: { type: 'rule', color: 'firebrick', strokeDash: [4, 3] }, encoding: { x: { field: 'limit', type: 'quantitative' } } };
+  return { title, width: 320, height: { step: 16 }, data: { values: rows }, layer: opts.limit === undefined ? [bars] : [bars, rule] };
+}

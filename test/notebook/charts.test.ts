@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chartSvg, learningCurveSpec, rocPrSpec, sliceSpec, trialScoresSpec, distributionSpec } from '../../src/notebook/index.js';
+import { barSpec, binnedHistogramSpec, chartSvg, learningCurveSpec, rocPrSpec, sliceSpec, trialScoresSpec, distributionSpec } from '../../src/notebook/index.js';
 import { evaluateSplit } from '../../src/evaluation/index.js';
 
 function countMatches(svg: string, re: RegExp): number {
@@ -54,5 +54,23 @@ describe('spec builders', () => {
     const spec = distributionSpec([{ group: 'cat', value: 1 }, { group: 'dog', value: Number.NaN }], 'brightness');
     expect((spec.data as { values: unknown[] }).values).toHaveLength(1);
     expect(await chartSvg(spec)).toContain('>brightness<');
+  });
+});
+
+describe('binned histograms and bars', () => {
+  it('sums a group over splits and refuses counts that do not match the edges', async () => {
+    const d = { property: 'sharpness', edges: [0, 1, 2], series: [{ group: 'cat', split: 'train', counts: [1, 2] }, { group: 'cat', split: 'test', counts: [3, 0] }, { group: 'dog', counts: [0, 4] }] };
+    const spec = binnedHistogramSpec(d);
+    const values = (spec.data as { values: { group: string; x0: number; count: number }[] }).values;
+    expect(values.filter((v) => v.group === 'cat').map((v) => v.count)).toEqual([4, 2]);
+    const svg = await chartSvg(spec);
+    expect((svg.match(/aria-roledescription="bar"/g) ?? []).length).toBe(4);
+    expect(() => binnedHistogramSpec({ ...d, edges: [0, 1] })).toThrow(/2 counts for 2 edges/);
+  });
+
+  it('draws a limit rule when given', async () => {
+    const svg = await chartSvg(barSpec([{ label: 'a', value: 0.1 }, { label: 'b', value: 0.3 }], 'scores', { limit: 0.2 }));
+    expect((svg.match(/aria-roledescription="bar"/g) ?? []).length).toBe(2);
+    expect(svg).toContain('aria-roledescription="rule mark"');
   });
 });
