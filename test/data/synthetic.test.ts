@@ -158,7 +158,37 @@ describe('SyntheticSource', () => {
     expect(colourOnlyAccuracy(rows)).toBeLessThan(0.65);
   });
 
+  it('draws the same items at either difficulty: same size and format, another scene', async () => {
+    const easy = new SyntheticSource({ seed: 9, n: 8 });
+    const hard = new SyntheticSource({ seed: 9, n: 8, difficulty: 'hard' });
+    expect(easy.difficulty).toBe('easy');
+    expect(hard.id).toBe('synthetic:seed=9,n=8,difficulty=hard');
+    const items = await easy.list();
+    expect(await hard.list()).toEqual(items);
+    for (const it of items.slice(0, 4)) {
+      const [a, b] = [await easy.read(it), await hard.read(it)];
+      expect(a.equals(b)).toBe(false);
+      const [ma, mb] = [await sharp(a).metadata(), await sharp(b).metadata()];
+      expect([ma.width, ma.height, ma.format]).toEqual([mb.width, mb.height, mb.format]);
+    }
+  });
+
+  it('at the default difficulty keeps the subject inside the centre square that preparation crops', () => {
+    // The subject group is the last <g transform="translate(cx cy) ..."> before any foreground shapes; check every
+    // placement of a cat (the only animal with slit pupils) lies near the middle of a wide image.
+    for (let i = 0; i < 30; i++) {
+      const svg = syntheticSvg('cat', seedrandom(`centre${i}`), 160, 96);
+      const placed = [...svg.matchAll(/<g transform="translate\(([\d.]+) ([\d.]+)\) rotate\((-?[\d.]+)\)/g)];
+      expect(placed.length).toBeGreaterThan(0);
+      const [, cx, cy, rot] = placed[placed.length - 1].map(Number);
+      expect(Math.abs(cx - 80)).toBeLessThanOrEqual(96 * 0.08 + 0.1);
+      expect(Math.abs(cy - 48)).toBeLessThanOrEqual(96 * 0.08 + 0.1);
+      expect(Math.abs(rot)).toBeLessThanOrEqual(12);
+    }
+  });
+
   it('rejects bad options and foreign items with clear errors', async () => {
+    expect(() => new SyntheticSource({ difficulty: 'medium' as 'easy' })).toThrow(/difficulty must be one of easy, hard; got 'medium'/);
     expect(() => new SyntheticSource({ n: 0 })).toThrow(/n must be/);
     expect(() => new SyntheticSource({ seed: 1.5 })).toThrow(/seed must be an integer/);
     expect(() => new SyntheticSource({ minSize: 200, maxSize: 100 })).toThrow(/minSize/);
@@ -178,6 +208,9 @@ describe('parseSyntheticSpec', () => {
     const s = new SyntheticSource(parseSyntheticSpec('synthetic:seed=7,n=400'));
     expect(s.id).toBe('synthetic:seed=7,n=400');
     expect(new SyntheticSource(parseSyntheticSpec('synthetic:n=10,cat=3,dog=1')).id).toBe('synthetic:seed=1,n=10,cat=0.75,dog=0.25');
+    expect(parseSyntheticSpec('synthetic:seed=2,difficulty=hard')).toEqual({ seed: 2, difficulty: 'hard' });
+    expect(parseSyntheticSpec('synthetic:difficulty=easy')).toEqual({ difficulty: 'easy' });
+    expect(new SyntheticSource(parseSyntheticSpec('synthetic:difficulty=easy')).id).toBe('synthetic:seed=1,n=800');
   });
 
   it('is what openSource returns for synthetic specs', async () => {
@@ -194,6 +227,7 @@ describe('parseSyntheticSpec', () => {
     expect(() => parseSyntheticSpec('synthetic:colour=3')).toThrow(/unknown synthetic option 'colour'/);
     expect(() => parseSyntheticSpec('synthetic:n=lots')).toThrow(/expected key=number/);
     expect(() => parseSyntheticSpec('synthetic:seed')).toThrow(/expected key=number/);
+    expect(() => parseSyntheticSpec('synthetic:difficulty=3')).toThrow(/difficulty must be one of easy, hard/);
   });
 });
 

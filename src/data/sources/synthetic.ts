@@ -3,6 +3,7 @@ import { apportion, normaliseMix, shuffled } from '../mix.js';
 import {
   checkSizes, DEFAULT_MAX_SIZE, DEFAULT_MIN_SIZE, ImageShape, pickImageShape, renderSynthetic, SYNTHETIC_GROUPS,
 } from '../synthetic/render.js';
+import { checkDifficulty, DEFAULT_DIFFICULTY, type SyntheticDifficulty } from '../synthetic/difficulty.js';
 import { DEFAULT_MIX, type DataSource, type SourceItem } from '../types.js';
 
 export interface SyntheticSourceOptions {
@@ -15,6 +16,8 @@ export interface SyntheticSourceOptions {
   /** Bounds for image width and height in pixels. Defaults 96 and 160. */
   minSize?: number;
   maxSize?: number;
+  /** How hard the scenes are to read: 'easy' (default, learnable by a small CNN in minutes) or 'hard'. */
+  difficulty?: SyntheticDifficulty;
 }
 
 interface Planned {
@@ -35,6 +38,7 @@ export class SyntheticSource implements DataSource {
   readonly mix: Record<string, number>;
   readonly minSize: number;
   readonly maxSize: number;
+  readonly difficulty: SyntheticDifficulty;
   private plan?: Map<string, Planned>;
 
   constructor(opts: SyntheticSourceOptions = {}) {
@@ -47,12 +51,15 @@ export class SyntheticSource implements DataSource {
       throw new Error(`synthetic n must be a whole number from 1 to 1000000; got ${opts.n}`);
     }
     checkSizes(this.minSize, this.maxSize);
+    this.difficulty = checkDifficulty(opts.difficulty ?? DEFAULT_DIFFICULTY);
     this.mix = normaliseMix(opts.mix ?? DEFAULT_MIX);
     const unknown = Object.keys(this.mix).filter((g) => !(SYNTHETIC_GROUPS as readonly string[]).includes(g));
     if (unknown.length) {
       throw new Error(`the synthetic set draws only the groups ${SYNTHETIC_GROUPS.join(', ')}; the mix asks for ${unknown.join(', ')}`);
     }
-    this.id = syntheticId({ seed: this.seed, n: this.n, mix: opts.mix, minSize: this.minSize, maxSize: this.maxSize });
+    this.id = syntheticId({
+      seed: this.seed, n: this.n, mix: opts.mix, minSize: this.minSize, maxSize: this.maxSize, difficulty: this.difficulty,
+    });
   }
 
   private planned(): Map<string, Planned> {
@@ -80,7 +87,9 @@ export class SyntheticSource implements DataSource {
     const planned = this.planned().get(item.path);
     if (!planned) throw new Error(`${this.id} has no item '${item.path}'`);
     const index = Number(/-(\d+)\.\w+$/.exec(item.path)![1]);
-    return renderSynthetic(planned.item.group, seedrandom(`synthetic:${this.seed}:${index}`), planned.shape);
+    return renderSynthetic(planned.item.group, seedrandom(`synthetic:${this.seed}:${index}`), {
+      ...planned.shape, difficulty: this.difficulty,
+    });
   }
 }
 
@@ -89,6 +98,7 @@ function syntheticId(o: Required<Omit<SyntheticSourceOptions, 'mix'>> & { mix?: 
   const parts = [`seed=${o.seed}`, `n=${o.n}`];
   if (o.minSize !== DEFAULT_MIN_SIZE) parts.push(`minSize=${o.minSize}`);
   if (o.maxSize !== DEFAULT_MAX_SIZE) parts.push(`maxSize=${o.maxSize}`);
+  if (o.difficulty !== DEFAULT_DIFFICULTY) parts.push(`difficulty=${o.difficulty}`);
   if (o.mix) {
     const m = normaliseMix(o.mix);
     const isDefault = Object.keys(DEFAULT_MIX).length === Object.keys(m).length
@@ -99,8 +109,9 @@ function syntheticId(o: Required<Omit<SyntheticSourceOptions, 'mix'>> & { mix?: 
 }
 
 /**
- * Parse `synthetic`, `synthetic:seed=7,n=400` or `synthetic:n=200,cat=0.5,dog=0.5,minSize=64,maxSize=128`.
- * Group names as keys set the mix (only the groups named, normalised). Unknown keys are an error.
+ * Parse `synthetic`, `synthetic:seed=7,n=400`, `synthetic:difficulty=hard` or
+ * `synthetic:n=200,cat=0.5,dog=0.5,minSize=64,maxSize=128`. Group names as keys set the mix (only the groups named,
+ * normalised). Unknown keys are an error.
  */
 export function parseSyntheticSpec(spec: string): SyntheticSourceOptions {
   const s = spec.trim();
@@ -112,6 +123,10 @@ export function parseSyntheticSpec(spec: string): SyntheticSourceOptions {
     const eq = part.indexOf('=');
     const key = eq > 0 ? part.slice(0, eq).trim() : '';
     const text = eq > 0 ? part.slice(eq + 1).trim() : '';
+    if (key === 'difficulty') {
+      opts.difficulty = checkDifficulty(text);
+      continue;
+    }
     const value = Number(text);
     if (!key || !text || !Number.isFinite(value)) {
       throw new Error(`bad synthetic option '${part}' in '${spec}': expected key=number`);
@@ -119,7 +134,7 @@ export function parseSyntheticSpec(spec: string): SyntheticSourceOptions {
     if (key === 'seed' || key === 'n' || key === 'minSize' || key === 'maxSize') opts[key] = value;
     else if ((SYNTHETIC_GROUPS as readonly string[]).includes(key)) mix[key] = value;
     else {
-      throw new Error(`unknown synthetic option '${key}' in '${spec}': use seed, n, minSize, maxSize or group weights (${SYNTHETIC_GROUPS.join(', ')})`);
+      throw new Error(`unknown synthetic option '${key}' in '${spec}': use seed, n, minSize, maxSize, difficulty or group weights (${SYNTHETIC_GROUPS.join(', ')})`);
     }
   }
   if (Object.keys(mix).length) opts.mix = mix;

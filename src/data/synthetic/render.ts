@@ -1,6 +1,7 @@
 import seedrandom from 'seedrandom';
 import sharp from 'sharp';
 import { css, f, hsl, mix, Pen, Rng } from './pen.js';
+import { checkDifficulty, DEFAULT_DIFFICULTY, SCENE_SETTINGS, type SceneSettings, type SyntheticDifficulty } from './difficulty.js';
 import { drawCat, drawDog, drawFace, drawMisc, MISC_KINDS, randomShape, Subject } from './subjects.js';
 
 /** The groups the synthetic renderer can draw. */
@@ -20,6 +21,8 @@ export interface RenderOptions extends Partial<ImageShape> {
   /** Bounds for width and height when they are drawn at random. Defaults 96 and 160. */
   minSize?: number;
   maxSize?: number;
+  /** How hard the scene is to read (see difficulty.ts). Default 'easy'. */
+  difficulty?: SyntheticDifficulty;
 }
 
 export const DEFAULT_MIN_SIZE = 96;
@@ -56,10 +59,10 @@ function subjectFor(group: SyntheticGroup, p: Pen): Subject {
   }
 }
 
-function background(p: Pen, w: number, h: number): string {
+function background(p: Pen, w: number, h: number, scene: SceneSettings): string {
   const a = p.anyColour();
-  const b = p.chance(0.5) ? p.anyColour() : mix(a, p.anyColour(), 0.35);
-  const kind = p.pick(['linear', 'linear', 'radial', 'stripes', 'dots', 'checks', 'landscape', 'solid']);
+  let b = p.chance(0.5) ? p.anyColour() : mix(a, p.anyColour(), 0.35);
+  const kind = p.pick(scene.backgrounds);
   const full = `x="0" y="0" width="${w}" height="${h}"`;
   if (kind === 'linear' || kind === 'landscape') {
     const id = p.id('g');
@@ -78,6 +81,7 @@ function background(p: Pen, w: number, h: number): string {
     return `<defs><radialGradient id="${id}" cx="${f(p.uni(0.2, 0.8))}" cy="${f(p.uni(0.2, 0.8))}" r="${f(p.uni(0.4, 0.9))}"><stop offset="0" stop-color="${css(a)}"/><stop offset="1" stop-color="${css(b)}"/></radialGradient></defs><rect ${full} fill="url(#${id})"/>`;
   }
   if (kind === 'solid') return `<rect ${full} fill="${css(a)}"/>`;
+  if (scene.textureBlend > 0) b = mix(b, a, scene.textureBlend);
   // Textures as one path of many small shapes: much cheaper to rasterize than an SVG <pattern>.
   const size = p.uni(kind === 'stripes' ? 6 : 10, 24);
   const span = Math.hypot(w, h);
@@ -111,37 +115,42 @@ function place(subject: Subject, p: Pen, cx: number, cy: number, size: number, r
 }
 
 /**
- * The SVG scene for one image: a random background, background clutter (shapes and small everyday objects in every
- * group), the subject at a random size, position, rotation and mirroring, sometimes a foreground occluder and a
- * lighting wash. Deterministic for a given generator state.
+ * The SVG scene for one image: a random background, background clutter (shapes, and at `hard` small everyday
+ * objects, in every group), the subject at a random size, position, rotation and mirroring, sometimes a foreground
+ * occluder and a lighting wash. How big, busy and tilted is set by the difficulty. Deterministic for a given
+ * generator state.
  */
-export function syntheticSvg(group: SyntheticGroup, rng: Rng, width: number, height: number): string {
+export function syntheticSvg(
+  group: SyntheticGroup, rng: Rng, width: number, height: number, difficulty: SyntheticDifficulty = DEFAULT_DIFFICULTY,
+): string {
+  const scene = SCENE_SETTINGS[difficulty];
   const p = new Pen(rng);
   const m = Math.min(width, height);
-  let s = background(p, width, height);
-  const clutter = p.int(0, 8);
+  let s = background(p, width, height, scene);
+  const clutter = p.int(scene.clutter[0], scene.clutter[1]);
   for (let i = 0; i < clutter; i++) {
-    s += randomShape(p, p.uni(0, width), p.uni(0, height), m * p.uni(0.04, 0.18), css(p.anyColour()));
+    s += randomShape(p, p.uni(0, width), p.uni(0, height), m * p.uni(scene.clutterSize[0], scene.clutterSize[1]), css(p.anyColour()));
   }
-  if (p.chance(0.3)) {
+  if (p.chance(scene.strayObject)) {
     s += place(drawMisc(p, p.pick(MISC_KINDS)), p, p.uni(0, width), p.uni(0, height), m * p.uni(0.2, 0.4), p.uni(-20, 20));
   }
-  const rotation = p.chance(0.8) ? p.uni(-25, 25) : p.uni(-70, 70);
-  const size = m * p.uni(0.55, 1.1);
-  const cx = width * p.uni(0.3, 0.7);
-  const cy = height * p.uni(0.3, 0.7);
+  const rotation = p.chance(scene.mildRotation) ? p.uni(-scene.mildRange, scene.mildRange) : p.uni(-scene.wildRange, scene.wildRange);
+  const size = m * p.uni(scene.subjectSize[0], scene.subjectSize[1]);
+  // Centred: within 8% of the shorter side of the middle, so the square centre crop keeps the whole subject.
+  const cx = scene.placement === 'anywhere' ? width * p.uni(0.3, 0.7) : width / 2 + m * p.uni(-0.08, 0.08);
+  const cy = scene.placement === 'anywhere' ? height * p.uni(0.3, 0.7) : height / 2 + m * p.uni(-0.08, 0.08);
   s += place(subjectFor(group, p), p, cx, cy, size, rotation);
-  if (group === 'misc' && p.chance(0.4)) {
+  if (group === 'misc' && p.chance(scene.secondMisc)) {
     s += place(drawMisc(p), p, p.uni(0, width), p.uni(0, height), m * p.uni(0.3, 0.55), p.uni(-25, 25));
   }
-  if (p.chance(0.3)) {
-    const r = size * p.uni(0.12, 0.25);
+  if (p.chance(scene.occluder)) {
+    const r = size * p.uni(scene.occluderSize[0], scene.occluderSize[1]);
     s += randomShape(p, cx + p.sign() * size * p.uni(0.25, 0.5), cy + p.uni(-0.4, 0.4) * size, r, css(p.anyColour()));
   }
-  if (p.chance(0.4)) {
+  if (p.chance(scene.wash)) {
     const id = p.id('l');
     const light = p.chance(0.5);
-    s += `<defs><linearGradient id="${id}" x1="${f(p.rng())}" y1="0" x2="${f(p.rng())}" y2="1"><stop offset="0" stop-color="${light ? '#fff' : '#000'}" stop-opacity="${f(p.uni(0.1, 0.45))}"/><stop offset="1" stop-color="${light ? '#fff' : '#000'}" stop-opacity="0"/></linearGradient></defs><rect width="${width}" height="${height}" fill="url(#${id})"/>`;
+    s += `<defs><linearGradient id="${id}" x1="${f(p.rng())}" y1="0" x2="${f(p.rng())}" y2="1"><stop offset="0" stop-color="${light ? '#fff' : '#000'}" stop-opacity="${f(p.uni(0.1, scene.washOpacity))}"/><stop offset="1" stop-color="${light ? '#fff' : '#000'}" stop-opacity="0"/></linearGradient></defs><rect width="${width}" height="${height}" fill="url(#${id})"/>`;
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${s}</svg>`;
 }
@@ -201,11 +210,13 @@ export async function renderSynthetic(group: string, rng: Rng, opts: RenderOptio
     throw new Error(`synthetic image size must be whole numbers from 8 to 4096; got ${width}x${height}`);
   }
   if (format !== 'png' && format !== 'jpeg') throw new Error(`synthetic format must be 'png' or 'jpeg'; got '${format}'`);
-  const svg = syntheticSvg(group as SyntheticGroup, rng, width, height);
+  const difficulty = checkDifficulty(opts.difficulty ?? DEFAULT_DIFFICULTY);
+  const scene = SCENE_SETTINGS[difficulty];
+  const svg = syntheticSvg(group as SyntheticGroup, rng, width, height, difficulty);
   const { data, info } = await sharp(Buffer.from(svg)).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
   const p = new Pen(rng);
-  const rgb = noisyRgb(data, rng, p.chance(0.15) ? 0 : p.uni(2, 16), p.chance(0.3));
+  const rgb = noisyRgb(data, rng, p.chance(scene.clean) ? 0 : p.uni(scene.noise[0], scene.noise[1]), p.chance(0.3));
   let img = sharp(rgb, { raw: { width: info.width, height: info.height, channels: 3 } });
-  if (p.chance(0.15)) img = img.blur(p.uni(0.4, 1.1));
+  if (p.chance(scene.blur)) img = img.blur(p.uni(0.4, 1.1));
   return format === 'png' ? img.png({ compressionLevel: 3 }).toBuffer() : img.jpeg({ quality: p.int(60, 95) }).toBuffer();
 }
