@@ -39,7 +39,7 @@ export async function loadTrainingReference(
   options: { maxImages?: number; onProgress?: (done: number, total: number, label?: string) => void } = {},
 ): Promise<TrainingReference | Unavailable> {
   if (!datasetName) return { unavailable: 'the model card names no data set' };
-  let manifest;
+  let manifest: Awaited<ReturnType<typeof loadDatasetManifest>>;
   try {
     manifest = await loadDatasetManifest(datasetName);
   } catch (err) {

@@ -152,7 +152,7 @@ export function predictionSection(
     return {
       ...base,
       status: 'unavailable',
-      reason: reference ? reference.unavailable : 'no model is promoted',
+      reason: reference && isUnavailable(reference) ? reference.unavailable : 'no model is promoted',
       psi: null,
       histogram: { edges, reference: null, current: share(current) },
       referenceSource: null,

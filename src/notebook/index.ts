@@ -3,3 +3,4 @@ export {
   type VegaLiteSpec, type BinnedDistribution,
 } from './charts.js';
 export { renderImageGrid, preparedImagePng, type GridTile, type ImageGridOptions } from './image-grid.js';
+export { markdownTable } from './markdown-table.js';
