@@ -97,7 +97,8 @@ export function confusion(c) {
 /** Score of each trial against one hyperparameter. */
 export function trialScatter(points, param, metric) {
   const rows = points.filter((p) => p.score != null && p.params[param] !== undefined)
-    .map((p) => ({ value: typeof p.params[param] === "object" ? JSON.stringify(p.params[param]) : p.params[param], score: p.score, trial: p.name }));
+    .map((p) => ({ value: typeof p.params[param] === "object" ? JSON.stringify(p.params[param]) : p.params[param], score: p.score, trial: p.name, budget: p.budget ?? "–" }));
+  const budgets = new Set(rows.map((r) => r.budget)).size > 1;
   const numeric = rows.every((r) => typeof r.value === "number");
   const positive = numeric && rows.every((r) => r.value > 0);
   const spread = positive ? Math.max(...rows.map((r) => r.value)) / Math.min(...rows.map((r) => r.value)) : 1;
@@ -108,6 +109,7 @@ export function trialScatter(points, param, metric) {
     encoding: {
       x: { field: "value", type: numeric ? "quantitative" : "nominal", title: param, ...(spread > 50 ? { scale: { type: "log" } } : {}) },
       y: { field: "score", type: "quantitative", title: metric, scale: { zero: false } },
+      ...(budgets ? { color: { field: "budget", type: "ordinal", title: "epochs" } } : {}),
     },
   }, { width: 240, height: 180 });
 }

@@ -26,6 +26,8 @@ export interface TrialPoint {
   name: string;
   status: string;
   score: number | null;
+  /** Epoch budget of the rung (successive halving), from the trial's `budget` tag. */
+  budget: string | null;
   params: Record<string, ParamValue>;
 }
 
@@ -53,6 +55,22 @@ export async function siteRunIds(): Promise<string[]> {
   return runs.map((r) => r.id).sort();
 }
 
+/** Kind of a run: its `kind` tag when the pipeline set one, else from the parent links. */
+function kindOf(run: RunView, children: number): RunSummary['kind'] {
+  const tag = run.tags.kind;
+  if (tag === 'tuning' || tag === 'study') return 'study';
+  if (tag === 'trial') return 'trial';
+  if (tag === 'training') return 'training';
+  return children > 0 ? 'study' : run.parentId ? 'trial' : 'training';
+}
+
+/** The trials of a study: children tagged as trials when tags are used (a final training run may be a child too). */
+function trialsOf(study: RunView, all: RunView[]): RunView[] {
+  const children = all.filter((r) => r.parentId === study.id);
+  const tagged = children.filter((r) => r.tags.kind === 'trial');
+  return (children.some((r) => r.tags.kind) ? tagged : children).sort((a, b) => a.id.localeCompare(b.id));
+}
+
 function summarize(run: RunView, all: RunView[]): RunSummary {
   const children = all.filter((r) => r.parentId === run.id).length;
   return {
@@ -64,7 +82,7 @@ function summarize(run: RunView, all: RunView[]): RunSummary {
     endedAt: run.endedAt,
     durationMs: run.durationMs,
     dataset: run.dataset?.name ?? null,
-    kind: children > 0 ? 'study' : run.parentId ? 'trial' : 'training',
+    kind: kindOf(run, children),
     children,
     metrics: run.metrics,
   };
@@ -115,7 +133,7 @@ export async function runPageData(id: string): Promise<RunPageData> {
       .filter(([, v]) => typeof v === 'number' && Number.isFinite(v))
       .map(([metric, value]) => ({ epoch: e.epoch, metric, value })),
   );
-  const trials = runs.filter((r) => r.parentId === run.id).sort((a, b) => a.id.localeCompare(b.id));
+  const trials = trialsOf(run, runs);
   const metric = trials.length ? trialMetric(run, trials) : null;
   return {
     found: true,
@@ -137,6 +155,7 @@ export async function runPageData(id: string): Promise<RunPageData> {
         name: t.name,
         status: t.effectiveStatus,
         score: metric && typeof t.metrics[metric] === 'number' ? t.metrics[metric] : null,
+        budget: t.tags.budget ?? null,
         params: t.params,
       })),
     },

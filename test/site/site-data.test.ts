@@ -37,17 +37,21 @@ describe('site data (what the loaders print)', () => {
   it('a tuning study: trials scored on the metric they report, trials linked to their study', async () => {
     const study = await startRun({ name: 'tune', tags: { kind: 'tuning' } });
     for (const [i, lr] of [0.1, 0.01].entries()) {
-      const t = await startRun({ name: `trial-${i}`, parentId: study.id, params: { learningRate: lr, batchSize: 32 } });
+      const t = await startRun({ name: `trial-${i}`, parentId: study.id, params: { learningRate: lr, batchSize: 32 }, tags: { kind: 'trial', budget: '1' } });
       await t.logEpoch(1, { loss: 0.6, val_loss: 0.65, val_auc: 0.7, seconds: 3 });
       await t.finish({ epochs_trained: 1, best_epoch: 1, val_auc: [0.7, 0.8][i], val_loss: 0.5 });
     }
+    // The final training run of a tuning pipeline may hang below the study too: it is not a trial.
+    const final = await startRun({ name: 'train', parentId: study.id, tags: { kind: 'training' } });
+    await final.finish({ f1: 0.9 });
     await study.finish({ best_val_auc: 0.8 });
     const page = await runPageData(study.id);
     expect(page.run?.kind).toBe('study');
     expect(page.trials.metric).toBe('val_auc');
     expect(page.trials.points.map((p) => p.score)).toEqual([0.7, 0.8]);
     const list = await runsListData();
-    expect(list.runs.map((r) => r.kind).sort()).toEqual(['study', 'trial', 'trial']);
+    expect(list.runs.map((r) => r.kind).sort()).toEqual(['study', 'training', 'trial', 'trial']);
+    expect(page.trials.points.map((p) => p.budget)).toEqual(['1', '1']);
     const trial = await runPageData(page.trials.points[0].id);
     expect(trial.curves).toContainEqual({ epoch: 1, metric: 'val_auc', value: 0.7 });
   });
