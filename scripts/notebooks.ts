@@ -16,7 +16,7 @@ function writeKernelspec(): void {
   // The kernel starts in the project root so notebooks import the library as './src/...'.
   const spec = {
     argv: ['/bin/sh', '-c', `cd '${root}' && exec '${tslab}' kernel --config-path "$1"`, 'sh', '{connection_file}'],
-    // A preload that keeps tslab's compiler from breaking when files under src/ change during a session.
+    // A preload that keeps tslab's compiler from crashing when watched folders change (npm install) during a session.
     env: { NODE_OPTIONS: `--require "${path.join(root, 'src', 'notebook', 'kernel-preload.cjs')}"` },
     display_name: 'TypeScript (areyouacat)',
     language: 'typescript',

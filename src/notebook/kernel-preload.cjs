@@ -2,11 +2,12 @@
 // Loaded into the notebook kernel with `node --require` (see scripts/notebooks.ts).
 //
 // tslab keeps a TypeScript watch program over the cells and the modules they import. When a directory it watches
-// changes between two cells (a file saved or created under src/ while the notebook is open), TypeScript schedules
-// a resolution refresh through tslab's one-slot timer, and the next cell fails with "Unexpected pending
-// rebuildTimer" -- as does every cell after it until the kernel restarts. Without directory watches that cannot
-// happen; edited files are still picked up through tslab's file watches. A module created after a cell failed to
-// import it needs a kernel restart.
+// changes while a notebook is open (a package installed into node_modules, a file created where a module was
+// looked up), TypeScript schedules a resolution refresh through tslab's one-slot timer while another is pending:
+// the kernel dies with "Unexpected pending rebuildTimer", or the next cell fails with it
+// (test/notebook/kernel-preload.test.ts reproduces this). Without directory watches that cannot happen; edited
+// files are still picked up through tslab's file watches. A module that appears after a cell failed to import it
+// needs a kernel restart.
 const ts = require('@tslab/typescript-for-tslab');
 
 ts.sys.watchDirectory = () => ({ close() {} });
