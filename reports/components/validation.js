@@ -51,9 +51,25 @@ function gallery(list) {
     thumb(m, m.givenGroup ? [`given ${m.givenGroup} → ${m.predictedGroup}`, h("br"), `p(given) ${fmt(m.givenProbability, 2)}`] : undefined)));
 }
 
+const isImageList = (v) => Array.isArray(v) && v.some((x) => isObj(x) && x.thumbnail);
+
+function cell(v) {
+  if (isPrim(v)) return v;
+  if (Array.isArray(v) && v.every(isPrim)) return v.map((x) => fmt(x)).join(", ");
+  if (Array.isArray(v) && v.every(isObj)) return `${v.length} item${v.length === 1 ? "" : "s"}`;
+  return JSON.stringify(v);
+}
+
+/** A table of records; lists of images inside a record (e.g. a property's outliers) are shown below it. */
 function objectsTable(list) {
   const keys = [...new Set(list.flatMap((r) => Object.keys(r)))].filter((k) => k !== "thumbnail");
-  return table(list, keys.map((k) => ({ label: k, value: (r) => (isPrim(r[k]) ? r[k] : JSON.stringify(r[k])) })), { maxRows: 100 });
+  const nested = list.flatMap((r) => keys.filter((k) => isImageList(r[k])).map((k) => {
+    const label = Object.values(r).find((x) => typeof x === "string") ?? "";
+    return h("div", {}, h("h5", {}, `${label} · ${k}`), gallery(r[k]));
+  }));
+  return h("div", {},
+    table(list, keys.map((k) => ({ label: k, value: (r) => cell(r[k]) })), { maxRows: 100 }),
+    nested);
 }
 
 /** Render one evidence value, choosing a chart, a gallery, a table or a key/value list by its shape. */
