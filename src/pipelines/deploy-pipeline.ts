@@ -1,5 +1,9 @@
-import { listVersions, promote, registerFromRun } from '../registry/index.js';
-import type { Decision, PromotedModel, PromotionPolicy } from '../registry/types.js';
+import { loadPreparedDataset } from '../data/ingest.js';
+import { averagePrecision, metricsAt, rocAuc } from '../evaluation/metrics.js';
+import { predictProbabilities } from '../model/predict.js';
+import { listVersions, promote, readPromoted, registerFromRun } from '../registry/index.js';
+import type { Decision, ModelCard, PromotedModel, PromotionPolicy } from '../registry/types.js';
+import { loadRegisteredModel } from './registered-model.js';
 import { runTrainingPipeline, type TrainPipelineOptions, type TrainPipelineResult } from './train-pipeline.js';
 
 export interface DeployPipelineOptions extends TrainPipelineOptions {
@@ -33,8 +37,15 @@ export async function runDeployPipeline(opts: DeployPipelineOptions): Promise<De
   }
   let decision: Decision | null = null;
   let alreadyPromoted = false;
+  const champion = await readPromoted();
+  let championOnCandidateTest: ModelCard | undefined;
+  if (champion && champion.version !== version.version && champion.card.dataset.manifestHash !== version.card.dataset.manifestHash) {
+    championOnCandidateTest = await remeasureChampion(champion, training.dataset.name, version.card.dataset.manifestHash);
+    const m = championOnCandidateTest?.metrics;
+    if (m) log(`gate: champion v${champion.version} re-measured on the candidate's test set: precision ${m.precision.toFixed(3)} recall ${m.recall.toFixed(3)} f1 ${m.f1.toFixed(3)}`);
+  }
   try {
-    decision = await promote(version.version, { policy: opts.policy });
+    decision = await promote(version.version, { policy: opts.policy, championOnCandidateTest });
     log(`gate: ${decision.action} v${version.version}: ${decision.reasons.join('; ')}`);
   } catch (err) {
     if (!/already the promoted model/.test((err as Error).message)) throw err;
@@ -46,4 +57,25 @@ export async function runDeployPipeline(opts: DeployPipelineOptions): Promise<De
     await opts.refreshSite();
   }
   return { training, version, decision, alreadyPromoted };
+}
+
+/**
+ * The champion's card with its metrics measured again on another data set's test split (its own model and
+ * threshold), so the gate compares both models on the same photos.
+ */
+async function remeasureChampion(champion: PromotedModel, datasetName: string, manifestHash: string): Promise<ModelCard | undefined> {
+  const data = await loadPreparedDataset(datasetName);
+  if (data.size !== champion.card.imageSize) return undefined; // a different input size: not comparable this way
+  const registered = await loadRegisteredModel(champion.version);
+  try {
+    const probs = await predictProbabilities(registered.model, data.test);
+    const m = metricsAt(data.test.labels, probs, champion.card.threshold);
+    return {
+      ...champion.card,
+      dataset: { name: datasetName, manifestHash },
+      metrics: { ...champion.card.metrics, precision: m.precision ?? 0, recall: m.recall ?? 0, f1: m.f1 ?? 0, accuracy: m.accuracy ?? 0, rocAuc: rocAuc(data.test.labels, probs), prAuc: averagePrecision(data.test.labels, probs) },
+    };
+  } finally {
+    registered.model.dispose();
+  }
 }

@@ -1,5 +1,8 @@
 import { ingestDataset, type IngestResult } from '../data/ingest.js';
 import { openSource } from '../data/sources/index.js';
+import type { DataSource } from '../data/types.js';
+import { openFeedbackStorage, type FeedbackStorage } from '../serve/feedback-storage.js';
+import { CombinedSource, FeedbackSource, pullFeedback, type FeedbackPull } from './feedback-data.js';
 import type { Progress } from '../cli/progress.js';
 import type { ThresholdStrategy } from '../evaluation/types.js';
 import { REFERENCE_HYPERPARAMETERS, type CnnHyperparameters } from '../model/cnn.js';
@@ -39,6 +42,8 @@ export interface TrainPipelineOptions {
   /** Failing validation checks to let through (recorded with the run). */
   allowChecks?: string[];
   tune?: TuneOptions | null;
+  /** Add consented feedback photos from S3 to the data (labels from the users' answers, after a consistency check). */
+  includeFeedback?: boolean;
   force?: boolean;
   log?: (line: string) => void;
   onProgress?: (stage: string) => Progress | undefined;
@@ -49,6 +54,7 @@ export interface TrainPipelineResult {
   validation: { file: string; summary: ValidationReport['summary']; warnings: string[]; allowed: string[] };
   tuning: TuneOutput | null;
   run: TrainRunOutput & { cached: boolean };
+  feedback: FeedbackPull | null;
 }
 
 /** The data set name a pipeline run uses: `opts.name`, else one derived from the data spec. */
@@ -73,9 +79,36 @@ interface TrainStepInput extends TrainRunSettings {
 export async function runTrainingPipeline(opts: TrainPipelineOptions): Promise<TrainPipelineResult> {
   const log = opts.log ?? (() => {});
   const ctx: StepContext = { log, force: opts.force };
-  const name = datasetName(opts);
+  let name = datasetName(opts);
   const seed = opts.seed ?? 1;
-  const source = await openSource(opts.data);
+  let source = await openSource(opts.data);
+  let feedback: FeedbackPull | null = null;
+  let feedbackStorage: FeedbackStorage | null = null;
+  if (opts.includeFeedback) {
+    feedbackStorage = await openFeedbackStorage(log);
+    feedback = await pullFeedback(feedbackStorage.store, feedbackStorage.bucket);
+    log(`feedback: ${feedback.used.length} photos used, ${feedback.excluded.length} excluded, ${feedback.suspicious.length} flagged as suspicious`);
+    for (const x of feedback.excluded) log(`feedback excluded ${x.id}: ${x.reason}`);
+    for (const x of feedback.suspicious) log(`feedback suspicious ${x.id}: ${x.reason}`);
+    source = new CombinedSource([source, new FeedbackSource(feedbackStorage.store, feedbackStorage.bucket, feedback)]);
+    name = `${name}-with-feedback`;
+  }
+  try {
+    return await trainOn(opts, name, seed, source, feedback, ctx, log);
+  } finally {
+    await feedbackStorage?.localS3?.stop();
+  }
+}
+
+async function trainOn(
+  opts: TrainPipelineOptions,
+  name: string,
+  seed: number,
+  source: DataSource,
+  feedback: FeedbackPull | null,
+  ctx: StepContext,
+  log: (line: string) => void,
+): Promise<TrainPipelineResult> {
 
   log(`data: ingesting ${source.id} as "${name}"`);
   const ingested = await ingestDataset({ source, name, size: opts.size ?? 64, mix: opts.mix, n: opts.n, seed, onProgress: opts.onProgress?.('prepare') });
@@ -133,7 +166,11 @@ export async function runTrainingPipeline(opts: TrainPipelineOptions): Promise<T
         dataset: data,
         source,
         parentId: tuning?.parentRunId ?? null,
-        tags: { kind: 'training', validation: `${report.summary.pass} pass, ${report.summary.warn} warn, ${report.summary.fail} fail` },
+        tags: {
+          kind: 'training',
+          validation: `${report.summary.pass} pass, ${report.summary.warn} warn, ${report.summary.fail} fail`,
+          ...(feedback ? { feedback: `${feedback.used.length} used, ${feedback.excluded.length} excluded, ${feedback.suspicious.length} suspicious` } : {}),
+        },
         attach: { 'validation.json': validationFile },
         onProgress: opts.onProgress?.('train'),
         log,
@@ -146,5 +183,6 @@ export async function runTrainingPipeline(opts: TrainPipelineOptions): Promise<T
     validation: { file: validationFile, summary: report.summary, warnings: gate.warnings.map((w) => w.id), allowed: gate.allowed.map((a) => a.id) },
     tuning,
     run: { ...step.output, cached: step.cached },
+    feedback,
   };
 }

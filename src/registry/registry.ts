@@ -238,6 +238,11 @@ export interface PromoteOptions extends RootOpt {
   force?: boolean;
   reason?: string;
   user?: string;
+  /**
+   * The current champion's card with metrics re-measured on the candidate's test set (when they were tested on
+   * different data); ignored unless it is the card of the version promoted at decision time.
+   */
+  championOnCandidateTest?: ModelCard;
 }
 
 /**
@@ -252,7 +257,9 @@ export async function promote(v: number | string, opts: PromoteOptions = {}): Pr
     const candidate = await getVersion(v, opts);
     const current = await readPromoted(opts);
     if (current?.version === candidate.version) throw new Error(`v${candidate.version} is already the promoted model`);
-    const gate = decidePromotion(candidate.card, current?.card ?? null, policy);
+    // A champion re-measured on the candidate's test set (same model, same threshold) makes the two comparable.
+    const championCard = opts.championOnCandidateTest && current && opts.championOnCandidateTest.version === current.version ? opts.championOnCandidateTest : current?.card ?? null;
+    const gate = decidePromotion(candidate.card, championCard, policy);
     const time = new Date().toISOString();
     const action = gate.promote ? 'promote' : opts.force ? 'force-promote' : 'reject';
     const goes = action !== 'reject';

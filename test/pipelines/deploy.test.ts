@@ -56,4 +56,15 @@ describe('deploy pipeline on a small synthetic set', () => {
     expect(Object.values(ev.groups).reduce((a, g) => a + g.n, 0)).toBe(12);
     expect(ev.threshold).toBe(r.version.card.threshold);
   });
+
+  it('compares a candidate trained on other data with the champion re-measured on the candidate\'s test set', async () => {
+    const champion = await readPromoted();
+    expect(champion).not.toBeNull();
+    const r = await runDeployPipeline({ ...opts, data: 'synthetic:seed=6,n=160', policy: { minPrecision: 0, minRecall: 0, tolerance: 1 } });
+    expect(r.version.card.dataset.manifestHash).not.toBe(champion!.card.dataset.manifestHash);
+    const check = r.decision!.checks.find((c) => c.name.startsWith('not worse than champion'));
+    expect(check?.detail).toMatch(new RegExp(`vs champion v${champion!.version}`));
+    expect(r.decision!.checks.some((c) => c.name === 'same test set')).toBe(false);
+    expect(r.decision!.action).toBe('promote');
+  });
 });

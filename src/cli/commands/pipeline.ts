@@ -45,6 +45,7 @@ function trainingOptions(cmd: Command): Command {
     .option('--max-epochs <n>', 'tuning: epochs of the last rung', int('max-epochs', 1), 8)
     .option('--space <json>', 'tuning search space as JSON (default: learning rate, filters, blocks, dropout, dense units, batch norm)')
     .option('--workers <n>', 'tuning worker processes (default: one per core)', int('workers', 1))
+    .option('--include-feedback', 'add consented feedback photos from S3 (labels from the answers, inconsistent ones left out)')
     .option('--force', 'ignore cached step outputs and run every step')
     .option('--json', 'print the result as JSON');
 }
@@ -52,7 +53,7 @@ function trainingOptions(cmd: Command): Command {
 interface TrainingFlags {
   data: string; name?: string; size: number; mix?: string; n?: number; seed: number; epochs: number; patience: number;
   hp?: string; minPrecision?: number; allowCheck: string[]; tune?: boolean; trials: number; strategy: TuneOptions['strategy'];
-  minEpochs: number; maxEpochs: number; space?: string; workers?: number; force?: boolean; json?: boolean;
+  minEpochs: number; maxEpochs: number; space?: string; workers?: number; includeFeedback?: boolean; force?: boolean; json?: boolean;
 }
 
 export function pipelineOptions(f: TrainingFlags, log: (line: string) => void): TrainPipelineOptions {
@@ -68,7 +69,7 @@ export function pipelineOptions(f: TrainingFlags, log: (line: string) => void): 
   const bars = new Map<string, ReturnType<typeof progressBar>>();
   return {
     data: f.data, name: f.name, size: f.size, mix: f.mix ? parseMix(f.mix) : undefined, n: f.n, seed: f.seed, epochs: f.epochs,
-    patience: f.patience, hyperparameters: hp, threshold, allowChecks: f.allowCheck, force: f.force, log,
+    patience: f.patience, hyperparameters: hp, threshold, allowChecks: f.allowCheck, includeFeedback: f.includeFeedback, force: f.force, log,
     tune: f.tune
       ? { trials: f.trials, strategy: f.strategy, minEpochs: f.minEpochs, maxEpochs: Math.max(f.minEpochs, f.maxEpochs), eta: 3, seed: f.seed, workers: f.workers, space: f.space ? parseSpace(f.space) : undefined }
       : null,
