@@ -17,10 +17,15 @@ import { defineStep, runStep, type StepContext } from './step.js';
 import { trainAndEvaluate, type TrainRunOutput, type TrainRunSettings } from './train-run.js';
 import { tuneHyperparameters, type TuneOptions, type TuneOutput } from './tune-step.js';
 
-/** The CNN the pipeline trains by default: the reference network with augmentation and light dropout. */
+/**
+ * The CNN the pipeline trains by default: the reference network with augmentation and light dropout. Adam at
+ * 2e-3 with dropout 0.2 learned the synthetic set faster than 1e-3/0.3 at every epoch; batch norm is off because
+ * it halves training speed on the wasm backend.
+ */
 export const DEFAULT_HYPERPARAMETERS: CnnHyperparameters = {
   ...REFERENCE_HYPERPARAMETERS,
-  dropout: 0.3,
+  learningRate: 2e-3,
+  dropout: 0.2,
   augmentation: true,
 };
 
