@@ -1,24 +1,8 @@
-/** Area under the ROC curve (Mann-Whitney U with tied scores counted half); NaN when one class is absent. */
+import { rocAuc as rocAucOrNull } from '../evaluation/metrics.js';
+
+/** Area under the ROC curve (the evaluation's rank-based AUC); NaN when one class is absent. */
 export function rocAuc(labels: ArrayLike<number>, scores: ArrayLike<number>): number {
-  const n = labels.length;
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a] - scores[b]);
-  let positives = 0;
-  let rankSum = 0;
-  for (let i = 0; i < n; ) {
-    let j = i;
-    while (j + 1 < n && scores[order[j + 1]] === scores[order[i]]) j++;
-    const midRank = (i + j) / 2 + 1;
-    for (let k = i; k <= j; k++) {
-      if (labels[order[k]] === 1) {
-        positives++;
-        rankSum += midRank;
-      }
-    }
-    i = j + 1;
-  }
-  const negatives = n - positives;
-  if (positives === 0 || negatives === 0) return NaN;
-  return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
+  return rocAucOrNull(labels, scores) ?? NaN;
 }
 
 const EPS = 1e-7;
