@@ -1,33 +1,175 @@
-import { h, emptyState, table } from "./dom.js";
+import { h, emptyState, fmt, fmtTime, keyValues, table } from "./dom.js";
 import { vl } from "./charts.js";
 
-function timeField(row) {
-  return ["time", "timestamp", "at", "date", "windowStart", "start"].find((k) => typeof row?.[k] === "string");
+const TONE = { ok: "good", warn: "warn", alert: "bad", "insufficient-data": "neutral", unavailable: "neutral" };
+const ROW_TINT = { warn: "rgba(255, 212, 59, 0.18)", alert: "rgba(250, 82, 82, 0.18)" };
+
+function status(s) {
+  return h("span", { class: `badge badge-${TONE[s] ?? "neutral"}`, "data-status": s }, s);
 }
 
-/** A JSON-lines series: a line per numeric field over time, and the newest rows as a table. */
-function seriesView({ name, rows }) {
-  const objects = rows.filter((r) => r && typeof r === "object" && !Array.isArray(r));
-  const tf = timeField(objects[0]);
-  const numeric = [...new Set(objects.flatMap((r) => Object.keys(r).filter((k) => typeof r[k] === "number")))];
-  const long = tf ? objects.flatMap((r) => numeric.filter((k) => typeof r[k] === "number").map((k) => ({ t: r[tf], field: k, value: r[k] }))) : [];
-  return h("section", {},
-    h("h3", {}, name),
-    long.length ? vl({
-      data: { values: long },
-      mark: { type: "line", point: true, tooltip: true },
-      encoding: { x: { field: "t", type: "temporal", title: tf }, y: { field: "value", type: "quantitative" },
-        color: { field: "field", type: "nominal", title: null } },
-    }, { width: 560, height: 200 }) : null,
-    objects.length ? table(objects.slice(-20).reverse(), Object.keys(objects[0])) : h("p", { class: "muted" }, "No rows."));
+/** A section heading with its status word and, when the monitor gave one, the reason (e.g. not enough samples). */
+function sectionHead(title, section) {
+  return [
+    h("h2", {}, title, " ", status(section.status)),
+    section.reason ? h("p", { class: "muted section-reason" }, section.reason) : null,
+  ];
+}
+
+function banner(report) {
+  const { alerts = [], warnings = [] } = report;
+  if (!alerts.length && !warnings.length) {
+    return h("div", { class: "monitoring-banner monitoring-ok note", style: { borderLeft: "6px solid #2b8a3e", padding: "0.6em 1em" } },
+      h("strong", {}, "All checks ok"), ": no alerts and no warnings in this report.");
+  }
+  const critical = alerts.length > 0;
+  const item = (a) => h("li", {}, h("code", {}, a.id), " ", a.message,
+    a.value != null ? h("span", { class: "muted" }, ` (value ${fmt(a.value)}, threshold ${fmt(a.threshold)})`) : null);
+  return h("div", {
+    class: `monitoring-banner ${critical ? "monitoring-alert" : "monitoring-warning"}`,
+    role: "alert",
+    style: {
+      border: `2px solid ${critical ? "#c92a2a" : "#e67700"}`, background: critical ? "rgba(250, 82, 82, 0.12)" : "rgba(255, 212, 59, 0.15)",
+      borderRadius: "6px", padding: "0.6em 1em", margin: "1em 0",
+    },
+  },
+    h("p", { style: { fontSize: "1.2em", margin: "0 0 0.3em" } },
+      h("strong", {}, critical ? `ALERT: ${alerts.length} critical ${alerts.length === 1 ? "alert" : "alerts"}` : "WARNING"),
+      warnings.length ? ` and ${warnings.length} ${warnings.length === 1 ? "warning" : "warnings"}` : ""),
+    alerts.length ? h("ul", { class: "alerts" }, alerts.map(item)) : null,
+    warnings.length ? [h("p", { style: { margin: "0.3em 0 0" } }, h("strong", {}, "Warnings")), h("ul", { class: "warnings" }, warnings.map(item))] : null);
+}
+
+function driftView(drift, thresholds) {
+  const rows = drift.rows ?? [];
+  return h("section", { class: "monitoring-drift" },
+    sectionHead("Input drift", drift),
+    h("p", {}, drift.reference
+      ? `${fmt(drift.n)} measured incoming photos against ${fmt(drift.reference.n)} training photos of data set ${drift.reference.dataset}.`
+      : `${fmt(drift.n)} measured incoming photos.`,
+      thresholds?.drift ? h("span", { class: "muted" }, ` Warn at KS > ${thresholds.drift.ksWarn} or PSI > ${thresholds.drift.psiWarn}, alert at KS > ${thresholds.drift.ksAlert} or PSI > ${thresholds.drift.psiAlert} (KS counts when p < ${thresholds.drift.maxPValue}).`) : null),
+    rows.length ? (() => {
+      const wrap = table(rows, [
+        { label: "property", value: (r) => r.property },
+        { label: "KS", value: (r) => r.ks },
+        { label: "p-value", value: (r) => r.pValue, format: (v) => (v == null ? "–" : Number(v).toPrecision(3)) },
+        { label: "PSI", value: (r) => r.psi },
+        { label: "training median", value: (r) => r.referenceMedian },
+        { label: "current median", value: (r) => r.currentMedian },
+        { label: "status", value: (r) => status(r.status) },
+      ]);
+      wrap.querySelectorAll("tbody tr").forEach((tr, i) => {
+        const s = rows[i].status;
+        if (s !== "ok") { tr.style.background = ROW_TINT[s] ?? ""; tr.classList.add(`drift-${s}`); }
+      });
+      return wrap;
+    })() : null);
+}
+
+function predictionView(pr) {
+  const hist = pr.histogram;
+  const bars = [];
+  if (hist) {
+    for (let i = 0; i < hist.current.length; i++) {
+      const bin = `${fmt(hist.edges[i], 2)}–${fmt(hist.edges[i + 1], 2)}`;
+      if (hist.reference) bars.push({ bin, order: i, series: "reference (test split)", share: hist.reference[i] });
+      bars.push({ bin, order: i, series: "current (served)", share: hist.current[i] });
+    }
+  }
+  return h("section", { class: "monitoring-predictions" },
+    sectionHead("Prediction shift", pr),
+    keyValues({ predictions: pr.n, "called cat": pr.positiveRate, "mean p(cat)": pr.meanProbability, PSI: pr.psi, reference: pr.referenceSource ?? "none" }),
+    bars.length ? vl({
+      data: { values: bars },
+      mark: { type: "bar", tooltip: true },
+      encoding: {
+        x: { field: "bin", type: "ordinal", sort: { field: "order" }, title: "p(cat)", axis: { labelAngle: -40 } },
+        y: { field: "share", type: "quantitative", title: "share of predictions", axis: { format: "%" } },
+        color: { field: "series", type: "nominal", title: null, legend: { orient: "top" } },
+        xOffset: { field: "series" },
+      },
+    }, { width: 560, height: 220 }) : null);
+}
+
+function feedbackView(f) {
+  return h("section", { class: "monitoring-feedback" },
+    sectionHead("Real-world precision and recall (feedback)", f),
+    keyValues({ answers: f.n, precision: f.precision, recall: f.recall, accuracy: f.accuracy }),
+    table([
+      { actual: "cat", "predicted cat": f.tp, "predicted not cat": f.fn },
+      { actual: "not cat", "predicted cat": f.fp, "predicted not cat": f.tn },
+    ], ["actual", "predicted cat", "predicted not cat"]));
+}
+
+function servingView(s) {
+  return h("section", { class: "monitoring-serving" },
+    sectionHead("Serving", s),
+    keyValues({
+      source: s.source ?? "none", "numbers taken": s.at ? fmtTime(s.at) : null, requests: s.requests,
+      "5xx errors": s.errors5xx, "4xx errors": s.errors4xx, "error rate": s.errorRate,
+      "predict p50 (ms)": s.p50Ms, "predict p95 (ms)": s.p95Ms, "model version served": s.modelVersion,
+      "feedback queue depth": s.feedbackQueueDepth,
+    }));
+}
+
+function reportView(report) {
+  const m = report.model;
+  return h("div", { class: "monitoring-report" },
+    banner(report),
+    h("p", { class: "monitoring-meta" },
+      `Report made ${fmtTime(report.createdAt)} for `,
+      m ? h("strong", {}, `model version ${m.version}`) : h("strong", {}, "no promoted model"),
+      m ? ` (threshold ${fmt(m.threshold)}, ${m.imageSize}px, data set ${m.dataset ?? "–"})` : "",
+      report.window ? `, over the ${report.window.days} days since ${report.window.sinceDay}.` : "."),
+    driftView(report.drift, report.thresholds),
+    predictionView(report.predictions),
+    feedbackView(report.feedback),
+    servingView(report.serving));
+}
+
+function daysView(days) {
+  const long = days.flatMap((d) => [
+    ["predictions", d.predictions], ["feedback answers", d.feedback],
+  ].map(([series, value]) => ({ day: d.day, series, value })));
+  const rates = days.flatMap((d) => [
+    ["called cat", d.positiveRate], ["mean p(cat)", d.meanProbability], ["feedback agreeing", d.feedbackAgreement],
+  ].filter(([, v]) => v != null).map(([series, value]) => ({ day: d.day, series, value })));
+  const line = (values, title, extra = {}) => vl({
+    data: { values },
+    mark: { type: "line", point: true, tooltip: true },
+    encoding: {
+      x: { field: "day", type: "ordinal", title: null, axis: { labelAngle: -30 } },
+      y: { field: "value", type: "quantitative", title, ...extra },
+      color: { field: "series", type: "nominal", title: null },
+    },
+  }, { width: 560, height: 180 });
+  return h("section", { class: "monitoring-days" },
+    h("h2", {}, "Over time"),
+    h("p", { class: "muted" }, "Daily summaries of the served model's prediction and feedback logs."),
+    line(long, "per day"),
+    line(rates, "share", { scale: { domain: [0, 1] } }),
+    table([...days].reverse(), [
+      { label: "day", value: (d) => d.day },
+      { label: "predictions", value: (d) => d.predictions },
+      { label: "called cat", value: (d) => d.positiveRate },
+      { label: "mean p(cat)", value: (d) => d.meanProbability },
+      { label: "p95 latency (ms)", value: (d) => d.p95LatencyMs },
+      { label: "feedback", value: (d) => d.feedback },
+      { label: "feedback agreeing", value: (d) => d.feedbackAgreement },
+    ]));
 }
 
 export function renderMonitoring(data) {
-  if (!data.documents.length && !data.series.length) {
-    return emptyState("nothing has been monitored: the served model has not logged predictions or feedback.", "areyouacat pipeline deploy");
+  const problems = data.problems?.length ? h("ul", { class: "problems" }, data.problems.map((p) => h("li", {}, p))) : null;
+  if (!data.report && !data.days?.length) {
+    return h("div", {}, problems,
+      emptyState("no monitoring data yet: the served model has not logged predictions or feedback, and no monitoring report has been made.", "areyouacat monitor"),
+      h("p", {}, "Run ", h("code", {}, "areyouacat monitor"), " while ", h("code", {}, "areyouacat serve"), " runs, after ",
+        h("code", {}, "areyouacat pipeline deploy"), " has promoted a model."));
   }
-  return h("div", {},
-    data.problems.length ? h("ul", {}, data.problems.map((p) => h("li", {}, p))) : null,
-    data.series.map(seriesView),
-    data.documents.map((d) => h("section", {}, h("h3", {}, d.name), h("pre", {}, JSON.stringify(d.value, null, 2).slice(0, 20000)))));
+  return h("div", {}, problems,
+    data.report ? reportView(data.report)
+      : h("div", { class: "note" }, h("p", {}, h("strong", {}, "No monitoring report yet"), ": run ", h("code", {}, "areyouacat monitor"),
+        " while ", h("code", {}, "areyouacat serve"), " runs, then rebuild the reports.")),
+    data.days?.length ? daysView(data.days) : null);
 }

@@ -27,7 +27,7 @@ describe('site data (what the loaders print)', () => {
     expect(await runsListData()).toEqual({ runs: [], broken: [] });
     expect(await registryPageData()).toEqual({ promoted: null, versions: [], broken: [], decisions: [] });
     expect(await validationPageData()).toEqual({ reports: [], unreadable: [] });
-    expect(await monitoringPageData()).toEqual({ documents: [], series: [], problems: [] });
+    expect(await monitoringPageData()).toEqual({ report: null, days: [], problems: [] });
     const model = await promotedBrowserModel();
     expect(model.model).toBeNull();
     expect(model.weights.length).toBe(0);
@@ -67,5 +67,24 @@ describe('site data (what the loaders print)', () => {
     const v = await validationPageData();
     expect(v.unreadable[0].dataset).toBe('d1');
     expect(v.unreadable[0].problem).toMatch(/not valid JSON/);
+  });
+
+  it('monitoring: logs become daily summaries; a damaged report is named, torn log lines are counted', async () => {
+    const dir = path.join(tmp, 'monitoring');
+    await fs.mkdir(dir, { recursive: true });
+    const line = (o: object) => JSON.stringify(o) + '\n';
+    await fs.writeFile(path.join(dir, 'predictions-2026-11-25.jsonl'),
+      line({ time: '2026-11-25T10:00:00.000Z', version: 1, probability: 0.9, decision: 'cat', latencyMs: 10 }) +
+      line({ time: '2026-11-25T11:00:00.000Z', version: 1, probability: 0.2, decision: 'not-cat', latencyMs: 30 }) + '{"torn');
+    await fs.writeFile(path.join(dir, 'feedback-2026-11-26.jsonl'),
+      line({ time: '2026-11-26T09:00:00.000Z', prediction: { decision: 'cat' }, answer: 'not-cat' }));
+    await fs.writeFile(path.join(dir, 'report.json'), '{"schema": 1');
+    const data = await monitoringPageData();
+    expect(data.report).toBeNull();
+    expect(data.problems).toEqual([expect.stringMatching(/^report\.json is unreadable/), '1 unreadable log lines skipped']);
+    expect(data.days).toEqual([
+      { day: '2026-11-25', predictions: 2, positiveRate: 0.5, meanProbability: 0.55, p95LatencyMs: 30, feedback: 0, feedbackAgreement: null },
+      { day: '2026-11-26', predictions: 0, positiveRate: null, meanProbability: null, p95LatencyMs: null, feedback: 1, feedbackAgreement: 0 },
+    ]);
   });
 });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { buildSiteFixture, type SiteFixture } from './fixture.js';
+import { writeMonitoringFixture } from './monitoring-fixture.js';
 import { buildSite, chartsDrawn, CHROMIUM, launchBrowser, offOrigin, SCREENSHOTS, serveSite, watchPage } from './harness.js';
 import { getRun } from '../../src/tracking/runs.js';
 import { writeJsonAtomic } from '../../src/storage/atomic.js';
@@ -24,6 +25,7 @@ describe.skipIf(!haveChromium)('report site in a browser', () => {
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ayac-site-'));
     ({ browser, close: closeBrowser } = await launchBrowser());
     fixture = await buildSiteFixture(path.join(tmp, 'home'));
+    await writeMonitoringFixture();
     out = path.join(tmp, 'site');
     await buildSite(fixture.home, out);
     server = await serveSite(out, PREFIX);
@@ -98,10 +100,23 @@ describe.skipIf(!haveChromium)('report site in a browser', () => {
     await page.close();
   });
 
-  it('monitoring page says there is no data yet', async () => {
+  it('monitoring page shows the alert banner, drift table, prediction shift chart, feedback and serving', async () => {
     const { page, text } = await visit('monitoring', 'monitoring');
-    expect(text).toContain('No data yet');
-    expect(text).toContain('areyouacat pipeline deploy');
+    expect(await page.locator('.monitoring-alert').count()).toBe(1);
+    expect(text).toMatch(/ALERT: \d+ critical alerts/);
+    expect(text).toContain('feedback:precision');
+    expect(text).toContain('real-world precision 0.25 from 12 answers is below 0.8');
+    expect(text).toContain('model version 1');
+    for (const heading of ['Input drift', 'Prediction shift', 'Real-world precision and recall (feedback)', 'Serving', 'Over time']) {
+      expect(text).toContain(heading);
+    }
+    expect(await page.locator('.monitoring-drift tr.drift-alert', { hasText: 'width' }).count()).toBe(1);
+    expect(await page.locator('.monitoring-serving [data-status="unavailable"]').count()).toBe(1);
+    expect(text).toContain('no server metrics');
+    // The reference vs current histogram is drawn: one bar per bin and series.
+    await expect.poll(() => page.locator('.monitoring-predictions .vl-chart svg').count()).toBe(1);
+    expect(await page.locator('.monitoring-predictions .vl-chart svg path[aria-roledescription="bar"]').count()).toBe(20);
+    await expect.poll(() => page.locator('.vl-chart svg').count()).toBe(3); // and the two daily charts
     await page.close();
   });
 
