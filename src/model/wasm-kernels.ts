@@ -57,6 +57,235 @@ function gemm(backend: BackendWasm, a: Info, b: Info, m: number, k: number, n: n
   return conv(backend, view(a, [1, m, 1, k]), view(b, [1, 1, k, n]), [1, 1], 'valid');
 }
 
+/*
+ * A small WebAssembly SIMD module of our own, working in place on the wasm backend's memory (it imports the
+ * backend's exported WebAssembly.Memory, so tensors are addressed by their heap offsets: no copies). XNNPACK's
+ * GEMM must repack its right-hand operand on every call, which dominates when that operand is a fresh
+ * activation gradient with a long reduction; these register-tiled loops read both operands in place.
+ * The bytecode is generated below by a few lines of assembler; every loop is tested against the cpu backend.
+ */
+
+const I32 = 0x7f;
+const V128 = 0x7b;
+const uleb = (n: number): number[] => {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
+};
+const sleb = (n: number): number[] => {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) return [...out, b];
+    out.push(b | 0x80);
+  }
+};
+const op = {
+  get: (i: number) => [0x20, ...uleb(i)],
+  set: (i: number) => [0x21, ...uleb(i)],
+  i32: (v: number) => [0x41, ...sleb(v)],
+  add: [0x6a],
+  sub: [0x6b],
+  mul: [0x6c],
+  eqz: [0x45],
+  blockLoop: [0x02, 0x40, 0x03, 0x40],
+  exitIfZero: (i: number) => [0x20, ...uleb(i), 0x45, 0x0d, 1],
+  endBlockLoop: [0x0c, 0, 0x0b, 0x0b],
+  load: (offset: number) => [0xfd, 0x00, 2, ...uleb(offset)],
+  loadSplat: (offset: number) => [0xfd, 0x09, 2, ...uleb(offset)],
+  store: (offset: number) => [0xfd, 0x0b, 2, ...uleb(offset)],
+  fadd: [0xfd, 0xe4, 0x01],
+  fmul: [0xfd, 0xe6, 0x01],
+  fgt: [0xfd, 0x44],
+  and: [0xfd, 0x4e],
+  andnot: [0xfd, 0x4f],
+  bitselect: [0xfd, 0x52],
+  negInf: [0xfd, 0x0c, 0, 0, 0x80, 0xff, 0, 0, 0x80, 0xff, 0, 0, 0x80, 0xff, 0, 0, 0x80, 0xff],
+  /** local += step (i32) */
+  bump: (i: number, step: number) => [0x20, ...uleb(i), 0x41, ...sleb(step), 0x6a, 0x21, ...uleb(i)],
+  bumpBy: (i: number, by: number) => [0x20, ...uleb(i), 0x20, ...uleb(by), 0x6a, 0x21, ...uleb(i)],
+};
+
+interface WasmFunction {
+  name: string;
+  params: number;
+  i32Locals: number;
+  v128Locals: number;
+  body: number[];
+}
+
+/**
+ * gemm{mr}x{nv}(a, lda, b, ldb, c, ldc, k): C[mr, 4nv] += A[mr, k] x B[k, 4nv], row-major, strides in bytes.
+ * Accumulators stay in registers for the whole reduction.
+ */
+function gemmTile(mr: number, nv: number): WasmFunction {
+  const [A, LDA, B, LDB, C, LDC, K] = [0, 1, 2, 3, 4, 5, 6];
+  const aRow = Array.from({ length: mr }, (_, r) => 7 + r);
+  const cRow = Array.from({ length: mr }, (_, r) => 7 + mr + r);
+  const v0 = 7 + 2 * mr;
+  const acc = (r: number, j: number) => v0 + r * nv + j;
+  const bv = (j: number) => v0 + mr * nv + j;
+  const av = v0 + mr * nv + nv;
+  const body: number[] = [];
+  for (let r = 0; r < mr; r++) {
+    body.push(...op.get(A), ...op.get(LDA), ...op.i32(r), ...op.mul, ...op.add, ...op.set(aRow[r]));
+    body.push(...op.get(C), ...op.get(LDC), ...op.i32(r), ...op.mul, ...op.add, ...op.set(cRow[r]));
+    for (let j = 0; j < nv; j++) body.push(...op.get(cRow[r]), ...op.load(16 * j), ...op.set(acc(r, j)));
+  }
+  body.push(...op.blockLoop, ...op.exitIfZero(K));
+  for (let j = 0; j < nv; j++) body.push(...op.get(B), ...op.load(16 * j), ...op.set(bv(j)));
+  for (let r = 0; r < mr; r++) {
+    body.push(...op.get(aRow[r]), ...op.loadSplat(0), ...op.set(av));
+    for (let j = 0; j < nv; j++) {
+      body.push(...op.get(acc(r, j)), ...op.get(av), ...op.get(bv(j)), ...op.fmul, ...op.fadd, ...op.set(acc(r, j)));
+    }
+    body.push(...op.bump(aRow[r], 4));
+  }
+  body.push(...op.bumpBy(B, LDB), ...op.bump(K, -1), ...op.endBlockLoop);
+  for (let r = 0; r < mr; r++) for (let j = 0; j < nv; j++) body.push(...op.get(cRow[r]), ...op.get(acc(r, j)), ...op.store(16 * j));
+  return { name: `gemm${mr}x${nv}`, params: 7, i32Locals: 2 * mr, v128Locals: mr * nv + nv + 1, body };
+}
+
+/** colsum{nv}(x, ldx, c, k): c[4nv] += sum over k rows of x[row, 0:4nv]. */
+function columnSum(nv: number): WasmFunction {
+  const [X, LDX, C, K] = [0, 1, 2, 3];
+  const acc = (j: number) => 4 + j;
+  const body: number[] = [];
+  for (let j = 0; j < nv; j++) body.push(...op.get(C), ...op.load(16 * j), ...op.set(acc(j)));
+  body.push(...op.blockLoop, ...op.exitIfZero(K));
+  for (let j = 0; j < nv; j++) body.push(...op.get(acc(j)), ...op.get(X), ...op.load(16 * j), ...op.fadd, ...op.set(acc(j)));
+  body.push(...op.bumpBy(X, LDX), ...op.bump(K, -1), ...op.endBlockLoop);
+  for (let j = 0; j < nv; j++) body.push(...op.get(C), ...op.get(acc(j)), ...op.store(16 * j));
+  return { name: `colsum${nv}`, params: 4, i32Locals: 0, v128Locals: nv, body };
+}
+
+/**
+ * maxPoolGrad2x2Row(x, g, out, ow, c4, cBytes, rowBytes): one output row of a 2x2 stride-2 max-pool gradient,
+ * four channels at a time. Each window's gradient goes to its first strict maximum (scanning row by row, as
+ * the cpu backend does); windows of NaN or -Infinity route nothing. Writes all four input positions.
+ */
+function maxPoolGrad2x2Row(): WasmFunction {
+  const [X, G, OUT, OW, C4, CB, RB] = [0, 1, 2, 3, 4, 5, 6];
+  const [n, p00, o00] = [7, 8, 9];
+  const [v00, v01, v10, v11, gv, best, m1, m2, m3, w0] = [10, 11, 12, 13, 14, 15, 16, 17, 18, 19];
+  const body: number[] = [];
+  const at = (base: number, extra: number[]) => [...op.get(base), ...extra];
+  body.push(...op.blockLoop, ...op.exitIfZero(OW));
+  body.push(...op.get(C4), ...op.set(n), ...op.get(X), ...op.set(p00), ...op.get(OUT), ...op.set(o00));
+  body.push(...op.blockLoop, ...op.exitIfZero(n));
+  body.push(...at(p00, op.load(0)), ...op.set(v00));
+  body.push(...at(p00, [...op.get(CB), ...op.add, ...op.load(0)]), ...op.set(v01));
+  body.push(...at(p00, [...op.get(RB), ...op.add, ...op.load(0)]), ...op.set(v10));
+  body.push(...at(p00, [...op.get(RB), ...op.add, ...op.get(CB), ...op.add, ...op.load(0)]), ...op.set(v11));
+  body.push(...op.get(G), ...op.load(0), ...op.set(gv));
+  // w0 = v00 > -inf; best = w0 ? v00 : -inf
+  body.push(...op.get(v00), ...op.negInf, ...op.fgt, ...op.set(w0));
+  body.push(...op.get(v00), ...op.negInf, ...op.get(w0), ...op.bitselect, ...op.set(best));
+  // m1 = v01 > best; best = m1 ? v01 : best (and likewise m2, m3)
+  for (const [v, m] of [[v01, m1], [v10, m2], [v11, m3]]) {
+    body.push(...op.get(v), ...op.get(best), ...op.fgt, ...op.set(m));
+    body.push(...op.get(v), ...op.get(best), ...op.get(m), ...op.bitselect, ...op.set(best));
+  }
+  // winners: w3 = m3, w2 = m2 & ~m3, w1 = m1 & ~m2 & ~m3, w0 = w0 & ~m1 & ~m2 & ~m3
+  body.push(...op.get(m2), ...op.get(m3), ...op.andnot, ...op.set(m2));
+  body.push(...op.get(m1), ...op.get(m3), ...op.andnot, ...op.get(m2), ...op.andnot, ...op.set(m1));
+  body.push(...op.get(w0), ...op.get(m3), ...op.andnot, ...op.get(m2), ...op.andnot, ...op.get(m1), ...op.andnot, ...op.set(w0));
+  const put = (offset: number[], mask: number) => {
+    body.push(...op.get(o00), ...offset, ...op.get(gv), ...op.get(mask), ...op.and, ...op.store(0));
+  };
+  put([], w0);
+  put([...op.get(CB), ...op.add], m1);
+  put([...op.get(RB), ...op.add], m2);
+  put([...op.get(RB), ...op.add, ...op.get(CB), ...op.add], m3);
+  body.push(...op.bump(p00, 16), ...op.bump(o00, 16), ...op.bump(G, 16), ...op.bump(n, -1), ...op.endBlockLoop);
+  // next window: two input columns to the right
+  body.push(...op.get(X), ...op.get(CB), ...op.add, ...op.get(CB), ...op.add, ...op.set(X));
+  body.push(...op.get(OUT), ...op.get(CB), ...op.add, ...op.get(CB), ...op.add, ...op.set(OUT));
+  body.push(...op.bump(OW, -1), ...op.endBlockLoop);
+  return { name: 'maxPoolGrad2x2Row', params: 7, i32Locals: 3, v128Locals: 10, body };
+}
+
+function assemble(functions: WasmFunction[]) {
+  const section = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
+  const name = (s: string) => {
+    const bytes = Array.from(s, (ch) => ch.charCodeAt(0));
+    return [...uleb(bytes.length), ...bytes];
+  };
+  const arities = [...new Set(functions.map((f) => f.params))];
+  const types = arities.flatMap((n) => [0x60, ...uleb(n), ...new Array(n).fill(I32), 0]);
+  const code = functions.flatMap((f) => {
+    const fn = [2, ...uleb(f.i32Locals), I32, ...uleb(f.v128Locals), V128, ...f.body, 0x0b];
+    return [...uleb(fn.length), ...fn];
+  });
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+    ...section(1, [...uleb(arities.length), ...types]),
+    ...section(2, [1, ...name('env'), ...name('memory'), 0x02, 0x00, 0x00]),
+    ...section(3, [...uleb(functions.length), ...functions.map((f) => arities.indexOf(f.params))]),
+    ...section(7, [...uleb(functions.length), ...functions.flatMap((f, i) => [...name(f.name), 0x00, ...uleb(i)])]),
+    ...section(10, [...uleb(functions.length), ...code]),
+  ]);
+}
+
+type I32Fn = (...args: number[]) => void;
+interface SimdKernels {
+  gemm: I32Fn[][]; // [mr - 1][nv - 1]
+  colsum: I32Fn[]; // [nv - 1]
+  maxPoolGrad2x2Row: I32Fn;
+}
+
+let simdMemory: WebAssembly.Memory | undefined;
+let simd: SimdKernels | null | undefined;
+
+/** The SIMD kernels bound to this backend's memory, or null where WebAssembly SIMD or the memory is unavailable. */
+function simdKernels(backend: BackendWasm): SimdKernels | null {
+  const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory) || process.env.AREYOUACAT_WASM_SIMD_KERNELS === '0') return null;
+  if (simd !== undefined && simdMemory === memory) return simd;
+  simdMemory = memory;
+  try {
+    const functions = [
+      ...[1, 2].flatMap((mr) => [1, 2, 3, 4].map((nv) => gemmTile(mr, nv))),
+      ...[1, 2, 3, 4].map((nv) => columnSum(nv)),
+      maxPoolGrad2x2Row(),
+    ];
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(assemble(functions)), { env: { memory } });
+    const f = instance.exports as Record<string, I32Fn>;
+    simd = {
+      gemm: [1, 2].map((mr) => [1, 2, 3, 4].map((nv) => f[`gemm${mr}x${nv}`])),
+      colsum: [1, 2, 3, 4].map((nv) => f[`colsum${nv}`]),
+      maxPoolGrad2x2Row: f.maxPoolGrad2x2Row,
+    };
+  } catch {
+    simd = null;
+  }
+  return simd;
+}
+
+/** Byte offset of a tensor's data in the wasm heap. */
+function heapOffset(backend: BackendWasm, info: Info): number {
+  return (backend.dataIdMap.get(info.dataId) as unknown as { memoryOffset: number }).memoryOffset;
+}
+
+/**
+ * C[m, n] += A[m, k] x B[k, n] on the SIMD tiles (n a multiple of 4); pointers are byte offsets, strides in floats.
+ */
+function simdGemm(k: SimdKernels, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, depth: number): void {
+  for (let i = 0; i < m; i += 2) {
+    const mr = Math.min(2, m - i);
+    for (let j = 0; j < n; j += 16) {
+      const nv = Math.min(4, (n - j) >> 2);
+      k.gemm[mr - 1][nv - 1](a + 4 * i * lda, 4 * lda, b + 4 * j, 4 * ldb, c + 4 * (i * ldc + j), 4 * ldc, depth);
+    }
+  }
+}
+
 /** Reduction length per GEMM in the filter gradient: small enough for the packed operand to stay in cache. */
 const FILTER_GRAD_CHUNK = Number(process.env.AREYOUACAT_FILTER_GRAD_CHUNK ?? 1024);
 
@@ -80,7 +309,10 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: {}
   const P = fh * fw * Ci;
   const rowRun = OW * N;
   const rowsPerChunk = Math.max(1, Math.min(OH, Math.floor(FILTER_GRAD_CHUNK / rowRun)));
-  const acc = new Float32Array(P * Co);
+  const k = Co % 4 === 0 ? simdKernels(backend) : null;
+  const out = backend.makeOutput([fh, fw, Ci, Co], 'float32');
+  const acc = k ? undefined : new Float32Array(P * Co);
+  if (k) (backend.typedArrayFromHeap(out) as Float32Array).fill(0);
   // Valid output columns per filter column: w = ow*sw + c - left must lie in [0, W).
   const owStart = new Int32Array(fw);
   const owEnd = new Int32Array(fw);
@@ -88,24 +320,21 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: {}
     owStart[c] = Math.max(0, Math.ceil((left - c) / sw));
     owEnd[c] = Math.min(OW, Math.floor((W - 1 + left - c) / sw) + 1);
   }
+  const patches = backend.makeOutput([P, rowsPerChunk * rowRun], 'float32');
   for (let oh0 = 0; oh0 < OH; oh0 += rowsPerChunk) {
     const rows = Math.min(rowsPerChunk, OH - oh0);
     const M = rows * rowRun;
-    const patches = backend.makeOutput([P, M], 'float32');
-    const dyChunk = backend.makeOutput([M, Co], 'float32');
     const src = backend.typedArrayFromHeap(xT) as Float32Array;
     const dst = backend.typedArrayFromHeap(patches) as Float32Array;
-    const g = backend.typedArrayFromHeap(dyT) as Float32Array;
-    (backend.typedArrayFromHeap(dyChunk) as Float32Array).set(g.subarray(oh0 * rowRun * Co, (oh0 + rows) * rowRun * Co));
     for (let r = 0; r < fh; r++) {
       for (let c = 0; c < fw; c++) {
         const s0 = owStart[c];
         const s1 = owEnd[c];
         for (let ci = 0; ci < Ci; ci++) {
           const rowBase = ((r * fw + c) * Ci + ci) * M;
-          for (let k = 0; k < rows; k++) {
-            const d = rowBase + k * rowRun;
-            const h = (oh0 + k) * sh + r - top;
+          for (let kk = 0; kk < rows; kk++) {
+            const d = rowBase + kk * rowRun;
+            const h = (oh0 + kk) * sh + r - top;
             if (h < 0 || h >= H || s1 <= s0) {
               dst.fill(0, d, d + rowRun);
               continue;
@@ -127,16 +356,46 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: {}
         }
       }
     }
+    if (k) {
+      // out[P, Co] += patches[P, M] x dyT[rows of this chunk][M, Co], read in place.
+      const dyRows = heapOffset(backend, dyT) + 4 * oh0 * rowRun * Co;
+      simdGemm(k, heapOffset(backend, patches), M, dyRows, Co, heapOffset(backend, out), Co, P, Co, M);
+      continue;
+    }
+    const dyChunk = backend.makeOutput([M, Co], 'float32');
+    const g = backend.typedArrayFromHeap(dyT) as Float32Array;
+    (backend.typedArrayFromHeap(dyChunk) as Float32Array).set(g.subarray(oh0 * rowRun * Co, (oh0 + rows) * rowRun * Co));
     const part = gemm(backend, patches, dyChunk, P, M, Co);
     const pv = backend.typedArrayFromHeap(part) as Float32Array;
-    for (let i = 0; i < acc.length; i++) acc[i] += pv[i];
-    dispose(backend, patches, dyChunk, part);
+    for (let i = 0; i < acc!.length; i++) acc![i] += pv[i];
+    dispose(backend, dyChunk, part);
   }
-  dispose(backend, xT, dyT);
-  const out = backend.makeOutput([fh, fw, Ci, Co], 'float32');
-  (backend.typedArrayFromHeap(out) as Float32Array).set(acc);
+  dispose(backend, xT, dyT, patches);
+  if (acc) (backend.typedArrayFromHeap(out) as Float32Array).set(acc);
   return out;
 }
+
+/** [rows, cols] -> [cols, rows] in cache-sized blocks (the stock wasm Transpose is several times slower here). */
+function transpose2D(backend: BackendWasm, x: Info, rows: number, cols: number): Info {
+  const out = backend.makeOutput([cols, rows], 'float32');
+  const s = backend.typedArrayFromHeap(x) as Float32Array;
+  const d = backend.typedArrayFromHeap(out) as Float32Array;
+  const block = 32;
+  for (let i0 = 0; i0 < rows; i0 += block) {
+    const i1 = Math.min(rows, i0 + block);
+    for (let j0 = 0; j0 < cols; j0 += block) {
+      const j1 = Math.min(cols, j0 + block);
+      for (let i = i0; i < i1; i++) {
+        const from = i * cols;
+        for (let j = j0; j < j1; j++) d[j * rows + i] = s[from + j];
+      }
+    }
+  }
+  return out;
+}
+
+/** Size of B (k x n) from which a matrix product runs on the SIMD tiles instead of XNNPACK. */
+const SIMD_MATMUL_MIN_B = 16384;
 
 function makeBatchMatMul(fallback: tf.KernelFunc) {
   return (args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): Info => {
@@ -151,9 +410,28 @@ function makeBatchMatMul(fallback: tf.KernelFunc) {
     const [m, k] = transposeA ? [a1, a0] : [a0, a1];
     const [kb, n] = transposeB ? [b1, b0] : [b0, b1];
     if (k !== kb) throw new Error(`matMul: inner shapes ${k} and ${kb} of tensors with shapes ${a.shape} and ${b.shape} do not match`);
-    const a2 = transposeA ? transpose(backend, view(a, [a0, a1]), [1, 0]) : a;
-    const b2 = transposeB ? transpose(backend, view(b, [b0, b1]), [1, 0]) : b;
-    const out = gemm(backend, a2, b2, m, k, n);
+    if (transposeB && !transposeA && m * k < k * n) {
+      // C = A x B^T with B the larger operand: compute C^T = B x A^T so that XNNPACK packs the small A^T.
+      const aT = transpose2D(backend, a, m, k);
+      const cT = gemm(backend, b, aT, n, k, m);
+      const out = transpose2D(backend, cT, n, m);
+      dispose(backend, aT, cT);
+      const rank = Math.max(a.shape.length, b.shape.length);
+      out.shape = [...new Array(rank - 2).fill(1), m, n];
+      return out;
+    }
+    const a2 = transposeA ? transpose2D(backend, a, a0, a1) : a;
+    const b2 = transposeB ? transpose2D(backend, b, b0, b1) : b;
+    // XNNPACK repacks B on every call: cheap for a small B, dominant for a large fresh one (a dense layer's weights).
+    const simd = n % 4 === 0 && k * n >= SIMD_MATMUL_MIN_B ? simdKernels(backend) : null;
+    let out: Info;
+    if (simd) {
+      out = backend.makeOutput([m, n], 'float32');
+      (backend.typedArrayFromHeap(out) as Float32Array).fill(0);
+      simdGemm(simd, heapOffset(backend, a2), k, heapOffset(backend, b2), n, heapOffset(backend, out), n, m, n, k);
+    } else {
+      out = gemm(backend, a2, b2, m, k, n);
+    }
     if (a2 !== a) dispose(backend, a2);
     if (b2 !== b) dispose(backend, b2);
     const rank = Math.max(a.shape.length, b.shape.length);
@@ -238,8 +516,24 @@ function maxPoolGrad(args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?:
   const x = backend.typedArrayFromHeap(input) as Float32Array;
   const g = backend.typedArrayFromHeap(dy) as Float32Array;
   const out = backend.typedArrayFromHeap(dx) as Float32Array;
+  const twoByTwo = fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && 2 * OH <= H && 2 * OW <= W;
+  const k = twoByTwo && C % 4 === 0 ? simdKernels(backend) : null;
+  if (k) {
+    // Every covered input position is written; only an odd last row or column needs zeros.
+    if (2 * OH < H || 2 * OW < W) out.fill(0);
+    const xBase = heapOffset(backend, input);
+    const gBase = heapOffset(backend, dy);
+    const oBase = heapOffset(backend, dx);
+    for (let b = 0; b < N; b++) {
+      for (let i = 0; i < OH; i++) {
+        const inRow = 4 * ((b * H + 2 * i) * W * C);
+        k.maxPoolGrad2x2Row(xBase + inRow, gBase + 4 * ((b * OH + i) * OW * C), oBase + inRow, OW, C >> 2, 4 * C, 4 * W * C);
+      }
+    }
+    return dx;
+  }
   out.fill(0);
-  if (fh === 2 && fw === 2 && sh === 2 && sw === 2 && top === 0 && left === 0 && 2 * OH <= H && 2 * OW <= W) {
+  if (twoByTwo) {
     maxPoolGrad2x2(x, g, out, N, H, W, C, OH, OW);
     return dx;
   }
@@ -309,6 +603,8 @@ function maxPoolGrad2x2(x: Float32Array, g: Float32Array, out: Float32Array, N: 
  * Sum over all leading axes of a tensor, keeping the last (a bias gradient). The stock wasm Sum transposes
  * the reduced axes to the end first, a full copy of the activation.
  */
+const SUM_RUN = 256;
+
 function makeSum(fallback: tf.KernelFunc) {
   return (args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): Info => {
     const backend = args.backend as BackendWasm;
@@ -322,14 +618,57 @@ function makeSum(fallback: tf.KernelFunc) {
     const rows = x.shape.slice(0, -1).reduce((p, d) => p * d, 1);
     const out = backend.makeOutput(keepDims ? [...new Array(rank - 1).fill(1), C] : [C], 'float32');
     const src = backend.typedArrayFromHeap(x) as Float32Array;
-    const dst = backend.typedArrayFromHeap(out) as Float32Array;
     const acc = new Float64Array(C);
-    for (let r = 0; r < rows; r++) {
-      const base = r * C;
-      for (let c = 0; c < C; c++) acc[c] += src[base + c];
+    const k = C % 4 === 0 ? simdKernels(backend) : null;
+    if (k) {
+      // Float32 partial sums over short runs of rows, added up in float64 here.
+      const part = backend.makeOutput([C], 'float32');
+      const partOffset = heapOffset(backend, part);
+      const xOffset = heapOffset(backend, x);
+      for (let r0 = 0; r0 < rows; r0 += SUM_RUN) {
+        const run = Math.min(SUM_RUN, rows - r0);
+        const pv = backend.typedArrayFromHeap(part) as Float32Array;
+        pv.fill(0);
+        for (let j = 0; j < C; j += 16) k.colsum[Math.min(4, (C - j) >> 2) - 1](xOffset + 4 * (r0 * C + j), 4 * C, partOffset + 4 * j, run);
+        const sums = backend.typedArrayFromHeap(part) as Float32Array;
+        for (let c = 0; c < C; c++) acc[c] += sums[c];
+      }
+      dispose(backend, part);
+    } else {
+      for (let r = 0; r < rows; r++) {
+        const base = r * C;
+        for (let c = 0; c < C; c++) acc[c] += src[base + c];
+      }
     }
-    dst.set(acc);
+    (backend.typedArrayFromHeap(out) as Float32Array).set(acc);
     return out;
+  };
+}
+
+/**
+ * Identity and a same-type Cast share the input's buffer (as the cpu backend does) instead of copying it: the
+ * engine clones every tensor it saves for the backward pass, several full activations per training step.
+ * Tensors are immutable and no kernel here writes into its inputs.
+ */
+function aliasInput(args: { inputs: tf.NamedTensorInfoMap; backend: {} }): Info {
+  const backend = args.backend as BackendWasm;
+  const { x } = args.inputs as { x: Info };
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+function makeCast(fallback: tf.KernelFunc) {
+  return (args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): Info => {
+    const { x } = args.inputs as { x: Info };
+    if ((args.attrs as { dtype?: string } | undefined)?.dtype === x.dtype && x.dtype !== 'string') return aliasInput(args);
+    return fallback(args) as Info;
+  };
+}
+
+function makeIdentity(fallback: tf.KernelFunc) {
+  return (args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): Info => {
+    const { x } = args.inputs as { x: Info };
+    return x.dtype === 'string' ? (fallback(args) as Info) : aliasInput(args);
   };
 }
 
@@ -360,6 +699,10 @@ export function registerWasmTrainingKernels(): void {
   replaceKernel({ kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: maxPoolGrad as tf.KernelFunc });
   const stockSum = tf.getKernel('Sum', 'wasm');
   if (stockSum) replaceKernel({ kernelName: 'Sum', backendName: 'wasm', kernelFunc: makeSum(stockSum.kernelFunc) as tf.KernelFunc });
+  const stockIdentity = tf.getKernel('Identity', 'wasm');
+  if (stockIdentity) replaceKernel({ kernelName: 'Identity', backendName: 'wasm', kernelFunc: makeIdentity(stockIdentity.kernelFunc) as tf.KernelFunc });
+  const stockCast = tf.getKernel('Cast', 'wasm');
+  if (stockCast) replaceKernel({ kernelName: 'Cast', backendName: 'wasm', kernelFunc: makeCast(stockCast.kernelFunc) as tf.KernelFunc });
   const stockMatMul = tf.getKernel('BatchMatMul', 'wasm');
   if (stockMatMul) {
     replaceKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: makeBatchMatMul(stockMatMul.kernelFunc) as tf.KernelFunc });

@@ -190,6 +190,98 @@ describe('wasm training kernels match the cpu backend', () => {
     );
   });
 
+  it('SIMD filter gradient: output channels a multiple of 4, over shapes, strides and paddings', async () => {
+    const simdCase = fc.record({
+      n: fc.integer({ min: 1, max: 3 }),
+      h: fc.integer({ min: 1, max: 12 }),
+      w: fc.integer({ min: 1, max: 12 }),
+      ci: fc.integer({ min: 1, max: 7 }),
+      co: fc.constantFrom(4, 8, 12, 16, 20, 36),
+      fh: fc.integer({ min: 1, max: 3 }),
+      fw: fc.integer({ min: 1, max: 3 }),
+      sh: fc.integer({ min: 1, max: 2 }),
+      sw: fc.integer({ min: 1, max: 2 }),
+      pad: fc.oneof(fc.constant('same' as const), fc.constant('valid' as const), fc.integer({ min: 0, max: 2 })),
+      seed: fc.integer({ min: 1, max: 1_000_000 }),
+    });
+    await fc.assert(
+      fc.asyncProperty(simdCase, async (c) => {
+        const o = outSize(c);
+        fc.pre(o !== null);
+        const [oh, ow] = o!;
+        await compare(
+          'Conv2DBackpropFilter',
+          {
+            x: { values: randomValues([c.n, c.h, c.w, c.ci], c.seed), shape: [c.n, c.h, c.w, c.ci] },
+            dy: { values: randomValues([c.n, oh, ow, c.co], c.seed + 1), shape: [c.n, oh, ow, c.co] },
+          },
+          { strides: [c.sh, c.sw], pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: 'floor', filterShape: [c.fh, c.fw, c.ci, c.co] },
+        );
+      }),
+      { numRuns: 40, seed: 21 },
+    );
+  });
+
+  it('SIMD max-pool gradient: ties, zeros, -Infinity and NaN go to the first maximum like the cpu backend', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          n: fc.integer({ min: 1, max: 2 }),
+          h: fc.integer({ min: 2, max: 9 }),
+          w: fc.integer({ min: 2, max: 9 }),
+          c: fc.constantFrom(4, 8, 16, 20),
+          seed: fc.integer({ min: 1, max: 1_000_000 }),
+        }),
+        async (p) => {
+          const shape = [p.n, p.h, p.w, p.c];
+          // Few distinct values (many ties and relu-like zeros), with some -Infinity and NaN entries.
+          const values = randomValues(shape, p.seed).map((v, i) => {
+            if (i % 23 === 5) return -Infinity;
+            if (i % 29 === 7) return NaN;
+            return Math.max(0, Math.round(v * 4));
+          });
+          const x = { values, shape };
+          const attrs = { filterSize: [2, 2], strides: [2, 2], pad: 'valid', dimRoundingMode: undefined };
+          const pooled = await runOn('cpu', 'MaxPool', { x }, attrs);
+          const dy = { values: randomValues(pooled.shape, p.seed + 3), shape: pooled.shape };
+          await compare('MaxPoolGrad', { dy, input: x, output: pooled }, attrs);
+        },
+      ),
+      { numRuns: 30, seed: 5 },
+    );
+  });
+
+  it('SIMD bias-gradient sum over many rows and large-operand matrix products', async () => {
+    for (const shape of [[3, 97, 20], [2, 300, 4], [1000, 64], [5, 7, 36]]) {
+      await compare('Sum', { x: { values: randomValues(shape, 4), shape } }, { axis: shape.slice(0, -1).map((_, i) => i), keepDims: false });
+    }
+    for (const [m, k, n, ta, tb] of [[7, 300, 64, false, false], [32, 512, 64, false, false], [5, 64, 300, false, true], [3, 1024, 16, false, false], [40, 300, 60, true, false]] as const) {
+      const aShape = ta ? [k, m] : [m, k];
+      const bShape = tb ? [n, k] : [k, n];
+      await compare(
+        'BatchMatMul',
+        { a: { values: randomValues(aShape, m + k), shape: aShape }, b: { values: randomValues(bShape, n + k), shape: bShape } },
+        { transposeA: ta, transposeB: tb },
+      );
+    }
+  });
+
+  it('Identity and same-type Cast share the buffer safely: the copy outlives its source', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
+    const before = tf.memory().numTensors;
+    const copy = tf.clone(x);
+    const cast = tf.cast(x, 'float32');
+    const asInt = tf.cast(x, 'int32');
+    x.dispose();
+    expect(Array.from(await copy.data())).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(Array.from(await cast.data())).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(asInt.dtype).toBe('int32');
+    expect(Array.from(await asInt.data())).toEqual([1, 2, 3, 4, 5, 6]);
+    tf.dispose([copy, cast, asInt]);
+    expect(tf.memory().numTensors).toBe(before - 1);
+  });
+
   it('a full conv2d gradient through tf.grads agrees with the cpu backend', async () => {
     const x = randomValues([2, 12, 12, 3], 5);
     const f = randomValues([3, 3, 3, 4], 6);
