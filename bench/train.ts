@@ -74,6 +74,22 @@ function forwardFlops(model: tf.LayersModel): number {
   return flops;
 }
 
+/** Milliseconds per kernel name in one profiled call (tf.profile), largest first; small ones summed as 'other'. */
+async function kernelMs(f: () => Promise<void>): Promise<Record<string, number>> {
+  const info = await tf.profile(f);
+  const byName = new Map<string, number>();
+  // Entries named '<op>__op' are op scopes around kernels listed on their own: counting them would count twice.
+  for (const k of info.kernels) if (!k.name.endsWith('__op')) byName.set(k.name, (byName.get(k.name) ?? 0) + Number(k.kernelTimeMs));
+  const out: Record<string, number> = {};
+  let other = 0;
+  for (const [name, ms] of [...byName].sort((p, q) => q[1] - p[1])) {
+    if (ms >= 0.5) out[name] = +ms.toFixed(2);
+    else other += ms;
+  }
+  out.other = +other.toFixed(2);
+  return out;
+}
+
 async function measureEngine() {
   const backend = await selectBackend();
   const model = buildCnn(hp);
@@ -82,6 +98,9 @@ async function measureEngine() {
   await forward(model, x);
   const train = await time(steps, () => trainStep(model, x, y));
   const infer = await time(steps, () => forward(model, x));
+  // Per-kernel breakdown of one step and one forward pass (profiled separately: profiling adds overhead).
+  const trainKernelMs = await kernelMs(() => trainStep(model, x, y));
+  const forwardKernelMs = await kernelMs(() => forward(model, x));
   const leakCheck = tf.memory().numTensors;
   await trainStep(model, x, y);
   const leaked = tf.memory().numTensors - leakCheck;
@@ -101,6 +120,7 @@ async function measureEngine() {
     trainStepOverForward: median(train.wallMs) / median(infer.wallMs),
     trainStepOverForwardCpu: median(train.cpuMs) / median(infer.cpuMs),
     tensorsLeakedPerStep: leaked,
+    kernelMs: { trainStep: trainKernelMs, forward: forwardKernelMs },
     forwardMflopPerImage: flops / 1e6,
   };
 }

@@ -3,17 +3,22 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 /**
  * Training kernels for the wasm backend. The stock wasm backend has no Conv2DBackpropFilter (so a CNN cannot
- * train) and slow Conv2DBackpropInput / MaxPoolGrad kernels. Here both conv gradients are rewritten as forward
- * convolutions, which run on XNNPACK:
- *  - filter gradient: conv of the input transposed to [Ci, H, W, N] with the output gradient transposed to
- *    [OH, OW, N, Co] as the filter (dilation = stride), transposed back to [fh, fw, Ci, Co];
- *  - input gradient: conv of the (stride-dilated) output gradient with the spatially flipped filter
- *    transposed to [fh, fw, Co, Ci], padded by (filter - 1 - pad).
- * MaxPoolGrad is a channel-vectorised scatter over the wasm heap, matching the cpu backend's choice of the
- * first maximum in each window.
+ * train) and slow Conv2DBackpropInput / MaxPoolGrad kernels.
+ *  - filter gradient: patches of the input (im2col, [fh*fw*Ci, chunk of output pixels]) times the output
+ *    gradient, reduced chunk by chunk on our own register-tiled WebAssembly SIMD loops (below); XNNPACK's GEMM
+ *    is the fallback (it repacks the long output-gradient operand on every call, which made it slow here);
+ *  - input gradient: XNNPACK conv of the (stride-dilated) output gradient with the spatially flipped filter
+ *    transposed to [fh, fw, Co, Ci], padded by (filter - 1 - pad);
+ *  - MaxPoolGrad (2x2/2 on SIMD), the bias-gradient Sum and large-operand BatchMatMul on the SIMD loops too;
+ *    Identity and same-type Cast share buffers instead of copying. All match the cpu backend (tests).
  */
 
 type Info = tf.TensorInfo;
+
+/** An environment variable, or undefined where there is no process (a browser). */
+function envSetting(name: string): string | undefined {
+  return typeof process === 'undefined' ? undefined : process.env?.[name];
+}
 type Pad = 'valid' | 'same' | number | [[number, number], [number, number], [number, number], [number, number]];
 
 function runWasm(name: string, backend: BackendWasm, inputs: Record<string, Info>, attrs: Record<string, unknown>): Info {
@@ -246,7 +251,7 @@ let simd: SimdKernels | null | undefined;
 /** The SIMD kernels bound to this backend's memory, or null where WebAssembly SIMD or the memory is unavailable. */
 function simdKernels(backend: BackendWasm): SimdKernels | null {
   const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory) || process.env.AREYOUACAT_WASM_SIMD_KERNELS === '0') return null;
+  if (!(memory instanceof WebAssembly.Memory) || envSetting('AREYOUACAT_WASM_SIMD_KERNELS') === '0') return null;
   if (simd !== undefined && simdMemory === memory) return simd;
   simdMemory = memory;
   try {
@@ -287,7 +292,7 @@ function simdGemm(k: SimdKernels, a: number, lda: number, b: number, ldb: number
 }
 
 /** Reduction length per GEMM in the filter gradient: small enough for the packed operand to stay in cache. */
-const FILTER_GRAD_CHUNK = Number(process.env.AREYOUACAT_FILTER_GRAD_CHUNK ?? 1024);
+const FILTER_GRAD_CHUNK = Number(envSetting('AREYOUACAT_FILTER_GRAD_CHUNK') ?? 1024);
 
 /**
  * dW[fh, fw, Ci, Co] = sum over n, oh, ow of xPadded[n, oh*s + r, ow*s + c, ci] * dy[n, oh, ow, co], computed as
@@ -301,6 +306,8 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: {}
   const { x, dy } = args.inputs as { x: Info; dy: Info };
   const attrs = args.attrs as unknown as { strides: number | [number, number]; pad: unknown; dimRoundingMode?: unknown; dataFormat?: unknown; filterShape: number[] };
   const info = convInfoOf(x.shape, attrs.filterShape, attrs);
+  const simd = info.outChannels % 4 === 0 ? simdKernels(backend) : null;
+  if (simd) return conv2DBackpropFilterSimd(backend, simd, x, dy, info);
   const [N, H, W, Ci] = x.shape;
   const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, outHeight: OH, outWidth: OW, outChannels: Co } = info;
   const { top, left } = info.padInfo;
@@ -309,10 +316,7 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: {}
   const P = fh * fw * Ci;
   const rowRun = OW * N;
   const rowsPerChunk = Math.max(1, Math.min(OH, Math.floor(FILTER_GRAD_CHUNK / rowRun)));
-  const k = Co % 4 === 0 ? simdKernels(backend) : null;
-  const out = backend.makeOutput([fh, fw, Ci, Co], 'float32');
-  const acc = k ? undefined : new Float32Array(P * Co);
-  if (k) (backend.typedArrayFromHeap(out) as Float32Array).fill(0);
+  const acc = new Float32Array(P * Co);
   // Valid output columns per filter column: w = ow*sw + c - left must lie in [0, W).
   const owStart = new Int32Array(fw);
   const owEnd = new Int32Array(fw);
@@ -356,38 +360,102 @@ function conv2DBackpropFilter(args: { inputs: tf.NamedTensorInfoMap; backend: {}
         }
       }
     }
-    if (k) {
-      // out[P, Co] += patches[P, M] x dyT[rows of this chunk][M, Co], read in place.
-      const dyRows = heapOffset(backend, dyT) + 4 * oh0 * rowRun * Co;
-      simdGemm(k, heapOffset(backend, patches), M, dyRows, Co, heapOffset(backend, out), Co, P, Co, M);
-      continue;
-    }
     const dyChunk = backend.makeOutput([M, Co], 'float32');
     const g = backend.typedArrayFromHeap(dyT) as Float32Array;
     (backend.typedArrayFromHeap(dyChunk) as Float32Array).set(g.subarray(oh0 * rowRun * Co, (oh0 + rows) * rowRun * Co));
     const part = gemm(backend, patches, dyChunk, P, M, Co);
     const pv = backend.typedArrayFromHeap(part) as Float32Array;
-    for (let i = 0; i < acc!.length; i++) acc![i] += pv[i];
+    for (let i = 0; i < acc.length; i++) acc[i] += pv[i];
     dispose(backend, dyChunk, part);
   }
   dispose(backend, xT, dyT, patches);
-  if (acc) (backend.typedArrayFromHeap(out) as Float32Array).set(acc);
+  const out = backend.makeOutput([fh, fw, Ci, Co], 'float32');
+  (backend.typedArrayFromHeap(out) as Float32Array).set(acc);
   return out;
 }
 
-/** [rows, cols] -> [cols, rows] in cache-sized blocks (the stock wasm Transpose is several times slower here). */
+/**
+ * The filter gradient on the SIMD tiles: dW[(r, c, ci), co] += patches[(r, c, ci), (n, oh, ow)] x dy[(n, oh, ow), co]
+ * over chunks of whole images. dy is read in place (its rows are already (n, oh, ow)); the patch rows are cut
+ * from the input in channels-first layout [Ci, N, H, W], for stride 1 with as many output as input columns as one
+ * long run per image (then the columns that wrapped around a row edge are zeroed).
+ */
+function conv2DBackpropFilterSimd(backend: BackendWasm, k: SimdKernels, x: Info, dy: Info, info: tf.backend_util.Conv2DInfo): Info {
+  const [N, H, W, Ci] = x.shape;
+  const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw, outHeight: OH, outWidth: OW, outChannels: Co } = info;
+  const { top, left } = info.padInfo;
+  const P = fh * fw * Ci;
+  const pix = OH * OW;
+  const ohStart = Array.from({ length: fh }, (_, r) => Math.max(0, Math.ceil((top - r) / sh)));
+  const ohEnd = Array.from({ length: fh }, (_, r) => Math.min(OH, Math.floor((H - 1 + top - r) / sh) + 1));
+  const owStart = Array.from({ length: fw }, (_, c) => Math.max(0, Math.ceil((left - c) / sw)));
+  const owEnd = Array.from({ length: fw }, (_, c) => Math.min(OW, Math.floor((W - 1 + left - c) / sw) + 1));
+  const oneRun = sh === 1 && sw === 1 && W === OW;
+  const imagesPerChunk = Math.max(1, Math.min(N, Math.floor(FILTER_GRAD_CHUNK / pix)));
+  const xc = transpose2D(backend, x, N * H * W, Ci); // [Ci, N, H, W]
+  const out = backend.makeOutput([fh, fw, Ci, Co], 'float32');
+  const patches = backend.makeOutput([P, imagesPerChunk * pix], 'float32');
+  (backend.typedArrayFromHeap(out) as Float32Array).fill(0);
+  for (let n0 = 0; n0 < N; n0 += imagesPerChunk) {
+    const nb = Math.min(imagesPerChunk, N - n0);
+    const M = nb * pix;
+    const src = backend.typedArrayFromHeap(xc) as Float32Array;
+    const dst = backend.typedArrayFromHeap(patches) as Float32Array;
+    for (let r = 0; r < fh; r++) {
+      const o0 = ohStart[r];
+      const o1 = ohEnd[r];
+      for (let c = 0; c < fw; c++) {
+        const s0 = owStart[c];
+        const s1 = owEnd[c];
+        for (let ci = 0; ci < Ci; ci++) {
+          for (let b = 0; b < nb; b++) {
+            const d0 = ((r * fw + c) * Ci + ci) * M + b * pix;
+            if (o1 <= o0 || s1 <= s0) {
+              dst.fill(0, d0, d0 + pix);
+              continue;
+            }
+            if (o0 > 0) dst.fill(0, d0, d0 + o0 * OW);
+            if (o1 < OH) dst.fill(0, d0 + o1 * OW, d0 + pix);
+            const image = (ci * N + n0 + b) * H * W;
+            if (oneRun) {
+              const from = image + (o0 + r - top) * W + s0 + c - left;
+              dst.set(src.subarray(from, from + (o1 - o0 - 1) * OW + s1 - s0), d0 + o0 * OW + s0);
+            }
+            for (let oh = o0; oh < o1; oh++) {
+              const row = d0 + oh * OW;
+              for (let i = row; i < row + s0; i++) dst[i] = 0; // a column or two: cheaper than fill() calls
+              for (let i = row + s1; i < row + OW; i++) dst[i] = 0;
+              if (oneRun) continue;
+              const from = image + (oh * sh + r - top) * W + c - left;
+              if (sw === 1) dst.set(src.subarray(from + s0, from + s1), row + s0);
+              else for (let ow = s0; ow < s1; ow++) dst[row + ow] = src[from + ow * sw];
+            }
+          }
+        }
+      }
+    }
+    simdGemm(k, heapOffset(backend, patches), M, heapOffset(backend, dy) + 4 * n0 * pix * Co, Co, heapOffset(backend, out), Co, P, Co, M);
+  }
+  dispose(backend, xc, patches);
+  return out;
+}
+
+/**
+ * [rows, cols] -> [cols, rows] in 32 x 32 tiles, writing runs of each output row (the stock wasm Transpose is
+ * several times slower here).
+ */
 function transpose2D(backend: BackendWasm, x: Info, rows: number, cols: number): Info {
   const out = backend.makeOutput([cols, rows], 'float32');
   const s = backend.typedArrayFromHeap(x) as Float32Array;
   const d = backend.typedArrayFromHeap(out) as Float32Array;
-  const block = 32;
-  for (let i0 = 0; i0 < rows; i0 += block) {
-    const i1 = Math.min(rows, i0 + block);
-    for (let j0 = 0; j0 < cols; j0 += block) {
-      const j1 = Math.min(cols, j0 + block);
-      for (let i = i0; i < i1; i++) {
-        const from = i * cols;
-        for (let j = j0; j < j1; j++) d[j * rows + i] = s[from + j];
+  const tile = 32;
+  for (let i0 = 0; i0 < rows; i0 += tile) {
+    const i1 = Math.min(rows, i0 + tile);
+    for (let j0 = 0; j0 < cols; j0 += tile) {
+      const j1 = Math.min(cols, j0 + tile);
+      for (let j = j0; j < j1; j++) {
+        const to = j * rows;
+        for (let i = i0; i < i1; i++) d[to + i] = s[i * cols + j];
       }
     }
   }

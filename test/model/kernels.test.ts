@@ -99,7 +99,7 @@ describe('wasm training kernels match the cpu backend', () => {
   });
 
   it('Conv2DBackpropFilter on a layer large enough to be reduced in several chunks', async () => {
-    for (const [n, h, ci, co, stride] of [[8, 40, 3, 8, 1], [4, 33, 5, 6, 2]]) {
+    for (const [n, h, ci, co, stride] of [[8, 40, 3, 8, 1], [4, 33, 5, 6, 2], [30, 9, 3, 8, 1], [7, 40, 2, 4, 2]]) {
       const c = { n, h, w: h, ci, co, fh: 3, fw: 3, sh: stride, sw: stride, pad: 'same' as const, seed: 9 };
       const [oh, ow] = outSize(c)!;
       await compare(
