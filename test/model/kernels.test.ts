@@ -266,6 +266,30 @@ describe('wasm training kernels match the cpu backend', () => {
     }
   });
 
+  it('the fallbacks without the SIMD module (AREYOUACAT_WASM_SIMD_KERNELS=0) match too', async () => {
+    process.env.AREYOUACAT_WASM_SIMD_KERNELS = '0';
+    try {
+      const [n, h, ci, co] = [3, 10, 4, 8];
+      await compare(
+        'Conv2DBackpropFilter',
+        { x: { values: randomValues([n, h, h, ci], 1), shape: [n, h, h, ci] }, dy: { values: randomValues([n, h, h, co], 2), shape: [n, h, h, co] } },
+        { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dimRoundingMode: 'floor', filterShape: [3, 3, ci, co] },
+      );
+      const x = { values: randomValues([2, 6, 6, 8], 3), shape: [2, 6, 6, 8] };
+      const attrs = { filterSize: [2, 2], strides: [2, 2], pad: 'valid', dimRoundingMode: undefined };
+      const pooled = await runOn('cpu', 'MaxPool', { x }, attrs);
+      await compare('MaxPoolGrad', { dy: { values: randomValues(pooled.shape, 4), shape: pooled.shape }, input: x, output: pooled }, attrs);
+      await compare('Sum', { x: { values: randomValues([300, 16], 5), shape: [300, 16] } }, { axis: [0], keepDims: false });
+      await compare(
+        'BatchMatMul',
+        { a: { values: randomValues([5, 300], 6), shape: [5, 300] }, b: { values: randomValues([300, 64], 7), shape: [300, 64] } },
+        { transposeA: false, transposeB: false },
+      );
+    } finally {
+      delete process.env.AREYOUACAT_WASM_SIMD_KERNELS;
+    }
+  });
+
   it('Identity and same-type Cast share the buffer safely: the copy outlives its source', async () => {
     await tf.setBackend('wasm');
     const x = tf.tensor2d([1, 2, 3, 4, 5, 6], [2, 3]);
