@@ -126,14 +126,15 @@ interface WasmFunction {
 }
 
 /**
- * gemm{mr}x{nv}(a, lda, b, ldb, c, ldc, k): C[mr, 4nv] += A[mr, k] x B[k, 4nv], row-major, strides in bytes.
- * Accumulators stay in registers for the whole reduction.
+ * gemm{mr}x{nv}(a, lda, aStep, b, ldb, c, ldc, k): C[mr, 4nv] += A[mr, k] x B[k, 4nv]; A's element (i, k) at
+ * a + i*lda + k*aStep (so A may be read transposed), B and C row-major; strides in bytes. Accumulators stay in
+ * registers for the whole reduction.
  */
 function gemmTile(mr: number, nv: number): WasmFunction {
-  const [A, LDA, B, LDB, C, LDC, K] = [0, 1, 2, 3, 4, 5, 6];
-  const aRow = Array.from({ length: mr }, (_, r) => 7 + r);
-  const cRow = Array.from({ length: mr }, (_, r) => 7 + mr + r);
-  const v0 = 7 + 2 * mr;
+  const [A, LDA, ASTEP, B, LDB, C, LDC, K] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const aRow = Array.from({ length: mr }, (_, r) => 8 + r);
+  const cRow = Array.from({ length: mr }, (_, r) => 8 + mr + r);
+  const v0 = 8 + 2 * mr;
   const acc = (r: number, j: number) => v0 + r * nv + j;
   const bv = (j: number) => v0 + mr * nv + j;
   const av = v0 + mr * nv + nv;
@@ -150,11 +151,11 @@ function gemmTile(mr: number, nv: number): WasmFunction {
     for (let j = 0; j < nv; j++) {
       body.push(...op.get(acc(r, j)), ...op.get(av), ...op.get(bv(j)), ...op.fmul, ...op.fadd, ...op.set(acc(r, j)));
     }
-    body.push(...op.bump(aRow[r], 4));
+    body.push(...op.bumpBy(aRow[r], ASTEP));
   }
   body.push(...op.bumpBy(B, LDB), ...op.bump(K, -1), ...op.endBlockLoop);
   for (let r = 0; r < mr; r++) for (let j = 0; j < nv; j++) body.push(...op.get(cRow[r]), ...op.get(acc(r, j)), ...op.store(16 * j));
-  return { name: `gemm${mr}x${nv}`, params: 7, i32Locals: 2 * mr, v128Locals: mr * nv + nv + 1, body };
+  return { name: `gemm${mr}x${nv}`, params: 8, i32Locals: 2 * mr, v128Locals: mr * nv + nv + 1, body };
 }
 
 /** colsum{nv}(x, ldx, c, k): c[4nv] += sum over k rows of x[row, 0:4nv]. */
@@ -216,6 +217,20 @@ function maxPoolGrad2x2Row(): WasmFunction {
   return { name: 'maxPoolGrad2x2Row', params: 7, i32Locals: 3, v128Locals: 10, body };
 }
 
+/** biasAdd(x, bias, out, rows, c4): out[row, :] = x[row, :] + bias for rows of 4*c4 floats. */
+function biasAdd(): WasmFunction {
+  const [X, BIAS, OUT, ROWS, C4] = [0, 1, 2, 3, 4];
+  const [n, bp] = [5, 6];
+  const body: number[] = [];
+  body.push(...op.blockLoop, ...op.exitIfZero(ROWS));
+  body.push(...op.get(C4), ...op.set(n), ...op.get(BIAS), ...op.set(bp));
+  body.push(...op.blockLoop, ...op.exitIfZero(n));
+  body.push(...op.get(OUT), ...op.get(X), ...op.load(0), ...op.get(bp), ...op.load(0), ...op.fadd, ...op.store(0));
+  body.push(...op.bump(X, 16), ...op.bump(OUT, 16), ...op.bump(bp, 16), ...op.bump(n, -1), ...op.endBlockLoop);
+  body.push(...op.bump(ROWS, -1), ...op.endBlockLoop);
+  return { name: 'biasAdd', params: 5, i32Locals: 2, v128Locals: 0, body };
+}
+
 function assemble(functions: WasmFunction[]) {
   const section = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
   const name = (s: string) => {
@@ -243,6 +258,7 @@ interface SimdKernels {
   gemm: I32Fn[][]; // [mr - 1][nv - 1]
   colsum: I32Fn[]; // [nv - 1]
   maxPoolGrad2x2Row: I32Fn;
+  biasAdd: I32Fn;
 }
 
 let simdMemory: WebAssembly.Memory | undefined;
@@ -259,6 +275,7 @@ function simdKernels(backend: BackendWasm): SimdKernels | null {
       ...[1, 2].flatMap((mr) => [1, 2, 3, 4].map((nv) => gemmTile(mr, nv))),
       ...[1, 2, 3, 4].map((nv) => columnSum(nv)),
       maxPoolGrad2x2Row(),
+      biasAdd(),
     ];
     const instance = new WebAssembly.Instance(new WebAssembly.Module(assemble(functions)), { env: { memory } });
     const f = instance.exports as Record<string, I32Fn>;
@@ -266,6 +283,7 @@ function simdKernels(backend: BackendWasm): SimdKernels | null {
       gemm: [1, 2].map((mr) => [1, 2, 3, 4].map((nv) => f[`gemm${mr}x${nv}`])),
       colsum: [1, 2, 3, 4].map((nv) => f[`colsum${nv}`]),
       maxPoolGrad2x2Row: f.maxPoolGrad2x2Row,
+      biasAdd: f.biasAdd,
     };
   } catch {
     simd = null;
@@ -280,13 +298,16 @@ function heapOffset(backend: BackendWasm, info: Info): number {
 
 /**
  * C[m, n] += A[m, k] x B[k, n] on the SIMD tiles (n a multiple of 4); pointers are byte offsets, strides in floats.
+ * A's element (i, k) is at a + i*lda + k*aStep: aStep 1 for row-major A, or lda 1 and aStep m to read A^T.
  */
-function simdGemm(k: SimdKernels, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, depth: number): void {
+function simdGemm(
+  k: SimdKernels, a: number, lda: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, depth: number, aStep = 1,
+): void {
   for (let i = 0; i < m; i += 2) {
     const mr = Math.min(2, m - i);
     for (let j = 0; j < n; j += 16) {
       const nv = Math.min(4, (n - j) >> 2);
-      k.gemm[mr - 1][nv - 1](a + 4 * i * lda, 4 * lda, b + 4 * j, 4 * ldb, c + 4 * (i * ldc + j), 4 * ldc, depth);
+      k.gemm[mr - 1][nv - 1](a + 4 * i * lda, 4 * lda, 4 * aStep, b + 4 * j, 4 * ldb, c + 4 * (i * ldc + j), 4 * ldc, depth);
     }
   }
 }
@@ -488,18 +509,21 @@ function makeBatchMatMul(fallback: tf.KernelFunc) {
       out.shape = [...new Array(rank - 2).fill(1), m, n];
       return out;
     }
+    // XNNPACK repacks B on every call: cheap for a small B, dominant for a large fresh one (a dense layer's weights).
+    // The SIMD tiles read A in place, transposed or not (a dense layer's weight gradient is x^T dy).
+    const simd = n % 4 === 0 && !transposeB && (k * n >= SIMD_MATMUL_MIN_B || transposeA) ? simdKernels(backend) : null;
+    if (simd) {
+      const out = backend.makeOutput([m, n], 'float32');
+      (backend.typedArrayFromHeap(out) as Float32Array).fill(0);
+      const [lda, aStep] = transposeA ? [1, m] : [k, 1];
+      simdGemm(simd, heapOffset(backend, a), lda, heapOffset(backend, b), n, heapOffset(backend, out), n, m, n, k, aStep);
+      const rank = Math.max(a.shape.length, b.shape.length);
+      out.shape = [...new Array(rank - 2).fill(1), m, n];
+      return out;
+    }
     const a2 = transposeA ? transpose2D(backend, a, a0, a1) : a;
     const b2 = transposeB ? transpose2D(backend, b, b0, b1) : b;
-    // XNNPACK repacks B on every call: cheap for a small B, dominant for a large fresh one (a dense layer's weights).
-    const simd = n % 4 === 0 && k * n >= SIMD_MATMUL_MIN_B ? simdKernels(backend) : null;
-    let out: Info;
-    if (simd) {
-      out = backend.makeOutput([m, n], 'float32');
-      (backend.typedArrayFromHeap(out) as Float32Array).fill(0);
-      simdGemm(simd, heapOffset(backend, a2), k, heapOffset(backend, b2), n, heapOffset(backend, out), n, m, n, k);
-    } else {
-      out = gemm(backend, a2, b2, m, k, n);
-    }
+    const out = gemm(backend, a2, b2, m, k, n);
     if (a2 !== a) dispose(backend, a2);
     if (b2 !== b) dispose(backend, b2);
     const rank = Math.max(a.shape.length, b.shape.length);
@@ -740,6 +764,22 @@ function makeIdentity(fallback: tf.KernelFunc) {
   };
 }
 
+/** x[..., C] + bias[C] (a layer's bias, added apart from its conv while training) on SIMD; else the stock Add. */
+function makeAdd(fallback: tf.KernelFunc) {
+  return (args: { inputs: tf.NamedTensorInfoMap; backend: {}; attrs?: tf.NamedAttrMap }): Info => {
+    const backend = args.backend as BackendWasm;
+    const { a, b } = args.inputs as { a: Info; b: Info };
+    const C = b.shape.length === 1 ? b.shape[0] : 0;
+    const fits = a.dtype === 'float32' && b.dtype === 'float32' && a.shape.length >= 2 && C > 0 && C % 4 === 0 && a.shape[a.shape.length - 1] === C;
+    const k = fits ? simdKernels(backend) : null;
+    if (!k) return fallback(args) as Info;
+    const out = backend.makeOutput(a.shape, 'float32');
+    const rows = a.shape.slice(0, -1).reduce((p, d) => p * d, 1);
+    k.biasAdd(heapOffset(backend, a), heapOffset(backend, b), heapOffset(backend, out), rows, C >> 2);
+    return out;
+  };
+}
+
 let registered = false;
 
 function replaceKernel(config: tf.KernelConfig): tf.KernelConfig | undefined {
@@ -767,6 +807,8 @@ export function registerWasmTrainingKernels(): void {
   replaceKernel({ kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: maxPoolGrad as tf.KernelFunc });
   const stockSum = tf.getKernel('Sum', 'wasm');
   if (stockSum) replaceKernel({ kernelName: 'Sum', backendName: 'wasm', kernelFunc: makeSum(stockSum.kernelFunc) as tf.KernelFunc });
+  const stockAdd = tf.getKernel('Add', 'wasm');
+  if (stockAdd) replaceKernel({ kernelName: 'Add', backendName: 'wasm', kernelFunc: makeAdd(stockAdd.kernelFunc) as tf.KernelFunc });
   const stockIdentity = tf.getKernel('Identity', 'wasm');
   if (stockIdentity) replaceKernel({ kernelName: 'Identity', backendName: 'wasm', kernelFunc: makeIdentity(stockIdentity.kernelFunc) as tf.KernelFunc });
   const stockCast = tf.getKernel('Cast', 'wasm');

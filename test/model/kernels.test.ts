@@ -266,6 +266,13 @@ describe('wasm training kernels match the cpu backend', () => {
     }
   });
 
+  it('Add of a bias over the last axis (SIMD) and other broadcasts (stock) match the cpu backend', async () => {
+    const cases: Array<[number[], number[]]> = [[[2, 5, 3, 16], [16]], [[7, 36], [36]], [[3, 4, 4], [4]], [[2, 3, 6], [6]], [[8], [8, 8]], [[4, 8], [4, 8]], [[16], [3, 16]]];
+    for (const [aShape, bShape] of cases) {
+      await compare('Add', { a: { values: randomValues(aShape, 8), shape: aShape }, b: { values: randomValues(bShape, 9), shape: bShape } }, {});
+    }
+  });
+
   it('the fallbacks without the SIMD module (AREYOUACAT_WASM_SIMD_KERNELS=0) match too', async () => {
     process.env.AREYOUACAT_WASM_SIMD_KERNELS = '0';
     try {
