@@ -16,7 +16,7 @@ let chosen: Promise<string> | undefined;
 let chosenPrefer: string | undefined;
 
 /** A require that resolves packages from the project root: works under tsx ESM, vitest and CommonJS notebooks. */
-function projectRequire(): NodeRequire {
+export function projectRequire(): NodeRequire {
   return createRequire(path.join(process.cwd(), 'package.json'));
 }
 

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AugmentationOptions } from './augment.js';
+import { BACKBONE_ID, checkBackboneImageSize } from './backbone.js';
+import { PretrainedBackbone } from './backbone-layer.js';
 
 /** Everything that defines a CNN and how it is trained; tuning searches over these. */
 export interface CnnHyperparameters {
@@ -18,6 +20,11 @@ export interface CnnHyperparameters {
   batchSize: number;
   /** Random flips, crops, brightness and contrast while training (true = defaults). */
   augmentation: boolean | AugmentationOptions;
+  /**
+   * A frozen pretrained backbone (`'coco-centernet'`) under a trained head (batch norm, dropout, dense, sigmoid)
+   * instead of conv blocks trained from scratch; the conv settings are then unused. Default none.
+   */
+  backbone?: string | null;
 }
 
 /** The reference CNN of the benchmarks: 3 blocks of 16/32/64 3x3 filters, dense 64, 64x64 input, batch 32. */
@@ -56,7 +63,16 @@ export function validateHyperparameters(hp: CnnHyperparameters): void {
   positiveInt('batchSize', hp.batchSize);
   if (!(hp.dropout >= 0 && hp.dropout < 1)) problems.push(`dropout must be in [0, 1) (got ${hp.dropout})`);
   if (!(hp.learningRate > 0)) problems.push(`learningRate must be > 0 (got ${hp.learningRate})`);
-  if (problems.length === 0) {
+  if (hp.backbone) {
+    if (hp.backbone !== BACKBONE_ID) problems.push(`unknown backbone "${hp.backbone}" (known: ${BACKBONE_ID})`);
+    else {
+      try {
+        checkBackboneImageSize(hp.imageSize);
+      } catch (e) {
+        problems.push((e as Error).message);
+      }
+    }
+  } else if (problems.length === 0) {
     filtersPerBlock(hp).forEach((f, i) => positiveInt(`filters[${i}]`, f));
     if (hp.imageSize >> hp.convBlocks < 1) {
       problems.push(`imageSize ${hp.imageSize} is too small for ${hp.convBlocks} pooling blocks`);
@@ -71,6 +87,7 @@ export function validateHyperparameters(hp: CnnHyperparameters): void {
  */
 export function buildCnn(hp: CnnHyperparameters, seed = 1): tf.LayersModel {
   validateHyperparameters(hp);
+  if (hp.backbone) return buildBackboneClassifier(hp, seed);
   const model = tf.sequential({ name: 'areyouacat_cnn' });
   let s = seed;
   const init = () => tf.initializers.glorotUniform({ seed: s++ });
@@ -94,6 +111,26 @@ export function buildCnn(hp: CnnHyperparameters, seed = 1): tf.LayersModel {
     model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool${i + 1}` }));
   });
   model.add(tf.layers.flatten({ name: 'flatten' }));
+  if (hp.dropout > 0) model.add(tf.layers.dropout({ rate: hp.dropout, seed: s++, name: 'dropout1' }));
+  model.add(tf.layers.dense({ units: hp.denseUnits, activation: 'relu', kernelInitializer: init(), name: 'dense1' }));
+  if (hp.dropout > 0) model.add(tf.layers.dropout({ rate: hp.dropout, seed: s++, name: 'dropout2' }));
+  model.add(tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: init(), name: 'p_cat' }));
+  model.compile({ optimizer: tf.train.adam(hp.learningRate), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+  return model;
+}
+
+/**
+ * The pretrained-backbone classifier: the frozen backbone's features, batch norm (the features have very
+ * different scales), dropout, a ReLU dense layer, dropout and the sigmoid P(cat). Run `loadBackbone` before
+ * predicting with it; only the head's weights train.
+ */
+function buildBackboneClassifier(hp: CnnHyperparameters, seed: number): tf.LayersModel {
+  let s = seed;
+  const init = () => tf.initializers.glorotUniform({ seed: s++ });
+  const model = tf.sequential({ name: 'areyouacat_backbone_classifier' });
+  model.add(tf.layers.inputLayer({ inputShape: [hp.imageSize, hp.imageSize, 3], name: 'image' }));
+  model.add(new PretrainedBackbone({ backbone: hp.backbone!, imageSize: hp.imageSize }));
+  model.add(tf.layers.batchNormalization({ name: 'feature_norm' }));
   if (hp.dropout > 0) model.add(tf.layers.dropout({ rate: hp.dropout, seed: s++, name: 'dropout1' }));
   model.add(tf.layers.dense({ units: hp.denseUnits, activation: 'relu', kernelInitializer: init(), name: 'dense1' }));
   if (hp.dropout > 0) model.add(tf.layers.dropout({ rate: hp.dropout, seed: s++, name: 'dropout2' }));

