@@ -13,18 +13,19 @@ export function thresholdSweep(labels: ArrayLike<number>, probs: ArrayLike<numbe
   return out;
 }
 
-/** Parse `maximize-f1`, `min-precision:0.9` or `fixed:0.5` (as the CLI and configs write it). */
+/** Parse `balanced`, `maximize-f1`, `min-precision:0.9` or `fixed:0.5` (as the CLI and configs write it). */
 export function parseThresholdStrategy(text: string): ThresholdStrategy {
   const t = text.trim();
   if (t === 'maximize-f1') return { kind: 'maximize-f1' };
+  if (t === 'balanced') return { kind: 'balanced' };
   const m = /^(min-precision|fixed)\s*[:=]\s*([0-9.]+)$/.exec(t);
   const v = m ? Number(m[2]) : NaN;
   if (m && v >= 0 && v <= 1) return m[1] === 'fixed' ? { kind: 'fixed', threshold: v } : { kind: 'min-precision', minPrecision: v };
-  throw new Error(`unknown threshold strategy "${text}": use maximize-f1, min-precision:P or fixed:T with 0 <= P, T <= 1`);
+  throw new Error(`unknown threshold strategy "${text}": use balanced, maximize-f1, min-precision:P or fixed:T with 0 <= P, T <= 1`);
 }
 
 export function describeStrategy(s: ThresholdStrategy): string {
-  return s.kind === 'maximize-f1' ? 'maximize-f1' : s.kind === 'fixed' ? `fixed:${s.threshold}` : `min-precision:${s.minPrecision}`;
+  return s.kind === 'maximize-f1' || s.kind === 'balanced' ? s.kind : s.kind === 'fixed' ? `fixed:${s.threshold}` : `min-precision:${s.minPrecision}`;
 }
 
 /**
@@ -32,6 +33,9 @@ export function describeStrategy(s: ThresholdStrategy): string {
  * distinct scores (the lowest score itself for "everything is a cat"), so the choice reproduces the split's
  * best operating point without sitting exactly on one image's score.
  * - maximize-f1: highest F1; ties go to the higher threshold.
+ * - balanced: the break-even point, highest min(precision, recall); ties go to the higher F1, then the higher
+ *   threshold. For gates that need both: F1's peak is often a wide plateau on a few hundred images, so
+ *   maximize-f1 can land anywhere on it and trade recall for precision by chance.
  * - min-precision:p: highest recall among thresholds with precision >= p; ties go to the higher threshold.
  *   When no threshold reaches p, the highest-precision one is taken and `warning` says so.
  */
@@ -55,6 +59,9 @@ export function chooseThreshold(split: ScoredSplit, strategy: ThresholdStrategy,
   let warning: string | null = null;
   if (strategy.kind === 'maximize-f1') {
     for (const c of candidates) if (c.f1 > best.f1) best = c;
+  } else if (strategy.kind === 'balanced') {
+    const score = (c: typeof best) => Math.min(c.precision, c.recall);
+    for (const c of candidates) if (score(c) > score(best) || (score(c) === score(best) && c.f1 > best.f1)) best = c;
   } else {
     const ok = candidates.filter((c) => c.precision >= strategy.minPrecision);
     if (ok.length) {

@@ -62,7 +62,7 @@ export interface SweepPoint {
   positiveRate: number | null;
 }
 
-export type ThresholdStrategy = { kind: 'maximize-f1' } | { kind: 'min-precision'; minPrecision: number } | { kind: 'fixed'; threshold: number };
+export type ThresholdStrategy = { kind: 'maximize-f1' } | { kind: 'balanced' } | { kind: 'min-precision'; minPrecision: number } | { kind: 'fixed'; threshold: number };
 
 export interface ThresholdChoice {
   threshold: number;

@@ -139,7 +139,9 @@ export function backboneSizesOf(json: LayersModelJson): number[] {
     else if (v && typeof v === 'object') {
       const o = v as Record<string, unknown>;
       if (o.class_name === PretrainedBackbone.className) {
-        const size = (o.config as { imageSize?: unknown } | undefined)?.imageSize;
+        // the layers format writes config keys in snake_case
+        const config = (o.config ?? {}) as { image_size?: unknown; imageSize?: unknown };
+        const size = config.image_size ?? config.imageSize;
         if (typeof size !== 'number') throw new Error('model.json: pretrained backbone layer without an imageSize');
         sizes.push(size);
       } else Object.values(o).forEach(visit);

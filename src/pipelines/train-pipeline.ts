@@ -160,7 +160,7 @@ async function trainOn(
     patience: opts.patience ?? 4,
     seed,
     classWeight: opts.classWeight === undefined ? 'balanced' : opts.classWeight,
-    threshold: opts.threshold ?? { kind: 'maximize-f1' },
+    threshold: opts.threshold ?? { kind: 'balanced' },
   };
 
   if (backbone) {

@@ -12,6 +12,20 @@ describe('threshold choice on validation', () => {
     expect(c.metricsOnChoiceSplit.f1).toBeCloseTo(6 / 7, 12);
     expect(c.warning).toBeNull();
   });
+  it('balanced takes the break-even point where maximize-f1 would buy recall with precision', () => {
+    // p = .95, .90, ..., .30; cats at ranks 1-6, 10-12 and 14 (10 cats). Cut after 12: P 9/12 = .75, R .9
+    // (min .75, the best); after 14: P 10/14 = .714, R 1, F1 .833 (the F1 peak; F1 after 12 is .818).
+    const labels = [1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 0, 1];
+    const probs = labels.map((_, i) => 1 - (i + 1) / 20);
+    const b = chooseThreshold({ labels, probs }, { kind: 'balanced' });
+    expect(b.threshold).toBeCloseTo(0.375, 12);
+    expect(b.metricsOnChoiceSplit.precision).toBeCloseTo(0.75, 12);
+    expect(b.metricsOnChoiceSplit.recall).toBeCloseTo(0.9, 12);
+    expect(chooseThreshold({ labels, probs }, { kind: 'maximize-f1' }).threshold).toBeCloseTo(0.3, 12);
+    // on the 6-image split both agree on the .6 / .4 cut (min(3/4, 1) = .75 is also the best balance)
+    expect(chooseThreshold(val, { kind: 'balanced' }).threshold).toBeCloseTo(0.5, 12);
+    expect(parseThresholdStrategy('balanced')).toEqual({ kind: 'balanced' });
+  });
   it('min-precision takes the highest recall that keeps the precision', () => {
     expect(chooseThreshold(val, { kind: 'min-precision', minPrecision: 0.9 }).threshold).toBeCloseTo(0.75, 12);
     expect(chooseThreshold(val, { kind: 'min-precision', minPrecision: 0.76 }).threshold).toBeCloseTo(0.75, 12);

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { parseMix } from '../../data/mix.js';
 import type { ThresholdStrategy } from '../../evaluation/types.js';
+import { parseThresholdStrategy } from '../../evaluation/threshold.js';
 import { runDeployPipeline } from '../../pipelines/deploy-pipeline.js';
 import { evaluateLabelledSource } from '../../pipelines/evaluate-folder.js';
 import { runInferencePipeline } from '../../pipelines/infer-pipeline.js';
@@ -37,7 +38,8 @@ function trainingOptions(cmd: Command): Command {
     .option('--epochs <n>', 'most epochs to train', int('epochs', 1), 20)
     .option('--patience <n>', 'early stopping: epochs without validation improvement', int('patience', 1), 4)
     .option('--hp <json>', 'hyperparameters as JSON, e.g. {"filters":[16,32,64],"dropout":0.3}')
-    .option('--min-precision <p>', 'choose the threshold to reach this precision on validation (default: maximize F1)', num('min-precision'))
+    .option('--threshold <strategy>', 'how to choose the decision threshold on validation: balanced (precision = recall), maximize-f1, min-precision:P or fixed:T', 'balanced')
+    .option('--min-precision <p>', 'shorthand for --threshold min-precision:P', num('min-precision'))
     .option('--allow-check <id>', 'let a failing data validation check through (repeatable; recorded with the run)', collect, [] as string[])
     .option('--tune', 'tune hyperparameters first (random search with successive halving)')
     .option('--trials <n>', 'tuning trials', int('trials', 1), 8)
@@ -53,7 +55,7 @@ function trainingOptions(cmd: Command): Command {
 
 interface TrainingFlags {
   data: string; name?: string; size?: number; backbone?: string; mix?: string; n?: number; seed: number; epochs: number; patience: number;
-  hp?: string; minPrecision?: number; allowCheck: string[]; tune?: boolean; trials: number; strategy: TuneOptions['strategy'];
+  hp?: string; threshold: string; minPrecision?: number; allowCheck: string[]; tune?: boolean; trials: number; strategy: TuneOptions['strategy'];
   minEpochs: number; maxEpochs: number; space?: string; workers?: number; includeFeedback?: boolean; force?: boolean; json?: boolean;
 }
 
@@ -66,7 +68,7 @@ export function pipelineOptions(f: TrainingFlags, log: (line: string) => void): 
       throw new Error(`--hp is not valid JSON: ${(err as Error).message}`);
     }
   }
-  const threshold: ThresholdStrategy = f.minPrecision !== undefined ? { kind: 'min-precision', minPrecision: f.minPrecision } : { kind: 'maximize-f1' };
+  const threshold: ThresholdStrategy = f.minPrecision !== undefined ? { kind: 'min-precision', minPrecision: f.minPrecision } : parseThresholdStrategy(f.threshold);
   const bars = new Map<string, ReturnType<typeof progressBar>>();
   return {
     data: f.data, name: f.name, size: f.size, backbone: f.backbone === undefined ? undefined : f.backbone === 'none' ? null : f.backbone, mix: f.mix ? parseMix(f.mix) : undefined, n: f.n, seed: f.seed, epochs: f.epochs,

@@ -29,7 +29,7 @@ export function registerStartCommand(program: Command): void {
         const t0 = Date.now();
         if (opts.train) {
           const flags = {
-            data: opts.data, size: 64, seed: 1, epochs: opts.epochs, patience: 4, allowCheck: [], trials: 0,
+            data: opts.data, seed: 1, threshold: 'balanced', epochs: opts.epochs, patience: 4, allowCheck: [], trials: 0,
             strategy: 'successive-halving' as const, minEpochs: 1, maxEpochs: 1,
           };
           const result = await runDeployPipeline({ ...pipelineOptions(flags, log), refreshSite: () => refreshSiteData(log) });
