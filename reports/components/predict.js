@@ -1,9 +1,14 @@
 import * as tf from "@tensorflow/tfjs";
 import { h, fmt, emptyState } from "./dom.js";
+import { loadBackbone } from "./backbone.js";
 import { prepareRgb, rgbaToRgb, scaleToUnit, modelRescalesItself, modelImageSize, occlusionMap } from "./preprocess.js";
 
-/** Load the promoted model from the attached files (names are content-hashed, so weights come from memory). */
-export async function loadModel(bundle, weights) {
+/**
+ * Load the promoted model from the attached files (names are content-hashed, so weights come from memory); a
+ * model on a pretrained backbone needs the backbone's weights too.
+ */
+export async function loadModel(bundle, weights, backboneWeights = null) {
+  if (bundle.backbone) await loadBackbone(bundle.backbone, await backboneWeights);
   return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: bundle.modelTopology, weightSpecs: bundle.weightSpecs, weightData: weights }));
 }
 
@@ -107,12 +112,14 @@ function feedbackForm(result) {
     h("p", {}, yes, " ", no), status);
 }
 
-export function renderPredict(bundle, weightsPromise) {
+export function renderPredict(bundle, weightsPromise, backboneWeightsPromise = null) {
   if (!bundle) return emptyState("no model has been promoted, so there is nothing to run in the browser.");
   const size = modelImageSize(bundle.modelTopology) ?? bundle.card.imageSize;
   const threshold = bundle.card.threshold;
   const rescales = modelRescalesItself(bundle.modelTopology);
-  const modelPromise = Promise.resolve(weightsPromise).then((w) => loadModel(bundle, w));
+  const modelPromise = Promise.resolve(weightsPromise).then((w) => loadModel(bundle, w, backboneWeightsPromise));
+  // Each occlusion cell is one more pass of the model: fewer, larger cells for the heavier backbone models.
+  const grid = bundle.backbone ? 4 : 8;
   const output = h("div", { class: "predict-output" });
   const status = h("p", { class: "muted predict-status" }, "Loading the model…");
   modelPromise.then(() => { status.textContent = `Model version ${bundle.card.version} ready (${size}×${size} input, threshold ${fmt(threshold)}).`; },
@@ -126,7 +133,7 @@ export function renderPredict(bundle, weightsPromise) {
       const { pixels, crop } = prepareRgb(rgb, width, height, size);
       const input = rescales ? Float32Array.from(pixels) : scaleToUnit(pixels);
       const predict = predictor(model, size);
-      const map = await occlusionMap(input, size, predict, { grid: 8, fill: rescales ? 127.5 : 0.5 });
+      const map = await occlusionMap(input, size, predict, { grid, fill: rescales ? 127.5 : 0.5 });
       const probability = map.base;
       const isCat = probability >= threshold;
       const canvas = h("canvas", { class: "heatmap", "aria-label": "explanation heatmap" });
@@ -136,7 +143,7 @@ export function renderPredict(bundle, weightsPromise) {
         h("p", {}, h("span", { class: "prob", "data-probability": probability }, `P(cat) = ${probability.toFixed(3)}`),
           " ", h("strong", { class: "verdict" }, isCat ? "a cat" : "not a cat"), ` (threshold ${fmt(threshold)})`),
         h("div", { class: "predict-stage" }, canvas),
-        h("p", { class: "muted" }, "What the model looked at: the square it sees, with each of 8×8 cells greyed out in turn. Red cells lowered P(cat) when hidden (they support “cat”), blue ones raised it."),
+        h("p", { class: "muted" }, `What the model looked at: the square it sees, with each of ${grid}×${grid} cells greyed out in turn. Red cells lowered P(cat) when hidden (they support “cat”), blue ones raised it.`),
         h("div", { class: "feedback-slot" }));
       if (await serverAvailable()) output.querySelector(".feedback-slot").append(feedbackForm(result));
     } catch (err) {

@@ -51,6 +51,14 @@ export function pretrainedBackboneOf(model: tf.LayersModel): PretrainedBackbone 
  * head on precomputed features trains the whole model.
  */
 export function headOf(model: tf.LayersModel, backbone: PretrainedBackbone): tf.LayersModel {
+  let head = heads.get(model);
+  if (!head) heads.set(model, (head = buildHead(model, backbone)));
+  return head;
+}
+
+const heads = new WeakMap<tf.LayersModel, tf.LayersModel>();
+
+function buildHead(model: tf.LayersModel, backbone: PretrainedBackbone): tf.LayersModel {
   const at = model.layers.indexOf(backbone);
   const input = tf.input({ shape: [BACKBONE_FEATURES], name: 'backbone_features' });
   let h: tf.SymbolicTensor = input;

