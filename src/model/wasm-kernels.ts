@@ -261,13 +261,24 @@ interface SimdKernels {
   biasAdd: I32Fn;
 }
 
-let simdMemory: WebAssembly.Memory | undefined;
+/**
+ * The few WebAssembly APIs used here, typed locally: tslab compiles notebook cells without the DOM/WebAssembly
+ * type libraries, so the global's own types are not available to everything that imports src/.
+ */
+interface WasmApi {
+  Memory: new (...args: never[]) => object;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+let simdMemory: object | undefined;
 let simd: SimdKernels | null | undefined;
 
 /** The SIMD kernels bound to this backend's memory, or null where WebAssembly SIMD or the memory is unavailable. */
 function simdKernels(backend: BackendWasm): SimdKernels | null {
   const memory = (backend.wasm as unknown as { asm?: { memory?: unknown } }).asm?.memory;
-  if (!(memory instanceof WebAssembly.Memory) || envSetting('AREYOUACAT_WASM_SIMD_KERNELS') === '0') return null;
+  if (!(memory instanceof wasmApi.Memory) || envSetting('AREYOUACAT_WASM_SIMD_KERNELS') === '0') return null;
   if (simd !== undefined && simdMemory === memory) return simd;
   simdMemory = memory;
   try {
@@ -277,8 +288,8 @@ function simdKernels(backend: BackendWasm): SimdKernels | null {
       maxPoolGrad2x2Row(),
       biasAdd(),
     ];
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(assemble(functions)), { env: { memory } });
-    const f = instance.exports as Record<string, I32Fn>;
+    const instance = new wasmApi.Instance(new wasmApi.Module(assemble(functions)), { env: { memory } });
+    const f = instance.exports as unknown as Record<string, I32Fn>;
     simd = {
       gemm: [1, 2].map((mr) => [1, 2, 3, 4].map((nv) => f[`gemm${mr}x${nv}`])),
       colsum: [1, 2, 3, 4].map((nv) => f[`colsum${nv}`]),
