@@ -1,4 +1,5 @@
 import type { PropertyValues } from '../validation/types.js';
+import type { ServingNumbers } from './serving-stats.js';
 
 /** One line of `predictions-YYYY-MM-DD.jsonl`: a prediction the server made (no image is kept). */
 export interface PredictionLogEntry {
@@ -98,15 +99,7 @@ export interface MonitoringReport {
     source: 'url' | 'snapshot' | null;
     /** When the numbers were taken; they count since the server started. */
     at: string | null;
-    requests: number;
-    errors5xx: number;
-    errors4xx: number;
-    errorRate: number | null;
-    p50Ms: number | null;
-    p95Ms: number | null;
-    modelVersion: number | null;
-    feedbackQueueDepth: number | null;
-  };
+  } & ServingNumbers;
   alerts: MonitoringAlert[];
   warnings: MonitoringAlert[];
 }
