@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import busboy from 'busboy';
 import { HttpError } from './http-errors.js';
-import { declaredLength, tooLarge, truncated } from './request-body.js';
+import { declaredLengthWithin, tooLarge, truncated } from './request-body.js';
 
 export interface UploadedFile {
   field: string;
@@ -32,15 +32,10 @@ const FORM_OVERHEAD = 64 * 1024;
  */
 export function readMultipart(req: IncomingMessage, limits: MultipartLimits): Promise<MultipartForm> {
   return new Promise((resolve, reject) => {
-    let declared: number | null;
     try {
-      declared = declaredLength(req);
+      declaredLengthWithin(req, limits.fileBytes + FORM_OVERHEAD, limits.fileBytes);
     } catch (err) {
       reject(err);
-      return;
-    }
-    if (declared !== null && declared > limits.fileBytes + FORM_OVERHEAD) {
-      reject(tooLarge(limits.fileBytes));
       return;
     }
     let bb: busboy.Busboy;

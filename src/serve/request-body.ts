@@ -13,6 +13,13 @@ export function declaredLength(req: IncomingMessage): number | null {
   return Number(raw);
 }
 
+/** The declared body length (null when chunked), refused before a byte is read when above `limitBytes`. */
+export function declaredLengthWithin(req: IncomingMessage, limitBytes: number, limitShown = limitBytes): number | null {
+  const declared = declaredLength(req);
+  if (declared !== null && declared > limitBytes) throw tooLarge(limitShown);
+  return declared;
+}
+
 /**
  * Read a request body into memory, never more than `limitBytes`: a declared content-length above the limit is refused
  * before a byte is read, and a body that grows past it is refused as soon as it does. A body that ends early
@@ -22,13 +29,9 @@ export function readBodyLimited(req: IncomingMessage, limitBytes: number): Promi
   return new Promise((resolve, reject) => {
     let declared: number | null;
     try {
-      declared = declaredLength(req);
+      declared = declaredLengthWithin(req, limitBytes);
     } catch (err) {
       reject(err);
-      return;
-    }
-    if (declared !== null && declared > limitBytes) {
-      reject(tooLarge(limitBytes));
       return;
     }
     const chunks: Buffer[] = [];
