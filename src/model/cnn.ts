@@ -111,12 +111,21 @@ export function buildCnn(hp: CnnHyperparameters, seed = 1): tf.LayersModel {
     model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool${i + 1}` }));
   });
   model.add(tf.layers.flatten({ name: 'flatten' }));
-  if (hp.dropout > 0) model.add(tf.layers.dropout({ rate: hp.dropout, seed: s++, name: 'dropout1' }));
+  addClassifierHead(model, hp, () => s++);
+  return model;
+}
+
+/**
+ * The layers every model here ends with, added and compiled: optional dropout, a ReLU dense layer, optional
+ * dropout and one sigmoid unit giving P(cat). `nextSeed` continues the caller's seed sequence.
+ */
+function addClassifierHead(model: tf.Sequential, hp: CnnHyperparameters, nextSeed: () => number): void {
+  const init = () => tf.initializers.glorotUniform({ seed: nextSeed() });
+  if (hp.dropout > 0) model.add(tf.layers.dropout({ rate: hp.dropout, seed: nextSeed(), name: 'dropout1' }));
   model.add(tf.layers.dense({ units: hp.denseUnits, activation: 'relu', kernelInitializer: init(), name: 'dense1' }));
-  if (hp.dropout > 0) model.add(tf.layers.dropout({ rate: hp.dropout, seed: s++, name: 'dropout2' }));
+  if (hp.dropout > 0) model.add(tf.layers.dropout({ rate: hp.dropout, seed: nextSeed(), name: 'dropout2' }));
   model.add(tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: init(), name: 'p_cat' }));
   model.compile({ optimizer: tf.train.adam(hp.learningRate), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
-  return model;
 }
 
 /**
@@ -126,15 +135,10 @@ export function buildCnn(hp: CnnHyperparameters, seed = 1): tf.LayersModel {
  */
 function buildBackboneClassifier(hp: CnnHyperparameters, seed: number): tf.LayersModel {
   let s = seed;
-  const init = () => tf.initializers.glorotUniform({ seed: s++ });
   const model = tf.sequential({ name: 'areyouacat_backbone_classifier' });
   model.add(tf.layers.inputLayer({ inputShape: [hp.imageSize, hp.imageSize, 3], name: 'image' }));
   model.add(new PretrainedBackbone({ backbone: hp.backbone!, imageSize: hp.imageSize }));
   model.add(tf.layers.batchNormalization({ name: 'feature_norm' }));
-  if (hp.dropout > 0) model.add(tf.layers.dropout({ rate: hp.dropout, seed: s++, name: 'dropout1' }));
-  model.add(tf.layers.dense({ units: hp.denseUnits, activation: 'relu', kernelInitializer: init(), name: 'dense1' }));
-  if (hp.dropout > 0) model.add(tf.layers.dropout({ rate: hp.dropout, seed: s++, name: 'dropout2' }));
-  model.add(tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: init(), name: 'p_cat' }));
-  model.compile({ optimizer: tf.train.adam(hp.learningRate), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+  addClassifierHead(model, hp, () => s++);
   return model;
 }
