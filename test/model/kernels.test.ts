@@ -61,6 +61,18 @@ const convCase = fc.record({
 
 type ConvCase = { n: number; h: number; w: number; ci: number; co: number; fh: number; fw: number; sh: number; sw: number; pad: 'same' | 'valid' | number; seed: number };
 
+/** Conv2DBackpropFilter on wasm against cpu for one case whose output is `oh` x `ow`; x and dy from `seeds`. */
+async function compareFilterGradient(c: ConvCase, [oh, ow]: [number, number], seeds: [number, number] = [c.seed, c.seed + 1]) {
+  await compare(
+    'Conv2DBackpropFilter',
+    {
+      x: { values: randomValues([c.n, c.h, c.w, c.ci], seeds[0]), shape: [c.n, c.h, c.w, c.ci] },
+      dy: { values: randomValues([c.n, oh, ow, c.co], seeds[1]), shape: [c.n, oh, ow, c.co] },
+    },
+    { strides: [c.sh, c.sw], pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: 'floor', filterShape: [c.fh, c.fw, c.ci, c.co] },
+  );
+}
+
 function outSize(c: ConvCase): [number, number] | null {
   const info = (() => {
     try {
@@ -84,15 +96,7 @@ describe('wasm training kernels match the cpu backend', () => {
       fc.asyncProperty(convCase, async (c) => {
         const o = outSize(c);
         fc.pre(o !== null);
-        const [oh, ow] = o!;
-        await compare(
-          'Conv2DBackpropFilter',
-          {
-            x: { values: randomValues([c.n, c.h, c.w, c.ci], c.seed), shape: [c.n, c.h, c.w, c.ci] },
-            dy: { values: randomValues([c.n, oh, ow, c.co], c.seed + 1), shape: [c.n, oh, ow, c.co] },
-          },
-          { strides: [c.sh, c.sw], pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: 'floor', filterShape: [c.fh, c.fw, c.ci, c.co] },
-        );
+        await compareFilterGradient(c, o!);
       }),
       { numRuns: 60, seed: 42 },
     );
@@ -101,15 +105,7 @@ describe('wasm training kernels match the cpu backend', () => {
   it('Conv2DBackpropFilter on a layer large enough to be reduced in several chunks', async () => {
     for (const [n, h, ci, co, stride] of [[8, 40, 3, 8, 1], [4, 33, 5, 6, 2], [30, 9, 3, 8, 1], [7, 40, 2, 4, 2]]) {
       const c = { n, h, w: h, ci, co, fh: 3, fw: 3, sh: stride, sw: stride, pad: 'same' as const, seed: 9 };
-      const [oh, ow] = outSize(c)!;
-      await compare(
-        'Conv2DBackpropFilter',
-        {
-          x: { values: randomValues([n, h, h, ci], 1), shape: [n, h, h, ci] },
-          dy: { values: randomValues([n, oh, ow, co], 2), shape: [n, oh, ow, co] },
-        },
-        { strides: [stride, stride], pad: 'same', dataFormat: 'NHWC', dimRoundingMode: 'floor', filterShape: [3, 3, ci, co] },
-      );
+      await compareFilterGradient(c, outSize(c)!, [1, 2]);
     }
   });
 
@@ -208,15 +204,7 @@ describe('wasm training kernels match the cpu backend', () => {
       fc.asyncProperty(simdCase, async (c) => {
         const o = outSize(c);
         fc.pre(o !== null);
-        const [oh, ow] = o!;
-        await compare(
-          'Conv2DBackpropFilter',
-          {
-            x: { values: randomValues([c.n, c.h, c.w, c.ci], c.seed), shape: [c.n, c.h, c.w, c.ci] },
-            dy: { values: randomValues([c.n, oh, ow, c.co], c.seed + 1), shape: [c.n, oh, ow, c.co] },
-          },
-          { strides: [c.sh, c.sw], pad: c.pad, dataFormat: 'NHWC', dimRoundingMode: 'floor', filterShape: [c.fh, c.fw, c.ci, c.co] },
-        );
+        await compareFilterGradient(c, o!);
       }),
       { numRuns: 40, seed: 21 },
     );
@@ -277,11 +265,7 @@ describe('wasm training kernels match the cpu backend', () => {
     process.env.AREYOUACAT_WASM_SIMD_KERNELS = '0';
     try {
       const [n, h, ci, co] = [3, 10, 4, 8];
-      await compare(
-        'Conv2DBackpropFilter',
-        { x: { values: randomValues([n, h, h, ci], 1), shape: [n, h, h, ci] }, dy: { values: randomValues([n, h, h, co], 2), shape: [n, h, h, co] } },
-        { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dimRoundingMode: 'floor', filterShape: [3, 3, ci, co] },
-      );
+      await compareFilterGradient({ n, h, w: h, ci, co, fh: 3, fw: 3, sh: 1, sw: 1, pad: 'same', seed: 1 }, [h, h], [1, 2]);
       const x = { values: randomValues([2, 6, 6, 8], 3), shape: [2, 6, 6, 8] };
       const attrs = { filterSize: [2, 2], strides: [2, 2], pad: 'valid', dimRoundingMode: undefined };
       const pooled = await runOn('cpu', 'MaxPool', { x }, attrs);
