@@ -67,6 +67,9 @@ export async function serveSite(root: string, prefix: string): Promise<{ origin:
 }
 
 /** Chromium with a fresh profile (a persistent context is how Playwright takes a user data dir). */
+/** How long a browser test waits for a page state (an element, a drawn chart) before it fails. */
+export const BROWSER_WAIT_MS = 180_000;
+
 export async function launchBrowser(): Promise<{ browser: BrowserContext; close: () => Promise<void> }> {
   const profile = await fs.mkdtemp(path.join(os.tmpdir(), 'ayac-chromium-'));
   const browser = await chromium.launchPersistentContext(profile, {
@@ -76,6 +79,10 @@ export async function launchBrowser(): Promise<{ browser: BrowserContext; close:
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'],
   });
+  // A loaded 2-core CI machine can take far longer than Playwright's 30 s default to build a page's charts; every
+  // wait still ends (and fails with its selector) within these bounds.
+  browser.setDefaultTimeout(BROWSER_WAIT_MS);
+  browser.setDefaultNavigationTimeout(BROWSER_WAIT_MS);
   return { browser, close: async () => { await browser.close(); await fs.rm(profile, { recursive: true, force: true }); } };
 }
 
@@ -104,6 +111,6 @@ export async function chartsDrawn(page: Page): Promise<number> {
   await page.waitForFunction(() => {
     const charts = Array.from(document.querySelectorAll('.vl-chart'));
     return charts.every((c) => c.querySelector('svg') || c.textContent?.includes('could not be drawn'));
-  }, undefined, { timeout: 30_000 });
+  }, undefined, { timeout: BROWSER_WAIT_MS });
   return page.locator('.vl-chart svg').count();
 }
