@@ -1,3 +1,4 @@
+import { datasetName } from '../data/dataset-name.js';
 import { ingestDataset, type IngestResult } from '../data/ingest.js';
 import { openSource } from '../data/sources/index.js';
 import type { DataSource } from '../data/types.js';
@@ -15,7 +16,6 @@ import { saveValidationReport } from '../validation/report.js';
 import type { ValidationConfigInput } from '../validation/config.js';
 import type { ValidationReport } from '../validation/types.js';
 import { validateDataset } from '../validation/validate.js';
-import { datasetNameFromSpec } from '../validation/dataset.js';
 import { runStep, type StepContext } from './step.js';
 import type { TrainRunOutput, TrainRunSettings } from './train-run.js';
 import { trainStep, trainStepInput, type FeedbackUse } from './train-step.js';
@@ -78,15 +78,6 @@ export interface TrainPipelineResult {
   tuning: TuneOutput | null;
   run: TrainRunOutput & { cached: boolean };
   feedback: FeedbackPull | null;
-}
-
-/** The data set name a pipeline run uses: `opts.name`, else one derived from the data spec. */
-export function datasetName(opts: Pick<TrainPipelineOptions, 'data' | 'name'>): string {
-  if (opts.name) return opts.name;
-  const spec = opts.data;
-  if (spec.startsWith('synthetic')) return spec.replace(/[^A-Za-z0-9._-]+/g, '-');
-  if (spec.startsWith('s3://')) return spec.slice(5).replace(/[^A-Za-z0-9._-]+/g, '-').replace(/-+$/, '');
-  return datasetNameFromSpec(spec);
 }
 
 /** The feedback photos a pull put into the data, by record id. */
