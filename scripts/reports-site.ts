@@ -3,7 +3,7 @@
 //   tsx scripts/reports-site.ts dev   [observable preview options]
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { invalidateLoaderCache } from '../src/site/loader-cache.js';
+import { invalidateLoaderCache, loaderCodeDirs } from '../src/site/loader-cache.js';
 
 const [mode, ...rest] = process.argv.slice(2);
 if (mode !== 'build' && mode !== 'dev') {
@@ -14,7 +14,7 @@ const root = process.cwd();
 const { cleared } = await invalidateLoaderCache({
   siteRoot: path.join(root, 'reports'),
   // The library code the loaders run: a change there may change what they print.
-  codeDirs: ['site', 'tracking', 'registry', 'evaluation', 'validation', 'model', 'storage'].map((d) => path.join(root, 'src', d)),
+  codeDirs: loaderCodeDirs(root),
 });
 if (cleared.length) process.stdout.write(`reports: data changed, reloading ${cleared.join(', ')}\n`);
 if (mode === 'dev') process.stdout.write('reports: preview reloads a page when its loader changes; rerun this after new runs to refresh data\n');

@@ -1,3 +1,4 @@
+import { datasetName } from '../data/dataset-name.js';
 import { ingestDataset, type IngestResult } from '../data/ingest.js';
 import { openSource } from '../data/sources/index.js';
 import type { DataSource } from '../data/types.js';
@@ -10,16 +11,15 @@ import { BACKBONE_ID } from '../model/backbone.js';
 import { imageFeatures } from '../model/backbone-features.js';
 import { resolveAugmentation } from '../model/augment.js';
 import { paths } from '../storage/paths.js';
-import { getRun } from '../tracking/runs.js';
 import { assertValidationGate } from '../validation/gate.js';
 import { saveValidationReport } from '../validation/report.js';
 import type { ValidationConfigInput } from '../validation/config.js';
 import type { ValidationReport } from '../validation/types.js';
 import { validateDataset } from '../validation/validate.js';
-import { datasetNameFromSpec } from '../validation/dataset.js';
-import { defineStep, runStep, type StepContext } from './step.js';
-import { trainAndEvaluate, type TrainRunOutput, type TrainRunSettings } from './train-run.js';
-import { tuneHyperparameters, type TuneOptions, type TuneOutput } from './tune-step.js';
+import { runStep, type StepContext } from './step.js';
+import type { TrainRunOutput, TrainRunSettings } from './train-run.js';
+import { trainStep, trainStepInput, type FeedbackUse } from './train-step.js';
+import { tuneStep, type TuneOptions, type TuneOutput } from './tune-step.js';
 
 /**
  * The CNN the pipeline trains by default: the reference network with augmentation and light dropout. Adam at
@@ -80,24 +80,20 @@ export interface TrainPipelineResult {
   feedback: FeedbackPull | null;
 }
 
-/** The data set name a pipeline run uses: `opts.name`, else one derived from the data spec. */
-export function datasetName(opts: Pick<TrainPipelineOptions, 'data' | 'name'>): string {
-  if (opts.name) return opts.name;
-  const spec = opts.data;
-  if (spec.startsWith('synthetic')) return spec.replace(/[^A-Za-z0-9._-]+/g, '-');
-  if (spec.startsWith('s3://')) return spec.slice(5).replace(/[^A-Za-z0-9._-]+/g, '-').replace(/-+$/, '');
-  return datasetNameFromSpec(spec);
-}
-
-interface TrainStepInput extends TrainRunSettings {
-  datasetKey: string;
-  tuningRunId: string | null;
+/** The feedback photos a pull put into the data, by record id. */
+function feedbackUse(pull: FeedbackPull): FeedbackUse {
+  return {
+    used: pull.used.map((u) => ({ id: u.record.id, group: u.group })),
+    excluded: pull.excluded.map((x) => x.id),
+    suspicious: pull.suspicious.map((x) => x.id),
+  };
 }
 
 /**
  * The training pipeline: ingest (manifest, mix, split, prepared cache) -> validate (a failing check stops the
- * run unless allowed) -> tune (optional) -> train and evaluate in a tracked run. The training step is cached by
- * the hash of its inputs (data set key and settings), so a second identical run reuses the finished run.
+ * run unless allowed) -> tune (optional) -> train and evaluate in a tracked run. The tune and train steps are
+ * cached by the hash of their explicit inputs (data set, source, settings, validation report, feedback, parent
+ * run), so a second identical run reuses the finished run and any change runs the step again.
  */
 export async function runTrainingPipeline(opts: TrainPipelineOptions): Promise<TrainPipelineResult> {
   const log = opts.log ?? (() => {});
@@ -180,42 +176,24 @@ async function trainOn(
   let tuning: TuneOutput | null = null;
   if (opts.tune) {
     log(`tuning: ${opts.tune.trials} trials, ${opts.tune.strategy}, ${opts.tune.minEpochs}-${opts.tune.maxEpochs} epochs`);
-    const tune = opts.tune;
-    const tuneStep = defineStep<{ tune: TuneOptions; base: TrainRunSettings; datasetKey: string }, TuneOutput>({
-      name: 'tune',
-      version: 1,
-      run: (input) => tuneHyperparameters({ ...input.tune, datasetName: name, datasetKey: input.datasetKey, sourceSpec: opts.data, base: input.base, log }),
-      stillValid: async (out) => (await getRun(out.parentRunId))?.effectiveStatus === 'finished',
-    });
-    tuning = (await runStep(tuneStep, { tune, base, datasetKey: data.key }, ctx)).output;
+    tuning = (await runStep(tuneStep, { tune: opts.tune, base, datasetName: name, datasetKey: data.key, sourceSpec: opts.data }, ctx)).output;
     if (tuning.bestHyperparameters) {
       base.hyperparameters = tuning.bestHyperparameters;
       log(`tuning: best trial ${tuning.outcome.bestIndex} ${JSON.stringify(tuning.bestParams)}`);
     } else log('tuning: every trial failed; training with the default hyperparameters');
   }
 
-  const trainStep = defineStep<TrainStepInput, TrainRunOutput>({
-    name: 'train',
-    version: 1,
-    run: (input) =>
-      trainAndEvaluate({
-        ...input,
-        name: 'train',
-        dataset: data,
-        source,
-        parentId: tuning?.parentRunId ?? null,
-        tags: {
-          kind: 'training',
-          validation: `${report.summary.pass} pass, ${report.summary.warn} warn, ${report.summary.fail} fail`,
-          ...(feedback ? { feedback: `${feedback.used.length} used, ${feedback.excluded.length} excluded, ${feedback.suspicious.length} suspicious` } : {}),
-        },
-        attach: { 'validation.json': validationFile },
-        onProgress: opts.onProgress?.('train'),
-        log,
-      }),
-    stillValid: async (out) => (await getRun(out.runId))?.effectiveStatus === 'finished',
+  const input = trainStepInput({
+    settings: base,
+    dataset: data,
+    source,
+    report,
+    validationFile,
+    feedback: feedback ? feedbackUse(feedback) : null,
+    tuningRunId: tuning?.parentRunId ?? null,
+    onProgress: opts.onProgress?.('train'),
   });
-  const step = await runStep(trainStep, { ...base, datasetKey: data.key, tuningRunId: null }, ctx);
+  const step = await runStep(trainStep, input, ctx);
   return {
     dataset: s,
     validation: { file: validationFile, summary: report.summary, warnings: gate.warnings.map((w) => w.id), allowed: gate.allowed.map((a) => a.id) },

@@ -2,10 +2,11 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CnnHyperparameters } from '../model/cnn.js';
 import { paths, projectRoot } from '../storage/paths.js';
-import { withRun } from '../tracking/runs.js';
+import { getRun, withRun } from '../tracking/runs.js';
 import { ProcessPool } from '../tuning/process-pool.js';
 import { runSchedule, type TuningOutcome } from '../tuning/scheduler.js';
 import { sampleTrials, type Params, type SearchSpace } from '../tuning/search-space.js';
+import { defineStep } from './step.js';
 import type { TrialTask, TrialTaskResult } from './trial-task.js';
 import type { TrainRunSettings } from './train-run.js';
 
@@ -116,3 +117,23 @@ export async function tuneHyperparameters(input: TuneInput): Promise<TuneOutput>
     },
   );
 }
+
+/** Everything the tuning step reads; its cache key is derived from this and nothing else. */
+export interface TuneStepInput {
+  tune: TuneOptions;
+  base: TrainRunSettings;
+  /** The data set trials load (by name) and the content key it must have. */
+  datasetName: string;
+  datasetKey: string;
+  /** The data spec trial workers open for the images. */
+  sourceSpec: string;
+}
+
+/** Tune in a tracked parent run; a cached output is reused while that run is still there and finished. */
+export const tuneStep = defineStep<TuneStepInput, TuneOutput>({
+  name: 'tune',
+  version: 2,
+  run: (input, ctx) =>
+    tuneHyperparameters({ ...input.tune, datasetName: input.datasetName, datasetKey: input.datasetKey, sourceSpec: input.sourceSpec, base: input.base, log: ctx.log }),
+  stillValid: async (out) => (await getRun(out.parentRunId))?.effectiveStatus === 'finished',
+});

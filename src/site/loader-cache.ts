@@ -80,10 +80,19 @@ export async function fingerprintFiles(specs: InputSpec[]): Promise<string> {
   return hash.digest('hex');
 }
 
+/**
+ * The library code the loaders run: all of `src/`. Loaders reach most folders of it through `site/` (monitoring,
+ * data, serve, ...), and a hand-kept list of folders goes stale as imports change, so every module counts; the
+ * price is a loader re-run after an unrelated change, never a stale page.
+ */
+export function loaderCodeDirs(projectRoot: string): string[] {
+  return [path.join(projectRoot, 'src')];
+}
+
 export interface InvalidateOptions {
   /** Source root of the site (holds `.observablehq/cache`). */
   siteRoot: string;
-  /** Folders of code the loaders run (their changes invalidate every output). */
+  /** Folders of code the loaders run (their changes invalidate every output): `loaderCodeDirs(projectRoot)`. */
   codeDirs: string[];
 }
 
@@ -103,7 +112,7 @@ export async function invalidateLoaderCache(opts: InvalidateOptions): Promise<In
   // Inside the (git-ignored) cache folder; names starting with _ there are not loader outputs.
   const stateFile = path.join(cacheDir, '_loader-inputs.json');
   const previous = await readJson<Record<string, string>>(stateFile).catch(() => ({}) as Record<string, string>);
-  const code = await fingerprintFiles(opts.codeDirs.map((dir) => ({ dir, match: (rel: string) => /\.(ts|js|mjs)$/.test(rel) })));
+  const code = await fingerprintFiles(opts.codeDirs.map((dir) => ({ dir, match: (rel: string) => /\.(ts|js|mjs|cjs|cts|json)$/.test(rel) })));
   const env = `${dataRoot()}\n${code}\n`;
 
   const expected = [

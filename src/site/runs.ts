@@ -3,7 +3,7 @@ import { exists, readJson } from '../storage/atomic.js';
 import { getRun, listRuns, readEpochs } from '../tracking/runs.js';
 import type { ParamValue, RunView } from '../tracking/types.js';
 import type { EvaluationReport } from '../evaluation/types.js';
-import { thumbnailDataUri } from './thumbnails.js';
+import { fileThumbnailDataUri } from '../data/thumbnail.js';
 
 /** One row of the runs table. */
 export interface RunSummary {
@@ -103,7 +103,7 @@ export async function readEvaluation(runDir: string): Promise<EvaluationReport |
   for (const split of [report.test, report.val]) {
     if (!split) continue;
     for (const e of [...split.errors.falsePositives, ...split.errors.falseNegatives]) {
-      if (!e.thumbnail) e.thumbnail = (await thumbnailDataUri(e.path)) ?? undefined;
+      if (!e.thumbnail) e.thumbnail = (await fileThumbnailDataUri(e.path, { size: 96, fit: 'cover' })) ?? undefined;
     }
   }
   return report;

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { ingestDataset, loadDatasetManifest, loadDatasetSummary, loadPreparedDataset } from '../data/ingest.js';
 import { openSource } from '../data/sources/index.js';
 import type { DataSource, ManifestEntry, PreparedDataset } from '../data/types.js';
@@ -19,12 +18,6 @@ export interface ValidateStoredOptions {
   /** Write `validation.json` next to the data set (default true). */
   save?: boolean;
   onProgress?: (done: number, total: number, label?: string) => void;
-}
-
-/** A dataset name from a folder path: its base name, reduced to the characters data set names allow. */
-export function datasetNameFromSpec(spec: string): string {
-  const base = path.basename(path.resolve(spec.replace(/^folder:/, ''))).replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '');
-  return base || 'dataset';
 }
 
 /**

@@ -5,4 +5,5 @@ export { saveValidationReport, loadValidationReport, formatValidationReport, val
 export { measureImageFile, measurePixels, PropertyCache } from './properties.js';
 export type { CheckResult, CheckStatus, ValidationReport, PropertyName } from './types.js';
 export { PROPERTY_NAMES } from './types.js';
-export { validateStoredDataset, datasetNameFromSpec, type ValidateStoredOptions } from './dataset.js';
+export { validateStoredDataset, type ValidateStoredOptions } from './dataset.js';
+export { datasetNameFromSpec } from '../data/dataset-name.js';

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { mapLimit } from '../data/concurrency.js';
+import { thumbnailDataUri } from '../data/thumbnail.js';
 import type { ManifestEntry, PreparedSplit } from '../data/types.js';
 import { mergeValidationConfig, type ValidationConfigInput } from './config.js';
 import { splitOf, type CheckContext, type MeasuredPrepared, type UnreadableImage } from './context.js';
@@ -11,7 +12,6 @@ import { labelErrorsCheck } from './checks/labelErrors.js';
 import { outliersCheck } from './checks/outliers.js';
 import { shortcutsCheck } from './checks/shortcuts.js';
 import { measureImageFile, measurePreparedImage, PropertyCache } from './properties.js';
-import { thumbnailDataUri } from './thumbnails.js';
 import type { CheckResult, MeasuredImage, ValidationReport } from './types.js';
 
 export interface ValidateDatasetInput {
@@ -101,7 +101,7 @@ export async function validateDataset(input: ValidateDatasetInput): Promise<Vali
       if (!p) {
         const entry = byPath.get(path);
         p = entry
-          ? input.readImage(entry).then((buf) => thumbnailDataUri(buf, config.thumbnailSize)).catch(() => undefined)
+          ? input.readImage(entry).then((buf) => thumbnailDataUri(buf, { size: config.thumbnailSize, fit: 'inside', background: '#ffffff', lenient: true })).catch(() => undefined)
           : Promise.resolve(undefined);
         thumbs.set(path, p);
       }

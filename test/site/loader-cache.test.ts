@@ -2,8 +2,21 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { invalidateLoaderCache, loaderInputs } from '../../src/site/loader-cache.js';
+import { invalidateLoaderCache, loaderCodeDirs, loaderInputs } from '../../src/site/loader-cache.js';
 import { startRun } from '../../src/tracking/runs.js';
+
+/** The project's own modules a file reaches through relative static imports (the loaders' import graph). */
+async function importGraph(entry: string, seen = new Set<string>()): Promise<Set<string>> {
+  if (seen.has(entry)) return seen;
+  seen.add(entry);
+  const text = await fs.readFile(entry, 'utf8');
+  for (const m of text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) {
+    const target = path.resolve(path.dirname(entry), m[1]);
+    const file = [target.replace(/\.js$/, '.ts'), target].find((f) => /\.(ts|js|cjs)$/.test(f));
+    if (file && (await fs.access(file).then(() => true, () => false))) await importGraph(file, seen);
+  }
+  return seen;
+}
 
 describe('data loader cache invalidation', () => {
   let tmp: string;
@@ -85,5 +98,31 @@ describe('data loader cache invalidation', () => {
     expect(loaderInputs('data/model-weights.bin')?.map((s) => path.basename(s.dir))).toEqual(['registry']);
     expect(loaderInputs('runs/20261126T230501123Z-3fa9c1.json')?.map((s) => path.basename(s.dir))).toEqual(['runs']);
     expect(loaderInputs('data/unknown.csv')).toBeNull();
+  });
+
+  it('counts every library module the loaders import: a change in src/monitoring refreshes the monitoring page', async () => {
+    const project = path.join(tmp, 'project');
+    await fs.cp(path.resolve('src'), path.join(project, 'src'), { recursive: true });
+    const codeDirs = loaderCodeDirs(project);
+    const within = (file: string) => codeDirs.some((d) => !path.relative(d, file).startsWith('..'));
+
+    // Every module the real loaders reach is fingerprinted, whatever folder it lives in.
+    const reached = new Set<string>();
+    for (const loader of await fs.readdir(path.resolve('reports', 'data'))) {
+      if (loader.endsWith('.ts')) for (const f of await importGraph(path.resolve('reports', 'data', loader))) reached.add(f);
+    }
+    const library = [...reached].filter((f) => f.startsWith(path.resolve('src') + path.sep)).map((f) => path.join(project, path.relative(path.resolve(), f)));
+    const folders = new Set(library.map((f) => path.relative(path.join(project, 'src'), f).split(path.sep)[0]));
+    for (const folder of ['site', 'monitoring', 'data', 'serve']) expect([...folders]).toContain(folder);
+    for (const f of library) expect(within(f), f).toBe(true);
+
+    const invalidateCopy = () => invalidateLoaderCache({ siteRoot, codeDirs });
+    await invalidateCopy();
+    await put('data/monitoring.json');
+    expect((await invalidateCopy()).cleared).toEqual([]);
+    const monitoringModule = [...reached].find((f) => f.includes(`${path.sep}src${path.sep}monitoring${path.sep}`))!;
+    const copy = path.join(project, path.relative(path.resolve(), monitoringModule));
+    await fs.appendFile(copy, '\n// changed\n');
+    expect((await invalidateCopy()).cleared).toContain('data/monitoring.json');
   });
 });

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { parseMix } from '../../data/mix.js';
 import { parseGroupMap } from '../../data/sources/index.js';
-import { datasetNameFromSpec, validateStoredDataset } from '../../validation/dataset.js';
+import { datasetNameFromSpec } from '../../data/dataset-name.js';
+import { validateStoredDataset } from '../../validation/dataset.js';
 import { assertValidationGate, ValidationGateError } from '../../validation/gate.js';
 import { formatValidationReport } from '../../validation/report.js';
 import { action } from '../program.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { datasetName } from '../../src/pipelines/train-pipeline.js';
+import { datasetName } from '../../src/data/dataset-name.js';
 
 // Notebooks name their data set the way the training pipeline does, so 01-03 share one ingested set.
 describe('datasetName', () => {
