@@ -1,8 +1,8 @@
 import { ingestDataset, type IngestResult } from '../data/ingest.js';
 import { openSource } from '../data/sources/index.js';
 import type { DataSource } from '../data/types.js';
-import { openFeedbackStorage, type FeedbackStorage } from '../serve/feedback-storage.js';
-import { CombinedSource, FeedbackSource, pullFeedback, type FeedbackPull } from './feedback-data.js';
+import { openFeedbackStorage, type FeedbackStorage } from '../feedback/storage.js';
+import { CombinedSource, FeedbackSource, pullFeedback, type FeedbackPull } from '../feedback/dataset.js';
 import type { Progress } from '../cli/progress.js';
 import type { ThresholdStrategy } from '../evaluation/types.js';
 import { REFERENCE_HYPERPARAMETERS, type CnnHyperparameters } from '../model/cnn.js';
