@@ -17,7 +17,7 @@ import { saveModel } from '../src/model/io.js';
 import { promote, readPromoted, registerModel } from '../src/registry/registry.js';
 import { startServer } from '../src/serve/server.js';
 import { prepareImage } from '../src/data/prepare.js';
-import type { MetricSnapshot } from '../src/serve/metrics.js';
+import type { MetricSnapshot } from '../src/monitoring/prometheus-registry.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { h, fmt, emptyState } from "./dom.js";
 import { loadBackbone } from "./backbone.js";
+import { FEEDBACK_FORM, feedbackFormData } from "./feedback-form.js";
 import { prepareRgb, rgbaToRgb, scaleToUnit, modelRescalesItself, modelImageSize, occlusionMap } from "./preprocess.js";
 
 /**
@@ -85,19 +86,12 @@ function feedbackForm(result) {
   const send = async (correct) => {
     if (!consent.checked) return;
     status.textContent = "Sending…";
-    const prediction = result.probability >= result.threshold ? "cat" : "not-cat";
-    const answer = correct ? prediction : prediction === "cat" ? "not-cat" : "cat";
+    const [cat, notCat] = FEEDBACK_FORM.answers;
+    const prediction = result.probability >= result.threshold ? cat : notCat;
+    const answer = correct ? prediction : prediction === cat ? notCat : cat;
     try {
-      // The server's feedback contract: multipart form with the photo, what the model said, the user's answer
-      // and explicit consent.
-      const form = new FormData();
-      form.append("photo", await photoBlob(result.bitmap), "photo.jpg");
-      form.append("prediction", prediction);
-      form.append("answer", answer);
-      form.append("probability", String(result.probability));
-      if (result.version != null) form.append("modelVersion", String(result.version));
-      form.append("consent", "true");
-      const res = await fetch("/api/feedback", { method: "POST", body: form });
+      const form = feedbackFormData({ photo: await photoBlob(result.bitmap), prediction, answer, probability: result.probability, version: result.version });
+      const res = await fetch(FEEDBACK_FORM.route, { method: "POST", body: form });
       status.textContent = res.ok ? "Thank you: your answer was recorded." : `The server refused the feedback (${res.status}).`;
     } catch (err) {
       status.textContent = `Could not send the feedback: ${err.message}`;

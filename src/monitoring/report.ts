@@ -6,7 +6,7 @@ import { writeJsonAtomic } from '../storage/atomic.js';
 import { DEFAULT_VALIDATION_CONFIG } from '../validation/config.js';
 import { ksTest, median, psi, round } from '../validation/stats.js';
 import { PROPERTY_NAMES } from '../validation/types.js';
-import type { FeedbackRecord } from '../serve/feedback-types.js';
+import type { FeedbackRecord } from '../feedback/types.js';
 import { readLog } from './event-log.js';
 import {
   loadPredictionReference,

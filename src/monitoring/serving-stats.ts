@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { MetricSnapshot } from '../serve/metrics.js';
-import { METRIC } from '../serve/server-metrics.js';
+import type { MetricSnapshot } from './prometheus-registry.js';
+import { METRIC } from './metric-names.js';
 import { histogramQuantile, parsePrometheusText, type PromSample } from './prometheus-text.js';
 
 /** Samples of a metrics snapshot, as a Prometheus scrape of the same registry would give them. */

@@ -6,9 +6,11 @@ import { readMultipart } from './multipart.js';
 import { checkImageContentType, prepareUpload } from './image-input.js';
 import type { ModelHolder } from './model-holder.js';
 import type { TokenBucketLimiter } from './rate-limit.js';
-import type { ServerMetrics } from './server-metrics.js';
-import { PROMETHEUS_CONTENT_TYPE } from './metrics.js';
-import { acceptFeedback, checkFeedbackFields, type FeedbackServiceOptions } from './feedback-service.js';
+import type { ServerMetrics } from './server-instruments.js';
+import { PROMETHEUS_CONTENT_TYPE } from '../monitoring/prometheus-registry.js';
+import { acceptFeedback, checkFeedbackForm, type FeedbackServiceOptions } from './feedback-route.js';
+import { FEEDBACK_FORM } from '../feedback/form.js';
+import type { PredictResponse } from '../feedback/types.js';
 import type { PredictionMonitor } from './prediction-monitor.js';
 
 export interface AppContext {
@@ -26,15 +28,7 @@ export interface AppContext {
   log: (message: string) => void;
 }
 
-/** What POST /api/predict answers. */
-export interface PredictResponse {
-  probability: number;
-  decision: 'cat' | 'not-cat';
-  isCat: boolean;
-  threshold: number;
-  modelVersion: number;
-  latencyMs: number;
-}
+export type { PredictResponse };
 
 type Route = '/api/predict' | '/api/feedback' | '/api/health' | '/metrics' | 'site' | 'not-found';
 
@@ -119,8 +113,8 @@ async function feedback(ctx: AppContext, req: IncomingMessage, res: ServerRespon
     throw new HttpError(415, 'unsupported_media_type', 'send feedback as multipart/form-data (photo, prediction, answer, consent)');
   }
   const form = await readMultipart(req, { fileBytes: ctx.maxUploadBytes });
-  checkFeedbackFields(form.fields);
-  const file = form.files.find((f) => f.field === 'photo') ?? form.files[0];
+  checkFeedbackForm(form.fields);
+  const file = form.files.find((f) => f.field === FEEDBACK_FORM.fields.photo) ?? form.files[0];
   if (!file) throw new HttpError(400, 'missing_photo', 'the form has no photo file (field "photo")');
   const result = await acceptFeedback(ctx.feedback, file.data, form.fields, ctx.holder.current?.version ?? null);
   ctx.metrics.feedback.inc({ result: result.status });

@@ -5,7 +5,7 @@ import { paths, projectRoot } from '../storage/paths.js';
 import { writeJsonAtomic } from '../storage/atomic.js';
 import type { S3Store } from '../storage/s3-client.js';
 import type { LocalS3 } from '../storage/local-s3.js';
-import { openFeedbackStorage, retentionDaysFromEnv } from './feedback-storage.js';
+import { openFeedbackStorage, retentionDaysFromEnv } from '../feedback/storage.js';
 import { JsonlAppender } from '../monitoring/event-log.js';
 import { METRICS_SNAPSHOT_FILE } from '../monitoring/serving-stats.js';
 import type { PromotedModel } from '../registry/types.js';
@@ -14,12 +14,12 @@ import { createRequestHandler, type AppContext } from './app.js';
 import { createStaticSiteHandler } from './static-site.js';
 import { ModelHolder, type ModelLoader } from './model-holder.js';
 import { TokenBucketLimiter, type RateLimitOptions } from './rate-limit.js';
-import { createServerMetrics, type ServerMetrics } from './server-metrics.js';
-import { FeedbackQueue } from './feedback-queue.js';
-import { FeedbackUploader } from './feedback-uploader.js';
-import { purgeFeedback } from './feedback-purge.js';
+import { createServerMetrics, type ServerMetrics } from './server-instruments.js';
+import { FeedbackQueue } from '../feedback/queue.js';
+import { FeedbackUploader } from '../feedback/uploader.js';
+import { purgeExpired } from './retention.js';
 import { PredictionMonitor } from './prediction-monitor.js';
-import { DEFAULT_FEEDBACK_PREFIX } from './feedback-types.js';
+import { DEFAULT_FEEDBACK_PREFIX } from '../feedback/types.js';
 import { loadTfjsServingModel } from './tfjs-model.js';
 
 export interface ServeOptions {
@@ -201,7 +201,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   }
   const retentionDays = options.retentionDays ?? retentionDaysFromEnv();
   const purge = () =>
-    purgeFeedback({ store: feedbackS3.store, bucket: feedbackS3.bucket, prefix: ctx.feedback.prefix, olderThanDays: retentionDays, queue, monitoringDir })
+    purgeExpired({ store: feedbackS3.store, bucket: feedbackS3.bucket, prefix: ctx.feedback.prefix, olderThanDays: retentionDays, queue, monitoringDir })
       .then((r) => {
         if (r.deletedObjects + r.deletedQueued + r.deletedLogs > 0) {
           log(`retention (${retentionDays} days): deleted ${r.deletedObjects} objects, ${r.deletedQueued} queued items, ${r.deletedLogs} logs`);

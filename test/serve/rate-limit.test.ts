@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
+import { TokenBucketLimiter } from '../../src/serve/rate-limit.js';
 import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
 import { useTempHome } from './helpers/server-fixture.js';
 
@@ -59,5 +60,30 @@ describe('serve start-up', () => {
     await expect(
       startServer({ port: srv.port, siteRoot: null, s3: { store: s3.store, bucket: s3.bucket }, snapshotMs: 0, log: () => undefined }),
     ).rejects.toThrow(/already in use/);
+  });
+});
+
+describe('token bucket rate limit', () => {
+  it('allows a burst, then refuses with a retry time, then refills', () => {
+    let t = 0;
+    const limiter = new TokenBucketLimiter({ burst: 3, perSecond: 2 }, () => t);
+    expect([1, 2, 3].map(() => limiter.take('a').allowed)).toEqual([true, true, true]);
+    const refused = limiter.take('a');
+    expect(refused.allowed).toBe(false);
+    expect(refused.retryAfterSeconds).toBe(1);
+    expect(limiter.take('b').allowed).toBe(true); // per client
+    t = 500; // half a second: one token back
+    expect(limiter.take('a').allowed).toBe(true);
+    expect(limiter.take('a').allowed).toBe(false);
+  });
+
+  it('keeps at most maxClients buckets', () => {
+    let t = 0;
+    const limiter = new TokenBucketLimiter({ burst: 1, perSecond: 1, maxClients: 10 }, () => t);
+    for (let i = 0; i < 100; i++) {
+      limiter.take(`client-${i}`);
+      t += 1;
+    }
+    expect(limiter.size).toBeLessThanOrEqual(10);
   });
 });

@@ -8,7 +8,7 @@ import { promoteTestModel, registerTestModel } from './helpers/model-fixture.js'
 import { catsV1Photo, makeJpeg, makeJpegWithGps, makePngBomb } from './helpers/images.js';
 import { form, rawRequest, useTempHome } from './helpers/server-fixture.js';
 import { parsePrometheusText } from '../../src/monitoring/prometheus-text.js';
-import type { FeedbackRecord } from '../../src/serve/feedback-types.js';
+import type { FeedbackRecord } from '../../src/feedback/types.js';
 
 let home: Awaited<ReturnType<typeof useTempHome>>;
 let s3: TestS3;

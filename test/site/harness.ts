@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { createStaticSiteHandler } from '../../src/serve/static-site.js';
 import { readMultipart } from '../../src/serve/multipart.js';
-import { checkFeedbackFields } from '../../src/serve/feedback-service.js';
+import { checkFeedbackFields } from '../../src/feedback/form.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const SCREENSHOTS = path.resolve('test-output/screenshots');

@@ -6,7 +6,7 @@ import { buildMonitoringReport } from '../../src/monitoring/report.js';
 import { JsonlAppender } from '../../src/monitoring/event-log.js';
 import { measureProperties } from '../../src/monitoring/measure.js';
 import type { MonitoringReport, PredictionLogEntry } from '../../src/monitoring/types.js';
-import type { FeedbackRecord } from '../../src/serve/feedback-types.js';
+import type { FeedbackRecord } from '../../src/feedback/types.js';
 import { paths } from '../../src/storage/paths.js';
 import { drawPhoto } from './fixture.js';
 

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { action } from '../program.js';
 import { startServer } from '../../serve/server.js';
-import { purgeFeedback } from '../../serve/feedback-purge.js';
-import { openFeedbackStorage, retentionDaysFromEnv } from '../../serve/feedback-storage.js';
-import { FeedbackQueue } from '../../serve/feedback-queue.js';
-import { DEFAULT_FEEDBACK_PREFIX } from '../../serve/feedback-types.js';
+import { purgeExpired } from '../../serve/retention.js';
+import { openFeedbackStorage, retentionDaysFromEnv } from '../../feedback/storage.js';
+import { FeedbackQueue } from '../../feedback/queue.js';
+import { DEFAULT_FEEDBACK_PREFIX } from '../../feedback/types.js';
 import { paths } from '../../storage/paths.js';
 
 function positiveNumber(name: string) {
@@ -79,7 +79,7 @@ export function registerServeCommands(program: Command): void {
       action(async (opts: { olderThan?: number; json?: boolean }) => {
         const storage = await openFeedbackStorage((m) => process.stderr.write(`${m}\n`));
         try {
-          const result = await purgeFeedback({
+          const result = await purgeExpired({
             store: storage.store,
             bucket: storage.bucket,
             prefix: DEFAULT_FEEDBACK_PREFIX,

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../storage/atomic.js';
-import type { QueuedFeedback } from './feedback-types.js';
+import type { QueuedFeedback } from './types.js';
 
 const ID_RE = /^[0-9A-Za-z_-]{8,80}$/;
 

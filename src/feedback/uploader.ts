@@ -1,5 +1,5 @@
 import type { S3Store } from '../storage/s3-client.js';
-import type { FeedbackQueue } from './feedback-queue.js';
+import type { FeedbackQueue } from './queue.js';
 
 export interface FeedbackUploaderOptions {
   queue: FeedbackQueue;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DataSource, SourceItem } from '../data/types.js';
-import { DEFAULT_FEEDBACK_PREFIX, type FeedbackRecord } from '../serve/feedback-types.js';
+import { DEFAULT_FEEDBACK_PREFIX, type FeedbackRecord } from './types.js';
 import type { S3Store } from '../storage/s3-client.js';
 
 /** Group a "not a cat" answer joins: the user said what it is not, not what it is. */

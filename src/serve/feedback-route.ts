@@ -1,19 +1,13 @@
 import crypto from 'node:crypto';
 import { measureProperties } from '../monitoring/measure.js';
 import type { JsonlAppender } from '../monitoring/event-log.js';
+import { reencodePhoto, type CleanPhoto } from '../feedback/photo.js';
+import type { FeedbackQueue } from '../feedback/queue.js';
+import type { FeedbackUploader } from '../feedback/uploader.js';
+import { FEEDBACK_SCHEMA, feedbackKeys, type FeedbackRecord } from '../feedback/types.js';
+import { FeedbackFormError, checkFeedbackFields, parseFeedbackFields, type FeedbackFields } from '../feedback/form.js';
 import { HttpError } from './http-errors.js';
-import { reencodePhoto } from './feedback-photo.js';
-import type { FeedbackQueue } from './feedback-queue.js';
-import type { FeedbackUploader } from './feedback-uploader.js';
-import { FEEDBACK_SCHEMA, feedbackKeys, type Answer, type FeedbackRecord } from './feedback-types.js';
-
-export interface FeedbackFields {
-  consent?: string;
-  answer?: string;
-  prediction?: string;
-  probability?: string;
-  modelVersion?: string;
-}
+import { imageError, sniffImageFormat } from './image-input.js';
 
 export interface FeedbackServiceOptions {
   queue: FeedbackQueue;
@@ -33,32 +27,35 @@ export interface FeedbackResult {
   record: FeedbackRecord;
 }
 
-function parseAnswer(value: string | undefined, field: string): Answer {
-  const v = (value ?? '').trim().toLowerCase();
-  if (v === 'cat' || v === 'not-cat') return v;
-  throw new HttpError(400, `invalid_${field}`, `"${field}" must be "cat" or "not-cat"`);
+/** A form that breaks the feedback contract becomes a 400 with the rule's code. */
+function asHttpError(err: unknown): unknown {
+  return err instanceof FeedbackFormError ? new HttpError(400, err.code, err.message) : err;
 }
 
-function optionalNumber(value: string | undefined, field: string, check: (x: number) => boolean): number | null {
-  if (value === undefined || value.trim() === '') return null;
-  const x = Number(value);
-  if (!Number.isFinite(x) || !check(x)) throw new HttpError(400, `invalid_${field}`, `"${field}" is out of range`);
-  return x;
+/** Check the form fields (consent, answers) before the photo is read; a broken form is a 400. */
+export function checkFeedbackForm(fields: FeedbackFields): void {
+  try {
+    checkFeedbackFields(fields);
+  } catch (err) {
+    throw asHttpError(err);
+  }
+}
+
+/** The uploaded photo re-encoded without metadata; an empty file, a non-image or an undecodable one is a 4xx. */
+async function cleanPhoto(photo: Buffer, maxPixels: number): Promise<CleanPhoto> {
+  if (photo.length === 0) throw new HttpError(400, 'empty_photo', 'the photo is empty');
+  if (!sniffImageFormat(photo)) throw new HttpError(415, 'not_an_image', 'the photo is not a JPEG, PNG, WebP or GIF image');
+  try {
+    return await reencodePhoto(photo, maxPixels);
+  } catch (err) {
+    throw imageError(err, maxPixels);
+  }
 }
 
 /** Time-sortable id: `20261126T230501123Z-<16 hex>`; never taken from the client. */
 export function newFeedbackId(now: Date): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('.', '');
   return `${stamp}-${crypto.randomBytes(8).toString('hex')}`;
-}
-
-/** Check the form before touching the photo: without explicit consent nothing is processed or kept. */
-export function checkFeedbackFields(fields: FeedbackFields): void {
-  if ((fields.consent ?? '').trim().toLowerCase() !== 'true') {
-    throw new HttpError(400, 'consent_required', 'feedback is stored only with explicit consent: send consent=true');
-  }
-  parseAnswer(fields.answer, 'answer');
-  parseAnswer(fields.prediction, 'prediction');
 }
 
 /**
@@ -71,13 +68,15 @@ export async function acceptFeedback(
   fields: FeedbackFields,
   servedVersion: number | null,
 ): Promise<FeedbackResult> {
-  checkFeedbackFields(fields);
-  const answer = parseAnswer(fields.answer, 'answer');
-  const decision = parseAnswer(fields.prediction, 'prediction');
-  const probability = optionalNumber(fields.probability, 'probability', (x) => x >= 0 && x <= 1);
-  const modelVersion = optionalNumber(fields.modelVersion, 'modelVersion', (x) => Number.isInteger(x) && x >= 0);
+  let form;
+  try {
+    form = parseFeedbackFields(fields);
+  } catch (err) {
+    throw asHttpError(err);
+  }
+  const { answer, decision, probability, modelVersion } = form;
 
-  const clean = await reencodePhoto(photo, options.maxPixels);
+  const clean = await cleanPhoto(photo, options.maxPixels);
   // Properties of the photo as uploaded (after the checks above), like the training images were measured.
   const properties = await measureProperties(photo);
 

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CombinedSource, FeedbackSource, pullFeedback } from '../../src/pipelines/feedback-data.js';
-import { feedbackKeys, FEEDBACK_SCHEMA, type FeedbackRecord } from '../../src/serve/feedback-types.js';
+import { CombinedSource, FeedbackSource, pullFeedback } from '../../src/feedback/dataset.js';
+import { feedbackKeys, FEEDBACK_SCHEMA, type FeedbackRecord } from '../../src/feedback/types.js';
 import { SyntheticSource } from '../../src/data/sources/synthetic.js';
 import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
 

@@ -1,7 +1,7 @@
 import { S3Store } from '../storage/s3-client.js';
 import { startLocalS3, type LocalS3 } from '../storage/local-s3.js';
 import { S3_ENV } from '../storage/s3-config.js';
-import { DEFAULT_BUCKET, DEFAULT_RETENTION_DAYS } from './feedback-types.js';
+import { DEFAULT_BUCKET, DEFAULT_RETENTION_DAYS } from './types.js';
 
 export const RETENTION_ENV = 'AREYOUACAT_FEEDBACK_RETENTION_DAYS';
 

@@ -1,25 +1,10 @@
-import { MetricsRegistry, type Counter, type Gauge, type Histogram } from './metrics.js';
+import { MetricsRegistry, type Counter, type Gauge, type Histogram } from '../monitoring/prometheus-registry.js';
+import { METRIC } from '../monitoring/metric-names.js';
+
+export { METRIC };
 
 /** Latency buckets in seconds: fine below 50 ms, where a healthy predict request lands. */
 export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-
-/** Metric names, shared with monitoring (which reads them back from /metrics or the snapshot). */
-export const METRIC = {
-  requests: 'areyouacat_http_requests_total',
-  errors: 'areyouacat_http_errors_total',
-  duration: 'areyouacat_http_request_duration_seconds',
-  inference: 'areyouacat_inference_duration_seconds',
-  batchSize: 'areyouacat_inference_batch_size',
-  predictions: 'areyouacat_predictions_total',
-  modelVersion: 'areyouacat_model_version',
-  modelInfo: 'areyouacat_model_info',
-  modelSwaps: 'areyouacat_model_swaps_total',
-  modelLoadFailures: 'areyouacat_model_load_failures_total',
-  feedback: 'areyouacat_feedback_total',
-  feedbackQueue: 'areyouacat_feedback_queue_depth',
-  feedbackUploadFailures: 'areyouacat_feedback_upload_failures_total',
-  monitoringSkipped: 'areyouacat_monitoring_samples_skipped_total',
-} as const;
 
 export interface ServerMetrics {
   registry: MetricsRegistry;

@@ -58,3 +58,19 @@ export function feedbackKeys(prefix: string, id: string, isoTime: string): { pho
   const day = dayOf(isoTime);
   return { photoKey: `${prefix}photos/${day}/${id}.jpg`, recordKey: `${prefix}records/${day}/${id}.json` };
 }
+
+/** What POST /api/predict answers (the feedback form sends part of it back). */
+export interface PredictResponse {
+  probability: number;
+  decision: Answer;
+  isCat: boolean;
+  threshold: number;
+  modelVersion: number;
+  latencyMs: number;
+}
+
+/** What POST /api/feedback answers: 201 'stored' (in S3 now) or 202 'queued' (safe on disk, uploaded later). */
+export interface FeedbackReceipt {
+  id: string;
+  status: 'stored' | 'queued';
+}

@@ -1,6 +1,5 @@
 import type { S3Store } from '../storage/s3-client.js';
-import { deleteLogsBefore } from '../monitoring/event-log.js';
-import type { FeedbackQueue } from './feedback-queue.js';
+import type { FeedbackQueue } from './queue.js';
 
 export interface PurgeOptions {
   store: S3Store;
@@ -10,8 +9,6 @@ export interface PurgeOptions {
   olderThanDays: number;
   /** Local queue: unsent items past retention are deleted too. */
   queue?: FeedbackQueue;
-  /** Monitoring folder: daily prediction/feedback logs past retention are deleted too. */
-  monitoringDir?: string;
   now?: Date;
 }
 
@@ -19,7 +16,6 @@ export interface PurgeResult {
   cutoffDay: string;
   deletedObjects: number;
   deletedQueued: number;
-  deletedLogs: number;
 }
 
 const DAY_IN_KEY = /(?:^|\/)(\d{4}-\d{2}-\d{2})\//;
@@ -58,6 +54,5 @@ export async function purgeFeedback(options: PurgeOptions): Promise<PurgeResult>
       }
     }
   }
-  const deletedLogs = options.monitoringDir ? (await deleteLogsBefore(options.monitoringDir, cutoffDay)).length : 0;
-  return { cutoffDay, deletedObjects: doomed.length, deletedQueued, deletedLogs };
+  return { cutoffDay, deletedObjects: doomed.length, deletedQueued };
 }

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { S3Store } from '../../src/storage/s3-client.js';
-import { FeedbackQueue } from '../../src/serve/feedback-queue.js';
-import { purgeFeedback } from '../../src/serve/feedback-purge.js';
+import { FeedbackQueue } from '../../src/feedback/queue.js';
+import { purgeFeedback } from '../../src/feedback/purge.js';
 import { paths } from '../../src/storage/paths.js';
 import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
-import { TcpProxy } from './helpers/tcp-proxy.js';
-import { makeJpeg } from './helpers/images.js';
-import { form, useTempHome } from './helpers/server-fixture.js';
+import { TcpProxy } from '../serve/helpers/tcp-proxy.js';
+import { makeJpeg } from '../serve/helpers/images.js';
+import { form, useTempHome } from '../serve/helpers/server-fixture.js';
 
 let home: Awaited<ReturnType<typeof useTempHome>>;
 let s3: TestS3;

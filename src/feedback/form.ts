@@ -1,0 +1,103 @@
+import type { Answer } from './types.js';
+
+/**
+ * The feedback form contract, the one definition: the route, the multipart field names, the allowed answers and
+ * the consent value. The server checks forms with it, the typed client sends them with it, and the predict page
+ * (`reports/components/predict.js`, browser JS) keeps a copy that a test compares with this one.
+ */
+export const FEEDBACK_FORM = {
+  route: '/api/feedback',
+  fields: {
+    photo: 'photo',
+    consent: 'consent',
+    answer: 'answer',
+    prediction: 'prediction',
+    probability: 'probability',
+    modelVersion: 'modelVersion',
+  },
+  answers: ['cat', 'not-cat'],
+  consent: 'true',
+} as const satisfies {
+  route: string;
+  fields: Record<string, string>;
+  answers: readonly Answer[];
+  consent: string;
+};
+
+/** Route of the prediction API the feedback answers. */
+export const PREDICT_ROUTE = '/api/predict';
+
+/** The text fields of a feedback form as received (all optional: a client may leave any out). */
+export interface FeedbackFields {
+  consent?: string;
+  answer?: string;
+  prediction?: string;
+  probability?: string;
+  modelVersion?: string;
+}
+
+/** A checked feedback form. */
+export interface FeedbackForm {
+  /** The user's answer: is it really a cat? */
+  answer: Answer;
+  /** What the model said, as shown to the user. */
+  decision: Answer;
+  probability: number | null;
+  modelVersion: number | null;
+}
+
+export type FeedbackFormErrorCode =
+  | 'consent_required'
+  | 'invalid_answer'
+  | 'invalid_prediction'
+  | 'invalid_probability'
+  | 'invalid_modelVersion';
+
+/** A form that breaks the contract; `code` says which rule (the server answers 400 with it). */
+export class FeedbackFormError extends Error {
+  constructor(
+    readonly code: FeedbackFormErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'FeedbackFormError';
+  }
+}
+
+export function isFeedbackFormError(err: unknown): err is FeedbackFormError {
+  return err instanceof FeedbackFormError;
+}
+
+function parseAnswer(value: string | undefined, field: 'answer' | 'prediction'): Answer {
+  const v = (value ?? '').trim().toLowerCase();
+  const answer = FEEDBACK_FORM.answers.find((a) => a === v);
+  if (answer) return answer;
+  throw new FeedbackFormError(`invalid_${field}`, `"${field}" must be "cat" or "not-cat"`);
+}
+
+function optionalNumber(value: string | undefined, field: 'probability' | 'modelVersion', check: (x: number) => boolean): number | null {
+  if (value === undefined || value.trim() === '') return null;
+  const x = Number(value);
+  if (!Number.isFinite(x) || !check(x)) throw new FeedbackFormError(`invalid_${field}`, `"${field}" is out of range`);
+  return x;
+}
+
+/** Check the form before touching the photo: without explicit consent nothing is processed or kept. */
+export function checkFeedbackFields(fields: FeedbackFields): void {
+  if ((fields.consent ?? '').trim().toLowerCase() !== FEEDBACK_FORM.consent) {
+    throw new FeedbackFormError('consent_required', 'feedback is stored only with explicit consent: send consent=true');
+  }
+  parseAnswer(fields.answer, 'answer');
+  parseAnswer(fields.prediction, 'prediction');
+}
+
+/** The whole form checked and typed: consent, both answers, and the optional probability and model version. */
+export function parseFeedbackFields(fields: FeedbackFields): FeedbackForm {
+  checkFeedbackFields(fields);
+  return {
+    answer: parseAnswer(fields.answer, 'answer'),
+    decision: parseAnswer(fields.prediction, 'prediction'),
+    probability: optionalNumber(fields.probability, 'probability', (x) => x >= 0 && x <= 1),
+    modelVersion: optionalNumber(fields.modelVersion, 'modelVersion', (x) => Number.isInteger(x) && x >= 0),
+  };
+}
