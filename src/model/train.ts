@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import type { PreparedSplit } from '../data/types.js';
-import type { Progress } from '../cli/progress.js';
 import { resolveAugmentation } from './augment.js';
 import { selectBackend } from './backend.js';
 import { checkSplit, imageBatch, shuffledIndices } from './batches.js';
@@ -10,6 +9,7 @@ import { headOf, pretrainedBackboneOf } from './backbone-layer.js';
 import { binaryLossAndAccuracy, rocAuc } from './metrics.js';
 import { predictProbabilities } from './predict.js';
 import { seededRandom } from './random.js';
+import type { Progress } from '../progress/index.js';
 
 export interface EpochLogs {
   /** Mean weighted training loss over the epoch's batches. */

@@ -24,6 +24,7 @@ import type {
   PredictionLogEntry,
   PropertyDriftRow,
 } from './types.js';
+import type { Progress } from '../progress/index.js';
 
 const drift = DEFAULT_VALIDATION_CONFIG.drift;
 
@@ -51,7 +52,7 @@ export interface MonitorOptions {
   /** Write `<monitoring>/report.json` (default true). */
   save?: boolean;
   now?: Date;
-  onProgress?: (done: number, total: number, label?: string) => void;
+  onProgress?: Progress;
 }
 
 function isUnavailable<T extends object>(x: T | Unavailable): x is Unavailable {

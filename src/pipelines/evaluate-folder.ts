@@ -1,8 +1,8 @@
 import { openSource } from '../data/sources/index.js';
-import type { Progress } from '../cli/progress.js';
 import { metricsAt, rocAuc } from '../evaluation/metrics.js';
 import { predictSource } from './predict-source.js';
 import { loadRegisteredModel } from './registered-model.js';
+import type { Progress } from '../progress/index.js';
 
 export interface FolderEvaluation {
   precision: number | null;

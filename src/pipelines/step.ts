@@ -2,10 +2,11 @@ import path from 'node:path';
 import { exists, readJson, writeJsonAtomic } from '../storage/atomic.js';
 import { paths } from '../storage/paths.js';
 import { stableHash } from './stable-hash.js';
+import type { Log } from '../progress/index.js';
 
 export interface StepContext {
   /** Human-readable progress lines (the CLI prints them; notebooks show them). */
-  log: (line: string) => void;
+  log: Log;
   /** Skip the cache and run every step. */
   force?: boolean;
 }

@@ -8,6 +8,7 @@ import { runSchedule, type TuningOutcome } from '../tuning/scheduler.js';
 import { sampleTrials, type Params, type SearchSpace } from '../tuning/search-space.js';
 import type { TrialTask, TrialTaskResult } from './trial-task.js';
 import type { TrainRunSettings } from './train-run.js';
+import type { Log } from '../progress/index.js';
 
 /**
  * The default search space: the knobs that matter most for this CNN at this data size. Batch norm is left out
@@ -46,7 +47,7 @@ export interface TuneInput extends TuneOptions {
   datasetKey: string;
   sourceSpec: string;
   base: TrainRunSettings;
-  log?: (line: string) => void;
+  log?: Log;
 }
 
 export interface TuneOutput {

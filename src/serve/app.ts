@@ -10,6 +10,7 @@ import type { ServerMetrics } from './server-metrics.js';
 import { PROMETHEUS_CONTENT_TYPE } from './metrics.js';
 import { acceptFeedback, checkFeedbackFields, type FeedbackServiceOptions } from './feedback-service.js';
 import type { PredictionMonitor } from './prediction-monitor.js';
+import type { Log } from '../progress/index.js';
 
 export interface AppContext {
   holder: ModelHolder;
@@ -23,7 +24,7 @@ export interface AppContext {
   /** Take the client address from the first X-Forwarded-For entry (only behind a trusted proxy). */
   trustProxy: boolean;
   startedAt: number;
-  log: (message: string) => void;
+  log: Log;
 }
 
 /** What POST /api/predict answers. */

@@ -10,6 +10,7 @@ import type { TuneOptions } from '../../pipelines/tune-step.js';
 import { parseSpace } from '../../tuning/search-space.js';
 import { action } from '../program.js';
 import { progressBar } from '../progress.js';
+import type { Log } from '../../progress/index.js';
 
 const int = (name: string, min: number) => (v: string) => {
   const n = Number(v);
@@ -59,7 +60,7 @@ interface TrainingFlags {
   minEpochs: number; maxEpochs: number; space?: string; workers?: number; includeFeedback?: boolean; force?: boolean; json?: boolean;
 }
 
-export function pipelineOptions(f: TrainingFlags, log: (line: string) => void): TrainPipelineOptions {
+export function pipelineOptions(f: TrainingFlags, log: Log): TrainPipelineOptions {
   let hp: TrainPipelineOptions['hyperparameters'];
   if (f.hp) {
     try {

@@ -3,6 +3,7 @@ import type { CheckResult, CheckStatus } from '../types.js';
 import { pct } from '../context.js';
 import { crossValidatedProbabilities } from '../softmax.js';
 import { auc, round, stratifiedFolds } from '../stats.js';
+import type { Progress } from '../../progress/index.js';
 
 export const LABEL_MODEL_LIMITS =
   'A linear model on global colour, 8x8 layout and texture statistics: it separates flowers, faces and animals ' +
@@ -15,7 +16,7 @@ export const LABEL_MODEL_LIMITS =
  * Label-error candidates: a k-fold multinomial logistic regression on content features predicts each image's
  * group without having seen it; images whose given group gets a very low probability are listed, worst first.
  */
-export async function labelErrorsCheck(ctx: CheckContext, onProgress?: (done: number, total: number) => void): Promise<CheckResult> {
+export async function labelErrorsCheck(ctx: CheckContext, onProgress?: Progress): Promise<CheckResult> {
   const cfg = ctx.config.labelErrors;
   const items = ctx.measured;
   const groupNames = [...new Set(items.map((m) => m.group))].sort();
