@@ -1,5 +1,6 @@
 import { openSource } from '../data/sources/index.js';
-import { metricsAt, rocAuc } from '../evaluation/metrics.js';
+import { metricsAt } from '../evaluation/classification-metrics.js';
+import { rocAuc } from '../stats/roc-auc.js';
 import { predictSource } from './predict-source.js';
 import { loadRegisteredModel } from './registered-model.js';
 import type { Progress } from '../progress/index.js';
