@@ -1,9 +1,7 @@
 import cliProgress from 'cli-progress';
+import type { Progress } from '../progress/index.js';
 
-export interface Progress {
-  /** Called with the number of finished units and the total. */
-  (done: number, total: number, label?: string): void;
-}
+export type { Progress };
 
 /**
  * A progress callback for long work. On a terminal it draws a bar on stderr; elsewhere (CI logs, notebooks)

@@ -11,6 +11,7 @@ import { packKey, readPack, writePack, type Pack } from './prepared-cache.js';
 import { openSource } from './sources/index.js';
 import { DEFAULT_NEAR_DUP_DISTANCE, DEFAULT_SPLIT_FRACTIONS, SPLITS, splitEntries } from './split.js';
 import { DEFAULT_MIX, DEFAULT_POSITIVE_GROUP, type DataSource, type ManifestEntry, type PreparedDataset, type PreparedSplit, type Split } from './types.js';
+import type { Progress } from '../progress/index.js';
 
 export interface IngestOptions {
   /** A source object, or a spec for `openSource` (folder path, ...). */
@@ -30,7 +31,7 @@ export interface IngestOptions {
   positiveGroup?: string;
   limits?: ImageLimits;
   concurrency?: number;
-  onProgress?: (done: number, total: number, label?: string) => void;
+  onProgress?: Progress;
 }
 
 /** One line of split.json per selected image, in the order the prepared split holds them. */

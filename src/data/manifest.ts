@@ -7,6 +7,7 @@ import { mapLimit } from './concurrency.js';
 import { DEFAULT_LIMITS, inspectImage, type ImageLimits } from './inspect.js';
 import type { DecodedImage } from './prepare.js';
 import { DEFAULT_POSITIVE_GROUP, type DataSource, type ManifestEntry, type SourceItem, type Split } from './types.js';
+import type { Progress } from '../progress/index.js';
 
 export const MANIFEST_COLUMNS = [
   'path', 'group', 'label', 'source', 'sha256', 'bytes', 'format', 'width', 'height', 'phash', 'status', 'reason', 'split',
@@ -17,7 +18,7 @@ export interface BuildManifestOptions {
   limits?: ImageLimits;
   /** Files decoded at once (sharp decodes on the thread pool). Default 4. */
   concurrency?: number;
-  onProgress?: (done: number, total: number, label?: string) => void;
+  onProgress?: Progress;
   /** Accepted entries of an earlier manifest, by sha256: their checks and hash are reused without decoding. */
   previous?: Map<string, ManifestEntry>;
   /** Called with each accepted image decoded in this run, so it can be prepared without a second decode. */

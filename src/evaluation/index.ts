@@ -1,6 +1,6 @@
 export * from './types.js';
 export * from './scored.js';
-export * from './metrics.js';
+export * from './classification-metrics.js';
 export * from './curves.js';
 export * from './calibration.js';
 export * from './threshold.js';

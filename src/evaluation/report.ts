@@ -1,6 +1,6 @@
 import { calibration } from './calibration.js';
 import { prCurve, rocCurve } from './curves.js';
-import { averagePrecision, metricsAt, rocAuc } from './metrics.js';
+import { averagePrecision, metricsAt, rocAuc } from './classification-metrics.js';
 import { checkScored, type ScoredSplit } from './scored.js';
 import { errorGallery, sliceMetrics, type Thumbnail } from './slices.js';
 import { chooseThreshold, thresholdSweep } from './threshold.js';

@@ -20,10 +20,7 @@ export function checkScored(s: ScoredSplit, what = 'predictions'): void {
   }
 }
 
-/** a / b, or null when b is 0. */
-export function ratio(a: number, b: number): number | null {
-  return b === 0 ? null : a / b;
-}
+export { ratio } from '../stats/confusion.js';
 
 /** Indices sorted by probability, highest first (stable). */
 export function orderByProbDesc(probs: ArrayLike<number>): number[] {

@@ -1,5 +1,5 @@
 import type { SweepPoint, ThresholdChoice, ThresholdStrategy } from './types.js';
-import { metricsAt } from './metrics.js';
+import { metricsAt } from './classification-metrics.js';
 import { cumulativeByThreshold, ratio, type ScoredSplit, checkScored } from './scored.js';
 
 /** Precision, recall, F1 and positive rate at evenly spaced thresholds (0, 1/steps, ..., 1), for trade-off charts. */

@@ -3,14 +3,11 @@
  * (see src/tracking/types.ts) and what the report site charts. All probabilities are p(cat) in [0, 1].
  */
 
+import type { Confusion } from '../stats/confusion.js';
+
 export const EVALUATION_SCHEMA = 1;
 
-export interface Confusion {
-  tp: number;
-  fp: number;
-  tn: number;
-  fn: number;
-}
+export type { Confusion };
 
 /** Threshold-dependent metrics. A ratio whose denominator is 0 is null (e.g. precision with no predicted cats). */
 export interface ThresholdMetrics extends Confusion {

@@ -1,6 +1,7 @@
 import { S3Store } from '../storage/s3-client.js';
 import { startLocalS3, type LocalS3 } from '../storage/local-s3.js';
 import { S3_ENV } from '../storage/s3-config.js';
+import type { Log } from '../progress/index.js';
 import { DEFAULT_BUCKET, DEFAULT_RETENTION_DAYS } from './types.js';
 
 export const RETENTION_ENV = 'AREYOUACAT_FEEDBACK_RETENTION_DAYS';
@@ -26,7 +27,7 @@ export interface FeedbackStorage {
  * `areyouacat`), else an S3 server started in this process over the data folder's `s3/` directory, so that feedback
  * works with no setup. The keys never leave the server process.
  */
-export async function openFeedbackStorage(log: (m: string) => void = () => undefined): Promise<FeedbackStorage> {
+export async function openFeedbackStorage(log: Log = () => undefined): Promise<FeedbackStorage> {
   const bucket = process.env[S3_ENV.bucket] || DEFAULT_BUCKET;
   // Short timeouts: a feedback request waits for S3 at most this long before its item stays queued on disk.
   const timeouts = { connectTimeoutMs: 2000, requestTimeoutMs: 10_000, maxAttempts: 2 };

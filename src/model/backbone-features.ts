@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { Progress } from '../cli/progress.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { BACKBONE_FEATURES, BACKBONE_ID, backboneFeatures, loadBackbone } from './backbone.js';
 import { checkImages, imageBatch, type PixelImages } from './batches.js';
+import type { Progress } from '../progress/index.js';
 
 /** Backbone features of n images: row i is image i. */
 export interface FeatureMatrix {

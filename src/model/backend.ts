@@ -2,6 +2,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
+import type { Log } from '../progress/index.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu' | string;
 
@@ -9,7 +10,7 @@ export interface SelectBackendOptions {
   /** Force one backend ('tensorflow' = tfjs-node, 'wasm', 'cpu'); default: the fastest available. */
   prefer?: 'tensorflow' | 'wasm' | 'cpu';
   /** Where warnings go; default console.warn. */
-  warn?: (message: string) => void;
+  warn?: Log;
 }
 
 let chosen: Promise<string> | undefined;

@@ -11,5 +11,5 @@ export { DEFAULT_AUGMENTATION, resolveAugmentation, type AugmentationOptions } f
 export { imageBatch, type PixelImages } from './batches.js';
 export { trainModel, trainStep, type TrainOptions, type TrainResult, type EpochLogs, type BatchLogs, type TrainCallbacks } from './train.js';
 export { predictProbabilities } from './predict.js';
-export { rocAuc, binaryLossAndAccuracy } from './metrics.js';
+export { binaryLossAndAccuracy } from './training-metrics.js';
 export { saveModel, loadModel, readModelMetadata, artifactsFromFiles, MODEL_JSON, WEIGHTS_BIN, type LayersModelJson } from './io.js';

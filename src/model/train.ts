@@ -1,15 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
 import type { PreparedSplit } from '../data/types.js';
-import type { Progress } from '../cli/progress.js';
 import { resolveAugmentation } from './augment.js';
 import { selectBackend } from './backend.js';
 import { checkSplit, imageBatch, shuffledIndices } from './batches.js';
 import { buildCnn, type CnnHyperparameters } from './cnn.js';
 import { featureBatch, imageFeatures, predictFromFeatures, type FeatureMatrix } from './backbone-features.js';
 import { headOf, pretrainedBackboneOf } from './backbone-layer.js';
-import { binaryLossAndAccuracy, rocAuc } from './metrics.js';
+import { rocAuc } from '../stats/roc-auc.js';
+import { binaryLossAndAccuracy } from './training-metrics.js';
 import { predictProbabilities } from './predict.js';
 import { seededRandom } from './random.js';
+import type { Progress } from '../progress/index.js';
 
 export interface EpochLogs {
   /** Mean weighted training loss over the epoch's batches. */
@@ -200,7 +201,9 @@ export async function trainModel(
         accuracy: correct / train.n,
         val_loss: valMetrics.loss,
         val_accuracy: valMetrics.accuracy,
-        val_auc: rocAuc(val.labels, valProbs),
+        // Epoch numbers are numbers: a one-class validation split has no AUC (null), logged as NaN, which never
+        // wins the val_auc comparison of early stopping.
+        val_auc: rocAuc(val.labels, valProbs) ?? NaN,
         seconds,
         images_per_second: train.n / seconds,
       };

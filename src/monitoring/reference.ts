@@ -9,6 +9,7 @@ import { PROPERTY_NAMES, type PropertyName } from '../validation/types.js';
 import { paths } from '../storage/paths.js';
 import type { EvaluationReport } from '../evaluation/types.js';
 import type { ModelCard } from '../registry/types.js';
+import type { Progress } from '../progress/index.js';
 
 export type PropertySamples = Record<PropertyName, number[]>;
 
@@ -36,7 +37,7 @@ function spread<T>(items: T[], max: number): T[] {
  */
 export async function loadTrainingReference(
   datasetName: string | null,
-  options: { maxImages?: number; onProgress?: (done: number, total: number, label?: string) => void } = {},
+  options: { maxImages?: number; onProgress?: Progress } = {},
 ): Promise<TrainingReference | Unavailable> {
   if (!datasetName) return { unavailable: 'the model card names no data set' };
   let manifest: Awaited<ReturnType<typeof loadDatasetManifest>>;

@@ -4,7 +4,11 @@ import type { PromotedModel } from '../registry/types.js';
 import { paths } from '../storage/paths.js';
 import { writeJsonAtomic } from '../storage/atomic.js';
 import { DEFAULT_VALIDATION_CONFIG } from '../validation/config.js';
-import { ksTest, median, psi, round } from '../validation/stats.js';
+import { confusionOf, ratio } from '../stats/confusion.js';
+import { ksTest } from '../stats/ks-test.js';
+import { psi, psiFromCounts } from '../stats/psi.js';
+import { median } from '../stats/quantiles.js';
+import { round } from '../stats/round.js';
 import { PROPERTY_NAMES } from '../validation/types.js';
 import type { FeedbackRecord } from '../feedback/types.js';
 import { readLog } from './event-log.js';
@@ -24,6 +28,7 @@ import type {
   PredictionLogEntry,
   PropertyDriftRow,
 } from './types.js';
+import type { Progress } from '../progress/index.js';
 
 const drift = DEFAULT_VALIDATION_CONFIG.drift;
 
@@ -51,28 +56,11 @@ export interface MonitorOptions {
   /** Write `<monitoring>/report.json` (default true). */
   save?: boolean;
   now?: Date;
-  onProgress?: (done: number, total: number, label?: string) => void;
+  onProgress?: Progress;
 }
 
 function isUnavailable<T extends object>(x: T | Unavailable): x is Unavailable {
   return 'unavailable' in x;
-}
-
-/**
- * PSI from binned counts (reference and current over the same bins), with the validation's PSI formula and floor:
- * sum over bins of (q - p) ln(q / p), shares floored at 1e-4.
- */
-export function psiFromCounts(reference: number[], current: number[]): number {
-  const nr = reference.reduce((a, b) => a + b, 0);
-  const nc = current.reduce((a, b) => a + b, 0);
-  if (nr === 0 || nc === 0) return 0;
-  let total = 0;
-  for (let k = 0; k < reference.length; k++) {
-    const p = Math.max(1e-4, reference[k]! / nr);
-    const q = Math.max(1e-4, (current[k] ?? 0) / nc);
-    total += (q - p) * Math.log(q / p);
-  }
-  return total;
 }
 
 /** Counts of values in bins [e0, e1), [e1, e2), ..., the last bin including its upper edge. */
@@ -181,19 +169,12 @@ export function predictionSection(
 }
 
 export function feedbackSection(records: FeedbackRecord[], t: MonitoringThresholds): MonitoringReport['feedback'] {
-  let tp = 0, fp = 0, tn = 0, fn = 0;
-  for (const r of records) {
-    const predictedCat = r.prediction.decision === 'cat';
-    const isCat = r.answer === 'cat';
-    if (predictedCat && isCat) tp++;
-    else if (predictedCat) fp++;
-    else if (isCat) fn++;
-    else tn++;
-  }
+  const { tp, fp, tn, fn } = confusionOf(records.map((r) => r.answer === 'cat'), records.map((r) => r.prediction.decision === 'cat'));
   const n = records.length;
-  const precision = tp + fp ? round(tp / (tp + fp)) : null;
-  const recall = tp + fn ? round(tp / (tp + fn)) : null;
-  const accuracy = n ? round((tp + tn) / n) : null;
+  const rounded = (x: number | null) => (x === null ? null : round(x));
+  const precision = rounded(ratio(tp, tp + fp));
+  const recall = rounded(ratio(tp, tp + fn));
+  const accuracy = rounded(ratio(tp + tn, n));
   const counts = { n, tp, fp, tn, fn, precision, recall, accuracy };
   if (n < t.minFeedback) {
     return { ...counts, status: 'insufficient-data', reason: `${n} feedback answers in the window; judged from ${t.minFeedback}` };

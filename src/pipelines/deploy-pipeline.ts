@@ -1,6 +1,7 @@
 import { paths } from '../storage/paths.js';
 import { loadPreparedDataset } from '../data/ingest.js';
-import { averagePrecision, metricsAt, rocAuc } from '../evaluation/metrics.js';
+import { averagePrecision, metricsAt } from '../evaluation/classification-metrics.js';
+import { rocAuc } from '../stats/roc-auc.js';
 import { predictProbabilities } from '../model/predict.js';
 import { listVersions, promote, readPromoted, registerFromRun } from '../registry/index.js';
 import type { Decision, ModelCard, PromotedModel, PromotionPolicy } from '../registry/types.js';

@@ -1,21 +1,22 @@
 import { openSource } from '../data/sources/index.js';
-import type { Progress } from '../cli/progress.js';
-import { metricsAt, rocAuc } from '../evaluation/metrics.js';
+import { metricsAt } from '../evaluation/classification-metrics.js';
+import { rocAuc } from '../stats/roc-auc.js';
 import { predictSource } from './predict-source.js';
 import { loadRegisteredModel } from './registered-model.js';
+import type { Progress } from '../progress/index.js';
 
 export interface FolderEvaluation {
   precision: number | null;
   recall: number | null;
   f1: number | null;
   accuracy: number | null;
-  roc_auc: number | null;
+  rocAuc: number | null;
   threshold: number;
   n: number;
-  model_version: number;
-  positive_group: string;
+  modelVersion: number;
+  positiveGroup: string;
   /** Per group: images scored, how many were called cats, and that rate (recall for cats, false-positive rate otherwise). */
-  groups: Record<string, { n: number; called_cat: number; rate: number | null }>;
+  groups: Record<string, { n: number; calledCat: number; rate: number | null }>;
   rejected: { n: number; byReason: Record<string, number> };
 }
 
@@ -40,11 +41,11 @@ export async function evaluateLabelledSource(
     const m = metricsAt(labels, probs, threshold);
     const groups: FolderEvaluation['groups'] = {};
     for (const r of scored) {
-      const g = (groups[r.group] ??= { n: 0, called_cat: 0, rate: null });
+      const g = (groups[r.group] ??= { n: 0, calledCat: 0, rate: null });
       g.n++;
-      if (r.isCat) g.called_cat++;
+      if (r.isCat) g.calledCat++;
     }
-    for (const g of Object.values(groups)) g.rate = g.n ? g.called_cat / g.n : null;
+    for (const g of Object.values(groups)) g.rate = g.n ? g.calledCat / g.n : null;
     const byReason: Record<string, number> = {};
     for (const r of rows) if (r.error) byReason[r.error] = (byReason[r.error] ?? 0) + 1;
     return {
@@ -52,11 +53,11 @@ export async function evaluateLabelledSource(
       recall: m.recall,
       f1: m.f1,
       accuracy: m.accuracy,
-      roc_auc: rocAuc(labels, probs),
+      rocAuc: rocAuc(labels, probs),
       threshold,
       n: scored.length,
-      model_version: registered.version,
-      positive_group: positive,
+      modelVersion: registered.version,
+      positiveGroup: positive,
       groups,
       rejected: { n: rows.length - scored.length, byReason },
     };

@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { openSource } from '../data/sources/index.js';
-import type { Progress } from '../cli/progress.js';
 import { writeFileAtomic } from '../storage/atomic.js';
 import { predictSource, type SourcePrediction } from './predict-source.js';
 import { loadRegisteredModel } from './registered-model.js';
+import type { Progress } from '../progress/index.js';
 
 export interface InferOptions {
   /** Folder, `s3://bucket/prefix`, or synthetic spec. Folders may be flat or in the `<group>/*` layout. */

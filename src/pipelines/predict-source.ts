@@ -3,8 +3,8 @@ import { prepareDecoded } from '../data/prepare.js';
 import { inspectImage } from '../data/inspect.js';
 import type { DataSource, SourceItem } from '../data/types.js';
 import { predictProbabilities } from '../model/predict.js';
-import type { Progress } from '../cli/progress.js';
 import type { RegisteredModel } from './registered-model.js';
+import type { Progress } from '../progress/index.js';
 
 export interface SourcePrediction {
   path: string;

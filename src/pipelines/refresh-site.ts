@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { projectRoot } from '../storage/paths.js';
+import type { Log } from '../progress/index.js';
 
 /** Rebuild the static report site so it shows the latest runs, validation, registry and monitoring data. */
-export async function refreshSiteData(log: (line: string) => void = () => {}): Promise<void> {
+export async function refreshSiteData(log: Log = () => {}): Promise<void> {
   const root = projectRoot();
   await new Promise<void>((resolve, reject) => {
     const child = spawn('npm', ['run', '--silent', 'reports:build'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });

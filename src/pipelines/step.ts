@@ -2,6 +2,7 @@ import path from 'node:path';
 import { exists, readJson, writeJsonAtomic } from '../storage/atomic.js';
 import { paths } from '../storage/paths.js';
 import { stableHash } from './stable-hash.js';
+import type { Log } from '../progress/index.js';
 
 /**
  * A value a step reads that is too big or not plain data to hash (prepared pixels, an open data source): it
@@ -35,7 +36,7 @@ export function observer<T>(value: T): StepObserver<T> {
 
 export interface StepContext {
   /** Human-readable progress lines (the CLI prints them; notebooks show them). */
-  log: (line: string) => void;
+  log: Log;
   /** Skip the cache and run every step. */
   force?: boolean;
 }

@@ -4,7 +4,6 @@ import { openSource } from '../data/sources/index.js';
 import type { DataSource } from '../data/types.js';
 import { openFeedbackStorage, type FeedbackStorage } from '../feedback/storage.js';
 import { CombinedSource, FeedbackSource, pullFeedback, type FeedbackPull } from '../feedback/dataset.js';
-import type { Progress } from '../cli/progress.js';
 import type { ThresholdStrategy } from '../evaluation/types.js';
 import { REFERENCE_HYPERPARAMETERS, type CnnHyperparameters } from '../model/cnn.js';
 import { BACKBONE_ID } from '../model/backbone.js';
@@ -20,6 +19,7 @@ import { runStep, type StepContext } from './step.js';
 import type { TrainRunOutput, TrainRunSettings } from './train-run.js';
 import { trainStep, trainStepInput, type FeedbackUse } from './train-step.js';
 import { tuneStep, type TuneOptions, type TuneOutput } from './tune-step.js';
+import type { Progress, Log } from '../progress/index.js';
 
 /**
  * The CNN the pipeline trains by default: the reference network with augmentation and light dropout. Adam at
@@ -68,7 +68,7 @@ export interface TrainPipelineOptions {
   /** Add consented feedback photos from S3 to the data (labels from the users' answers, after a consistency check). */
   includeFeedback?: boolean;
   force?: boolean;
-  log?: (line: string) => void;
+  log?: Log;
   onProgress?: (stage: string) => Progress | undefined;
 }
 
@@ -126,7 +126,7 @@ async function trainOn(
   source: DataSource,
   feedback: FeedbackPull | null,
   ctx: StepContext,
-  log: (line: string) => void,
+  log: Log,
 ): Promise<TrainPipelineResult> {
 
   log(`data: ingesting ${source.id} as "${name}"`);

@@ -6,7 +6,6 @@ import { behaviourChecks } from '../evaluation/behaviour.js';
 import { evaluate, headlineMetrics } from '../evaluation/report.js';
 import { chooseThreshold } from '../evaluation/threshold.js';
 import type { ThresholdStrategy } from '../evaluation/types.js';
-import type { Progress } from '../cli/progress.js';
 import type { CnnHyperparameters } from '../model/cnn.js';
 import { loadModel, saveModel } from '../model/io.js';
 import { predictProbabilities } from '../model/predict.js';
@@ -14,6 +13,7 @@ import { trainModel } from '../model/train.js';
 import { withRun } from '../tracking/runs.js';
 import { splitThumbnailer } from './thumbnails.js';
 import { paths } from '../storage/paths.js';
+import type { Progress, Log } from '../progress/index.js';
 
 export interface TrainRunSettings {
   hyperparameters: CnnHyperparameters;
@@ -38,7 +38,7 @@ export interface TrainRunInput extends TrainRunSettings {
   /** Skip the test split, the behaviour checks and the error gallery (tuning trials score on validation only). */
   validationOnly?: boolean;
   onProgress?: Progress;
-  log?: (line: string) => void;
+  log?: Log;
 }
 
 export interface TrainRunOutput {

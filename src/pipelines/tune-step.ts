@@ -9,6 +9,7 @@ import { sampleTrials, type Params, type SearchSpace } from '../tuning/search-sp
 import { defineStep } from './step.js';
 import type { TrialTask, TrialTaskResult } from './trial-task.js';
 import type { TrainRunSettings } from './train-run.js';
+import type { Log } from '../progress/index.js';
 
 /**
  * The default search space: the knobs that matter most for this CNN at this data size. Batch norm is left out
@@ -47,7 +48,7 @@ export interface TuneInput extends TuneOptions {
   datasetKey: string;
   sourceSpec: string;
   base: TrainRunSettings;
-  log?: (line: string) => void;
+  log?: Log;
 }
 
 export interface TuneOutput {

@@ -12,6 +12,7 @@ import { acceptFeedback, checkFeedbackForm, type FeedbackServiceOptions } from '
 import { FEEDBACK_FORM } from '../feedback/form.js';
 import type { PredictResponse } from '../feedback/types.js';
 import type { PredictionMonitor } from './prediction-monitor.js';
+import type { Log } from '../progress/index.js';
 
 export interface AppContext {
   holder: ModelHolder;
@@ -25,7 +26,7 @@ export interface AppContext {
   /** Take the client address from the first X-Forwarded-For entry (only behind a trusted proxy). */
   trustProxy: boolean;
   startedAt: number;
-  log: (message: string) => void;
+  log: Log;
 }
 
 export type { PredictResponse };

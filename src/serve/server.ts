@@ -21,6 +21,7 @@ import { purgeExpired } from './retention.js';
 import { PredictionMonitor } from './prediction-monitor.js';
 import { DEFAULT_FEEDBACK_PREFIX } from '../feedback/types.js';
 import { loadTfjsServingModel } from './tfjs-model.js';
+import type { Log } from '../progress/index.js';
 
 export interface ServeOptions {
   port?: number;
@@ -51,7 +52,7 @@ export interface ServeOptions {
   monitorInputs?: boolean;
   /** At most this many inputs per second are measured (a sample; default 5); every prediction is logged. */
   monitorSamplesPerSecond?: number;
-  log?: (message: string) => void;
+  log?: Log;
 }
 
 export interface RunningServer {

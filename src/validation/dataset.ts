@@ -5,6 +5,7 @@ import type { ValidationConfigInput } from './config.js';
 import { saveValidationReport } from './report.js';
 import type { ValidationReport } from './types.js';
 import { validateDataset } from './validate.js';
+import type { Progress } from '../progress/index.js';
 
 export interface ValidateStoredOptions {
   /** Data set name under `<data root>/datasets`. */
@@ -17,7 +18,7 @@ export interface ValidateStoredOptions {
   config?: ValidationConfigInput;
   /** Write `validation.json` next to the data set (default true). */
   save?: boolean;
-  onProgress?: (done: number, total: number, label?: string) => void;
+  onProgress?: Progress;
 }
 
 /**

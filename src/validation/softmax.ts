@@ -1,4 +1,5 @@
 import seedrandom from 'seedrandom';
+import type { Progress } from '../progress/index.js';
 
 /**
  * Multinomial logistic regression in plain TypeScript: standardised features, L2 penalty, mini-batch Adam.
@@ -108,7 +109,7 @@ export function predictSoftmax(model: SoftmaxModel, x: Float64Array, n: number):
 /** Out-of-fold probabilities: every row is predicted by a model that never saw it. */
 export function crossValidatedProbabilities(
   x: Float64Array, y: Int32Array, n: number, d: number, k: number, fold: readonly number[], folds: number, opts: SoftmaxOptions,
-  onFold?: (done: number, total: number) => void,
+  onFold?: Progress,
 ): Float64Array {
   const probs = new Float64Array(n * k);
   for (let f = 0; f < folds; f++) {

@@ -13,6 +13,7 @@ import { outliersCheck } from './checks/outliers.js';
 import { shortcutsCheck } from './checks/shortcuts.js';
 import { measureImageFile, measurePreparedImage, PropertyCache } from './properties.js';
 import type { CheckResult, MeasuredImage, ValidationReport } from './types.js';
+import type { Progress } from '../progress/index.js';
 
 export interface ValidateDatasetInput {
   /** Name recorded in the report (and used by `saveValidationReport`). */
@@ -26,7 +27,7 @@ export interface ValidateDatasetInput {
   config?: ValidationConfigInput;
   /** Where measured properties are cached (default `<data root>/cache/properties`). */
   cacheDir?: string;
-  onProgress?: (done: number, total: number, label?: string) => void;
+  onProgress?: Progress;
 }
 
 function measurePrepared(prepared: NonNullable<ValidateDatasetInput['prepared']>): MeasuredPrepared[] {

@@ -4,11 +4,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import {
-  buildCnn, imageBatch, loadModel, predictProbabilities, readModelMetadata, resolveAugmentation, rocAuc, saveModel,
+  buildCnn, imageBatch, loadModel, predictProbabilities, readModelMetadata, resolveAugmentation, saveModel,
   selectBackend, trainModel, type CnnHyperparameters, type EpochLogs,
 } from '../../src/model/index.js';
 import { seededRandom } from '../../src/model/random.js';
-import { binaryLossAndAccuracy } from '../../src/model/metrics.js';
+import { binaryLossAndAccuracy } from '../../src/model/training-metrics.js';
+import { rocAuc } from '../../src/stats/roc-auc.js';
 import { catsV1Dir, catsV1Splits, generatedSplit } from './fixtures.js';
 
 const small: CnnHyperparameters = {

@@ -3,13 +3,14 @@ import { parseMix } from '../../data/mix.js';
 import type { ThresholdStrategy } from '../../evaluation/types.js';
 import { parseThresholdStrategy } from '../../evaluation/threshold.js';
 import { runDeployPipeline } from '../../pipelines/deploy-pipeline.js';
-import { evaluateLabelledSource } from '../../pipelines/evaluate-folder.js';
+import { evaluateLabelledSource, type FolderEvaluation } from '../../pipelines/evaluate-folder.js';
 import { runInferencePipeline } from '../../pipelines/infer-pipeline.js';
 import { runTrainingPipeline, type TrainPipelineOptions } from '../../pipelines/train-pipeline.js';
 import type { TuneOptions } from '../../pipelines/tune-step.js';
 import { parseSpace } from '../../tuning/search-space.js';
 import { action } from '../program.js';
 import { progressBar } from '../progress.js';
+import type { Log } from '../../progress/index.js';
 
 const int = (name: string, min: number) => (v: string) => {
   const n = Number(v);
@@ -59,7 +60,7 @@ interface TrainingFlags {
   minEpochs: number; maxEpochs: number; space?: string; workers?: number; includeFeedback?: boolean; force?: boolean; json?: boolean;
 }
 
-export function pipelineOptions(f: TrainingFlags, log: (line: string) => void): TrainPipelineOptions {
+export function pipelineOptions(f: TrainingFlags, log: Log): TrainPipelineOptions {
   let hp: TrainPipelineOptions['hyperparameters'];
   if (f.hp) {
     try {
@@ -153,11 +154,31 @@ export function registerPipelineCommands(program: Command): void {
         const bar = f.json ? undefined : progressBar('evaluate');
         const r = await evaluateLabelledSource(f.data, { model: f.model, positiveGroup: f.positiveGroup, onProgress: bar });
         bar?.stop();
-        if (f.json) return void process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+        if (f.json) return void process.stdout.write(JSON.stringify(evaluationJson(r), null, 2) + '\n');
         const fmt = (x: number | null) => (x === null ? '-' : x.toFixed(3));
-        process.stdout.write(`v${r.model_version} on ${r.n} images at threshold ${fmt(r.threshold)}: precision ${fmt(r.precision)} recall ${fmt(r.recall)} f1 ${fmt(r.f1)} accuracy ${fmt(r.accuracy)} roc_auc ${fmt(r.roc_auc)}\n`);
+        process.stdout.write(`v${r.modelVersion} on ${r.n} images at threshold ${fmt(r.threshold)}: precision ${fmt(r.precision)} recall ${fmt(r.recall)} f1 ${fmt(r.f1)} accuracy ${fmt(r.accuracy)} roc_auc ${fmt(r.rocAuc)}\n`);
         for (const [g, s] of Object.entries(r.groups)) process.stdout.write(`  ${g.padEnd(8)} ${String(s.n).padStart(5)} images, called cat ${fmt(s.rate)}\n`);
         if (r.rejected.n) process.stdout.write(`  rejected ${r.rejected.n}: ${JSON.stringify(r.rejected.byReason)}\n`);
       }),
     );
+}
+
+/**
+ * `evaluate --json` keeps the keys it has always printed (snake_case, in this order), so scripts reading it do not
+ * break; the library returns camelCase like everything else.
+ */
+export function evaluationJson(r: FolderEvaluation) {
+  return {
+    precision: r.precision,
+    recall: r.recall,
+    f1: r.f1,
+    accuracy: r.accuracy,
+    roc_auc: r.rocAuc,
+    threshold: r.threshold,
+    n: r.n,
+    model_version: r.modelVersion,
+    positive_group: r.positiveGroup,
+    groups: Object.fromEntries(Object.entries(r.groups).map(([g, s]) => [g, { n: s.n, called_cat: s.calledCat, rate: s.rate }])),
+    rejected: r.rejected,
+  };
 }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { exists, readJson, writeJsonAtomic } from '../../storage/atomic.js';
+import type { Progress } from '../../progress/index.js';
 
 export interface FileHashes {
   sha256: string;
@@ -18,7 +19,7 @@ export interface DownloadOptions {
   md5?: string;
   /** Size hint for progress until the server reports one. */
   bytes?: number;
-  onProgress?: (done: number, total: number, label?: string) => void;
+  onProgress?: Progress;
   signal?: AbortSignal;
 }
 

@@ -6,9 +6,10 @@ import { paths } from '../../storage/paths.js';
 import { downloadFile } from './download.js';
 import { getRecipe, type ArchiveKind, type FetchRecipe } from './recipes.js';
 import { extractArchive } from './unpack.js';
+import type { Progress } from '../../progress/index.js';
 
 export interface FetchOptions {
-  onProgress?: (done: number, total: number, label?: string) => void;
+  onProgress?: Progress;
   signal?: AbortSignal;
   /** Download from here instead of the recipe's URL (a mirror). */
   url?: string;

@@ -1,7 +1,7 @@
 import type { CheckContext } from '../context.js';
 import type { CheckResult, CheckStatus } from '../types.js';
 import { pct, splitOf, UNSPLIT } from '../context.js';
-import { round } from '../stats.js';
+import { round } from '../../stats/round.js';
 
 /** Share of each group among accepted images, overall and per split, against the configured mix. */
 export function balanceCheck(ctx: CheckContext): CheckResult {

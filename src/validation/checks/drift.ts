@@ -1,7 +1,9 @@
 import type { CheckContext } from '../context.js';
 import type { CheckResult, CheckStatus } from '../types.js';
 import { PROPERTY_NAMES } from '../types.js';
-import { ksTest, psi, round } from '../stats.js';
+import { ksTest } from '../../stats/ks-test.js';
+import { psi } from '../../stats/psi.js';
+import { round } from '../../stats/round.js';
 
 /** Distribution shift of each property from train to val and test: KS statistic and population stability index. */
 export function driftCheck(ctx: CheckContext): CheckResult {

@@ -2,7 +2,10 @@ import type { CheckContext } from '../context.js';
 import type { CheckResult, CheckStatus } from '../types.js';
 import { pct } from '../context.js';
 import { crossValidatedProbabilities } from '../softmax.js';
-import { auc, round, stratifiedFolds } from '../stats.js';
+import { rocAuc } from '../../stats/roc-auc.js';
+import { round } from '../../stats/round.js';
+import { stratifiedFolds } from '../stats.js';
+import type { Progress } from '../../progress/index.js';
 
 export const LABEL_MODEL_LIMITS =
   'A linear model on global colour, 8x8 layout and texture statistics: it separates flowers, faces and animals ' +
@@ -15,7 +18,7 @@ export const LABEL_MODEL_LIMITS =
  * Label-error candidates: a k-fold multinomial logistic regression on content features predicts each image's
  * group without having seen it; images whose given group gets a very low probability are listed, worst first.
  */
-export async function labelErrorsCheck(ctx: CheckContext, onProgress?: (done: number, total: number) => void): Promise<CheckResult> {
+export async function labelErrorsCheck(ctx: CheckContext, onProgress?: Progress): Promise<CheckResult> {
   const cfg = ctx.config.labelErrors;
   const items = ctx.measured;
   const groupNames = [...new Set(items.map((m) => m.group))].sort();
@@ -48,7 +51,8 @@ export async function labelErrorsCheck(ctx: CheckContext, onProgress?: (done: nu
     return { i, given: row[y[i]], predicted, row };
   });
   const positive = groupNames.indexOf(ctx.config.positiveGroup);
-  const labelAuc = positive >= 0 ? auc(scored.map((s) => s.row[positive]), items.map((m) => m.label)) : null;
+  // Null when there is no positive group or only one label: the area is undefined then.
+  const labelAuc = positive >= 0 ? rocAuc(items.map((m) => m.label), scored.map((s) => s.row[positive])) : null;
   const candidates = scored.filter((s) => s.given < cfg.maxGivenProbability).sort((a, b) => a.given - b.given);
   const fraction = n ? candidates.length / n : 0;
   const listed = await Promise.all(

@@ -2,7 +2,8 @@ import type { CheckContext } from '../context.js';
 import type { CheckResult, CheckStatus, PropertyName } from '../types.js';
 import { PROPERTY_NAMES } from '../types.js';
 import { pct } from '../context.js';
-import { chartEdges, histogramCounts, robustZ, round, summaryQuantiles } from '../stats.js';
+import { round } from '../../stats/round.js';
+import { chartEdges, histogramCounts, robustZ, summaryQuantiles } from '../stats.js';
 
 /** Values of every property per split and group, binned for distribution charts. */
 export function propertyDistributions(items: ReadonlyArray<{ split: string; group: string; props: Record<PropertyName, number> }>, bins = 30) {

@@ -1,7 +1,10 @@
 import type { CheckContext } from '../context.js';
 import type { CheckResult, CheckStatus, PropertyName } from '../types.js';
 import { PROPERTY_NAMES } from '../types.js';
-import { auc, binOf, median, quantileEdges, round, stratifiedFolds } from '../stats.js';
+import { binOf, median, quantileEdges } from '../../stats/quantiles.js';
+import { rocAuc } from '../../stats/roc-auc.js';
+import { round } from '../../stats/round.js';
+import { stratifiedFolds } from '../stats.js';
 
 interface Item {
   group: string;
@@ -60,7 +63,8 @@ export function scoreProperties(items: readonly Item[], folds: number, bins: num
   return PROPERTY_NAMES.map((property) => {
     const values = items.map((m) => m.props[property]);
     const g = groupPredictionScore(values, groups, folds, bins);
-    const a = auc(values, labels);
+    // With one label only the property separates nothing: scored as chance, like a constant property.
+    const a = rocAuc(labels, values) ?? 0.5;
     return {
       property,
       groupScore: round(g.score, 3),

@@ -1,9 +1,4 @@
-import { rocAuc as rocAucOrNull } from '../evaluation/metrics.js';
-
-/** Area under the ROC curve (the evaluation's rank-based AUC); NaN when one class is absent. */
-export function rocAuc(labels: ArrayLike<number>, scores: ArrayLike<number>): number {
-  return rocAucOrNull(labels, scores) ?? NaN;
-}
+/** Numbers a training loop logs per epoch (the ROC AUC comes from src/stats, as everywhere). */
 
 const EPS = 1e-7;
 

@@ -1,16 +1,13 @@
-import type { Confusion, ThresholdMetrics } from './types.js';
-import { cumulativeByThreshold, ratio } from './scored.js';
+import { confusionAt, ratio, type Confusion } from '../stats/confusion.js';
+import type { ThresholdMetrics } from './types.js';
+import { cumulativeByThreshold } from './scored.js';
 
-/** Confusion matrix when images with p >= threshold are called cats. */
-export function confusionAt(labels: ArrayLike<number>, probs: ArrayLike<number>, threshold: number): Confusion {
-  const c: Confusion = { tp: 0, fp: 0, tn: 0, fn: 0 };
-  for (let i = 0; i < labels.length; i++) {
-    const predicted = probs[i] >= threshold;
-    if (labels[i] === 1) predicted ? c.tp++ : c.fn++;
-    else predicted ? c.fp++ : c.tn++;
-  }
-  return c;
-}
+/**
+ * Threshold metrics of a binary classifier (precision, recall, F1, accuracy, rates) and the threshold-free
+ * average precision. The confusion matrix and ROC AUC themselves live in `src/stats`.
+ */
+export { confusionAt };
+export { rocAuc } from '../stats/roc-auc.js';
 
 export function metricsFromConfusion(c: Confusion, threshold: number): ThresholdMetrics {
   const n = c.tp + c.fp + c.tn + c.fn;
@@ -34,32 +31,6 @@ export function metricsFromConfusion(c: Confusion, threshold: number): Threshold
 /** Precision, recall, F1, accuracy and the confusion matrix at one threshold. */
 export function metricsAt(labels: ArrayLike<number>, probs: ArrayLike<number>, threshold: number): ThresholdMetrics {
   return metricsFromConfusion(confusionAt(labels, probs, threshold), threshold);
-}
-
-/**
- * ROC-AUC as the probability that a random cat scores above a random non-cat, ties counting one half
- * (Mann-Whitney U with mid-ranks). Null when either class is missing.
- */
-export function rocAuc(labels: ArrayLike<number>, probs: ArrayLike<number>): number | null {
-  const n = labels.length;
-  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => probs[a] - probs[b]);
-  let rankSumPos = 0;
-  let pos = 0;
-  for (let start = 0; start < n; ) {
-    let end = start;
-    while (end + 1 < n && probs[idx[end + 1]] === probs[idx[start]]) end++;
-    const midRank = (start + end) / 2 + 1; // ranks are 1-based
-    for (let k = start; k <= end; k++) {
-      if (labels[idx[k]] === 1) {
-        rankSumPos += midRank;
-        pos++;
-      }
-    }
-    start = end + 1;
-  }
-  const neg = n - pos;
-  if (pos === 0 || neg === 0) return null;
-  return (rankSumPos - (pos * (pos + 1)) / 2) / (pos * neg);
 }
 
 /**
