@@ -6,6 +6,7 @@ import { readJson, writeJsonAtomic } from '../storage/atomic.js';
 import { timeSortableId } from '../storage/ids.js';
 import { appendJsonLine, readJsonLines } from '../storage/jsonl.js';
 import { paths } from '../storage/paths.js';
+import { AlreadyPromotedError } from './errors.js';
 import { decidePromotion, resolvePolicy } from './gate.js';
 import { withLock } from './lock.js';
 import { REGISTRY_SCHEMA, type CardMetrics, type Decision, type ModelCard, type PromotedModel, type PromotedPointer, type PromotionPolicy } from './types.js';
@@ -256,7 +257,7 @@ export async function promote(v: number | string, opts: PromoteOptions = {}): Pr
   return withLock(root, async () => {
     const candidate = await getVersion(v, opts);
     const current = await readPromoted(opts);
-    if (current?.version === candidate.version) throw new Error(`v${candidate.version} is already the promoted model`);
+    if (current?.version === candidate.version) throw new AlreadyPromotedError(candidate.version);
     // A champion re-measured on the candidate's test set (same model, same threshold) makes the two comparable.
     const championCard = opts.championOnCandidateTest && current && opts.championOnCandidateTest.version === current.version ? opts.championOnCandidateTest : current?.card ?? null;
     const gate = decidePromotion(candidate.card, championCard, policy);
