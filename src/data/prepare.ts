@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { ImageDecodeError, imageDecodeError } from './errors.js';
 
 /**
  * Turning a photo into the SxS RGB bytes a model sees, without letting the file's shape become a feature.
@@ -41,17 +42,24 @@ export async function prepareDecoded(img: DecodedImage, size: number): Promise<U
 
 /**
  * Decode an image file to rotated 8-bit sRGB; alpha (already checked to be opaque) is flattened away. Strict:
- * any decoder warning (corrupt entropy data, premature end) is an error, so damaged files are rejected.
+ * any decoder warning (corrupt entropy data, premature end) is an error, so damaged files are rejected. Every
+ * failure is an ImageDecodeError whose kind says what was wrong (unsupported format, too many pixels, corrupt).
  */
 export async function decodeRgb(buf: Buffer, maxPixels: number): Promise<DecodedImage> {
-  const { data, info } = await sharp(buf, { failOn: 'warning', limitInputPixels: maxPixels })
-    .rotate()
-    .flatten({ background: '#ffffff' })
-    .toColourspace('srgb')
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels, expected 3`);
+  let decoded;
+  try {
+    decoded = await sharp(buf, { failOn: 'warning', limitInputPixels: maxPixels })
+      .rotate()
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+  } catch (err) {
+    throw imageDecodeError(err);
+  }
+  const { data, info } = decoded;
+  if (info.channels !== 3) throw new ImageDecodeError('corrupt', `decoded to ${info.channels} channels, expected 3`);
   return { data, width: info.width, height: info.height };
 }
 

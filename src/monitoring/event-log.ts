@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { appendLines, readJsonLines } from '../storage/jsonl.js';
 
 /**
  * Daily JSON-lines logs under the monitoring folder: `<kind>-YYYY-MM-DD.jsonl` (kinds: `predictions`, `feedback`).
@@ -46,8 +47,7 @@ export class JsonlAppender {
     this.buffer = new Map();
     this.flushing = this.flushing.catch(() => undefined).then(async () => {
       if (pending.size === 0) return;
-      await fsp.mkdir(this.dir, { recursive: true });
-      for (const [file, lines] of pending) await fsp.appendFile(file, lines.join('\n') + '\n');
+      for (const [file, lines] of pending) await appendLines(file, lines);
     });
     return this.flushing;
   }
@@ -80,15 +80,9 @@ export async function readLog<T>(dir: string, kind: LogKind, sinceDay?: string):
   let badLines = 0;
   for (const day of listLogDays(dir, kind)) {
     if (sinceDay && day < sinceDay) continue;
-    const text = await fsp.readFile(path.join(dir, `${kind}-${day}.jsonl`), 'utf8');
-    for (const line of text.split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        records.push(JSON.parse(line) as T);
-      } catch {
-        badLines++;
-      }
-    }
+    const file = await readJsonLines<T>(path.join(dir, `${kind}-${day}.jsonl`));
+    for (const r of file.records) records.push(r);
+    badLines += file.badLines;
   }
   return { records, badLines };
 }

@@ -1,12 +1,10 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import { loadDatasetManifest, loadDatasetSummary } from '../data/ingest.js';
 import { openSource } from '../data/sources/index.js';
 import { mapLimit } from '../data/concurrency.js';
 import { measureImageFile, PropertyCache } from '../validation/properties.js';
 import { DEFAULT_VALIDATION_CONFIG } from '../validation/config.js';
 import { PROPERTY_NAMES, type PropertyName } from '../validation/types.js';
-import { paths } from '../storage/paths.js';
+import { readArtifactJson } from '../tracking/runs.js';
 import type { EvaluationReport } from '../evaluation/types.js';
 import type { ModelCard } from '../registry/types.js';
 import type { Progress } from '../progress/index.js';
@@ -103,14 +101,13 @@ export interface PredictionReference {
 
 /**
  * The distribution of the model's predictions on its test split, from the calibration histogram of the evaluation
- * report its run wrote (`<runs>/<runId>/artifacts/evaluation.json`).
+ * report its run wrote (the run's `evaluation.json` artifact).
  */
 export async function loadPredictionReference(card: ModelCard): Promise<PredictionReference | Unavailable> {
   if (!card.runId) return { unavailable: 'the model was registered without a run, so no test predictions are stored' };
-  const file = path.join(paths.runs(), card.runId, 'artifacts', 'evaluation.json');
   let report: EvaluationReport;
   try {
-    report = JSON.parse(await fs.readFile(file, 'utf8')) as EvaluationReport;
+    report = await readArtifactJson<EvaluationReport>(card.runId, 'evaluation.json');
   } catch (err) {
     return { unavailable: `cannot read the evaluation of run ${card.runId}: ${(err as Error).message}` };
   }

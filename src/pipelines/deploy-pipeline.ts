@@ -3,7 +3,7 @@ import { loadPreparedDataset } from '../data/ingest.js';
 import { averagePrecision, metricsAt } from '../evaluation/classification-metrics.js';
 import { rocAuc } from '../stats/roc-auc.js';
 import { predictProbabilities } from '../model/predict.js';
-import { listVersions, promote, readPromoted, registerFromRun } from '../registry/index.js';
+import { isAlreadyPromoted, listVersions, promote, readPromoted, registerFromRun } from '../registry/index.js';
 import type { Decision, ModelCard, PromotedModel, PromotionPolicy } from '../registry/types.js';
 import { loadRegisteredModel } from './registered-model.js';
 import { runTrainingPipeline, type TrainPipelineOptions, type TrainPipelineResult } from './train-pipeline.js';
@@ -50,7 +50,7 @@ export async function runDeployPipeline(opts: DeployPipelineOptions): Promise<De
     decision = await promote(version.version, { policy: opts.policy, championOnCandidateTest });
     log(`gate: ${decision.action} v${version.version}: ${decision.reasons.join('; ')}`);
   } catch (err) {
-    if (!/already the promoted model/.test((err as Error).message)) throw err;
+    if (!isAlreadyPromoted(err)) throw err;
     alreadyPromoted = true;
     log(`gate: v${version.version} is already the promoted model`);
   }

@@ -100,7 +100,7 @@ export async function trainAndEvaluate(input: TrainRunInput): Promise<TrainRunOu
         const base = { epochs_trained: result.history.length, best_epoch: result.bestEpoch + 1, val_auc: best?.val_auc ?? null, val_loss: best?.val_loss ?? null };
         if (input.validationOnly) {
           await run.logMetrics(base);
-          return { runId: run.id, runDir: run.dir, modelDir: path.join(run.artifactsDir, 'model'), backend: result.backend, metrics: base, epochsTrained: result.history.length };
+          return { runId: run.id, runDir: run.dir, modelDir: run.artifactPath('model'), backend: result.backend, metrics: base, epochsTrained: result.history.length };
         }
         const testProbs = await predictProbabilities(model, data.test, 64, { featureCacheDir: paths.featureCache() });
         const scored = (split: PreparedDataset['val'], probs: Float32Array) => ({ labels: split.labels, probs, groups: split.groups, paths: split.paths });
@@ -118,7 +118,7 @@ export async function trainAndEvaluate(input: TrainRunInput): Promise<TrainRunOu
         await run.logTiming('evaluate', Date.now() - evalStart);
         const metrics = { ...headlineMetrics(report), ...base };
         await run.logMetrics(metrics);
-        return { runId: run.id, runDir: run.dir, modelDir: path.join(run.artifactsDir, 'model'), backend: result.backend, metrics, epochsTrained: result.history.length };
+        return { runId: run.id, runDir: run.dir, modelDir: run.artifactPath('model'), backend: result.backend, metrics, epochsTrained: result.history.length };
       } finally {
         model.dispose();
       }

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
-import path from 'node:path';
 import { readJson } from '../storage/atomic.js';
-import { getRun } from '../tracking/runs.js';
+import { artifactPath, getRun } from '../tracking/runs.js';
 import { headlineMetrics } from '../evaluation/report.js';
 import { describeStrategy } from '../evaluation/threshold.js';
 import type { EvaluationReport } from '../evaluation/types.js';
@@ -35,9 +34,9 @@ export async function registerFromRun(runId: string, opts: RegisterFromRunOption
   const run = await getRun(runId, { root: opts.runsRoot });
   if (!run) throw new Error(`no run with id "${runId}"`);
   if (run.effectiveStatus !== 'finished') throw new Error(`run ${run.id} is ${run.effectiveStatus}; only finished runs can be registered`);
-  const modelDir = path.join(run.dir, 'artifacts', opts.modelArtifact ?? 'model');
+  const modelDir = artifactPath(run, opts.modelArtifact ?? 'model');
   if (!fs.existsSync(modelDir)) throw new Error(`run ${run.id} has no model artifact (${opts.modelArtifact ?? 'model'})`);
-  const evalFile = path.join(run.dir, 'artifacts', opts.evaluationArtifact ?? 'evaluation.json');
+  const evalFile = artifactPath(run, opts.evaluationArtifact ?? 'evaluation.json');
   if (!fs.existsSync(evalFile)) throw new Error(`run ${run.id} has no evaluation report (${opts.evaluationArtifact ?? 'evaluation.json'})`);
   const report = await readJson<EvaluationReport>(evalFile);
   const manifestHash = run.dataset?.manifestHash;

@@ -1,4 +1,5 @@
 export * from './types.js';
+export * from './errors.js';
 export * from './gate.js';
 export * from './registry.js';
 export * from './from-run.js';

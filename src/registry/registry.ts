@@ -3,8 +3,10 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { readJson, writeJsonAtomic } from '../storage/atomic.js';
+import { timeSortableId } from '../storage/ids.js';
+import { appendJsonLine, readJsonLines } from '../storage/jsonl.js';
 import { paths } from '../storage/paths.js';
-import { newRunId } from '../tracking/ids.js';
+import { AlreadyPromotedError } from './errors.js';
 import { decidePromotion, resolvePolicy } from './gate.js';
 import { withLock } from './lock.js';
 import { REGISTRY_SCHEMA, type CardMetrics, type Decision, type ModelCard, type PromotedModel, type PromotedPointer, type PromotionPolicy } from './types.js';
@@ -14,10 +16,16 @@ interface RootOpt {
   root?: string;
 }
 
+// The registry's on-disk layout (see types.ts): only this module joins these paths; everything else asks it.
 const rootOf = (o?: RootOpt) => o?.root ?? paths.registry();
 const versionsDir = (root: string) => path.join(root, 'versions');
 const pointerFile = (root: string) => path.join(root, 'promoted.json');
 const decisionsFile = (root: string) => path.join(root, 'decisions.jsonl');
+
+/** Where the promoted pointer (`promoted.json`) lives; absent means nothing is promoted. */
+export function promotedPointerPath(opts?: RootOpt): string {
+  return pointerFile(rootOf(opts));
+}
 
 /** Accept 3, '3' or 'v3'. */
 export function parseVersion(v: number | string): number {
@@ -74,7 +82,7 @@ export async function registerModel(opts: RegisterOptions): Promise<PromotedMode
   const root = rootOf(opts);
   const vdir = versionsDir(root);
   await fsp.mkdir(vdir, { recursive: true });
-  const tmp = path.join(vdir, `.tmp-${process.pid}-${newRunId()}`);
+  const tmp = path.join(vdir, `.tmp-${process.pid}-${timeSortableId()}`);
   await fsp.cp(opts.modelDir, tmp, { recursive: true });
   try {
     const files = (await listFiles(tmp)).filter((f) => f !== 'card.json');
@@ -137,16 +145,16 @@ export async function listVersions(opts?: RootOpt): Promise<{ versions: Promoted
 }
 
 /**
- * The promoted model, or null when none is. Reads one small file (promoted.json, card embedded), so servers
- * may call it on every request. The directory it names is complete and never changes.
+ * The promoted pointer as stored (version, dir relative to the registry, card, when and by which decision), or
+ * null when nothing is promoted. A damaged file is a clear error.
  */
-export async function readPromoted(opts?: RootOpt): Promise<PromotedModel | null> {
-  const root = rootOf(opts);
+export function readPromotedPointer(opts?: RootOpt): PromotedPointer | null {
+  const file = pointerFile(rootOf(opts));
   let text: string;
   try {
     // A synchronous read of this small local file costs tens of microseconds; the promise-based one costs several
     // times more (it takes several trips through the thread pool).
-    text = fs.readFileSync(pointerFile(root), 'utf8');
+    text = fs.readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
@@ -155,37 +163,30 @@ export async function readPromoted(opts?: RootOpt): Promise<PromotedModel | null
   try {
     p = JSON.parse(text) as PromotedPointer;
   } catch (err) {
-    throw new Error(`${pointerFile(root)} is not valid JSON (${(err as Error).message}); the file may be damaged`);
+    throw new Error(`${file} is not valid JSON (${(err as Error).message}); the file may be damaged`);
   }
   if (!p || !Number.isInteger(p.version) || typeof p.dir !== 'string' || !p.card || p.card.version !== p.version) {
-    throw new Error(`${pointerFile(root)} does not describe a promoted model (version, dir and card expected); the file may be damaged`);
+    throw new Error(`${file} does not describe a promoted model (version, dir and card expected); the file may be damaged`);
   }
-  return { version: p.version, dir: path.join(root, p.dir), card: p.card };
+  return p;
+}
+
+/**
+ * The promoted model, or null when none is. Reads one small file (promoted.json, card embedded), so servers
+ * may call it on every request. The directory it names is complete and never changes.
+ */
+export async function readPromoted(opts?: RootOpt): Promise<PromotedModel | null> {
+  const p = readPromotedPointer(opts);
+  return p ? { version: p.version, dir: path.join(rootOf(opts), p.dir), card: p.card } : null;
 }
 
 /** Every recorded decision, oldest first (a torn last line is skipped). */
 export async function readDecisions(opts?: RootOpt): Promise<Decision[]> {
-  const text = await fsp.readFile(decisionsFile(rootOf(opts)), 'utf8').catch(() => '');
-  const out: Decision[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      out.push(JSON.parse(line) as Decision);
-    } catch {
-      // torn line
-    }
-  }
-  return out;
+  return (await readJsonLines<Decision>(decisionsFile(rootOf(opts)))).records;
 }
 
-async function appendDecision(root: string, d: Decision): Promise<void> {
-  const h = await fsp.open(decisionsFile(root), 'a');
-  try {
-    await h.write(JSON.stringify(d) + '\n');
-    await h.sync();
-  } finally {
-    await h.close();
-  }
+function appendDecision(root: string, d: Decision): Promise<void> {
+  return appendJsonLine(decisionsFile(root), d, { sync: true });
 }
 
 async function setPointer(root: string, model: PromotedModel, decisionId: string, time: string): Promise<void> {
@@ -256,7 +257,7 @@ export async function promote(v: number | string, opts: PromoteOptions = {}): Pr
   return withLock(root, async () => {
     const candidate = await getVersion(v, opts);
     const current = await readPromoted(opts);
-    if (current?.version === candidate.version) throw new Error(`v${candidate.version} is already the promoted model`);
+    if (current?.version === candidate.version) throw new AlreadyPromotedError(candidate.version);
     // A champion re-measured on the candidate's test set (same model, same threshold) makes the two comparable.
     const championCard = opts.championOnCandidateTest && current && opts.championOnCandidateTest.version === current.version ? opts.championOnCandidateTest : current?.card ?? null;
     const gate = decidePromotion(candidate.card, championCard, policy);
@@ -264,7 +265,7 @@ export async function promote(v: number | string, opts: PromoteOptions = {}): Pr
     const action = gate.promote ? 'promote' : opts.force ? 'force-promote' : 'reject';
     const goes = action !== 'reject';
     const decision: Decision = {
-      id: `d-${newRunId()}`,
+      id: `d-${timeSortableId()}`,
       time,
       action,
       candidate: candidate.version,
@@ -295,7 +296,7 @@ export async function rollback(v: number | string, opts: RootOpt & { reason: str
     }
     const time = new Date().toISOString();
     const decision: Decision = {
-      id: `d-${newRunId()}`,
+      id: `d-${timeSortableId()}`,
       time,
       action: 'rollback',
       candidate: target.version,

@@ -7,7 +7,8 @@
  *   decisions.jsonl         one Decision per line, append-only: every gate decision, forced promotion and rollback
  *
  * Readers (server, site): call `readPromoted()` from `src/registry/registry.js`, which reads only promoted.json
- * (the card is embedded) and returns `{ version, dir, card } | null`. Because the pointer is written after the
+ * (the card is embedded) and returns `{ version, dir, card } | null` (`readPromotedPointer()` gives the stored
+ * pointer with when and by which decision; `promotedPointerPath()` where it is). Only registry.ts joins these paths. Because the pointer is written after the
  * version directory is complete and versions never change, a reader never sees a half-written promoted model.
  */
 

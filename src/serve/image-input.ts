@@ -1,3 +1,4 @@
+import { imageDecodeError } from '../data/errors.js';
 import { decodeRgb, prepareDecoded } from '../data/prepare.js';
 import { HttpError } from './http-errors.js';
 
@@ -35,14 +36,20 @@ export interface PreparedInput {
   height: number;
 }
 
-/** Turn a decoding failure into a client error that says what was wrong with the file. */
+/**
+ * Turn a decoding failure into a client error that says what was wrong with the file, by the ImageDecodeError's
+ * kind (another decoder failure is classified first, so callers of the decoder may pass its error as it is).
+ */
 export function imageError(err: unknown, maxPixels: number): HttpError {
-  const msg = (err as Error)?.message ?? String(err);
-  if (/pixel limit/i.test(msg)) {
-    return new HttpError(413, 'image_too_large', `the image has more than ${maxPixels} pixels (a decompression bomb?)`);
+  const e = imageDecodeError(err);
+  switch (e.kind) {
+    case 'too-large':
+      return new HttpError(413, 'image_too_large', `the image has more than ${maxPixels} pixels (a decompression bomb?)`);
+    case 'unsupported-format':
+      return new HttpError(415, 'not_an_image', 'the upload is not an image');
+    case 'corrupt':
+      return new HttpError(422, 'corrupt_image', `the image cannot be decoded (truncated or damaged): ${e.message.split('\n')[0]}`);
   }
-  if (/unsupported image format/i.test(msg)) return new HttpError(415, 'not_an_image', 'the upload is not an image');
-  return new HttpError(422, 'corrupt_image', `the image cannot be decoded (truncated or damaged): ${msg.split('\n')[0]}`);
 }
 
 /**

@@ -1,8 +1,5 @@
-import path from 'node:path';
-import { paths } from '../storage/paths.js';
-import { exists, readJson } from '../storage/atomic.js';
-import { listVersions, readDecisions, readPromoted } from '../registry/registry.js';
-import type { Decision, ModelCard, PromotedPointer } from '../registry/types.js';
+import { listVersions, readDecisions, readPromoted, readPromotedPointer } from '../registry/registry.js';
+import type { Decision, ModelCard } from '../registry/types.js';
 
 export interface RegistryPageData {
   promoted: { version: number; card: ModelCard; promotedAt: string | null; decision: Decision | null } | null;
@@ -20,8 +17,7 @@ export async function registryPageData(): Promise<RegistryPageData> {
   let promoted: RegistryPageData['promoted'] = null;
   if (promotedModel) {
     // promoted.json records when and by which decision the pointer was set.
-    const pointerFile = path.join(paths.registry(), 'promoted.json');
-    const pointer = (await exists(pointerFile)) ? await readJson<PromotedPointer>(pointerFile) : null;
+    const pointer = readPromotedPointer();
     const decision =
       decisions.find((d) => pointer && d.id === pointer.decisionId) ??
       decisions.find((d) => d.promoted === promotedModel.version && d.action !== 'reject') ??

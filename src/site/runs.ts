@@ -1,6 +1,5 @@
-import path from 'node:path';
 import { exists, readJson } from '../storage/atomic.js';
-import { getRun, listRuns, readEpochs } from '../tracking/runs.js';
+import { artifactPath, getRun, listRuns, readEpochs, type RunRef } from '../tracking/runs.js';
 import type { ParamValue, RunView } from '../tracking/types.js';
 import type { EvaluationReport } from '../evaluation/types.js';
 import { fileThumbnailDataUri } from '../data/thumbnail.js';
@@ -96,8 +95,8 @@ export async function runsListData(): Promise<{ runs: RunSummary[]; broken: { id
 }
 
 /** The run's evaluation report (artifacts/evaluation.json), with thumbnails filled in where the image is at hand. */
-export async function readEvaluation(runDir: string): Promise<EvaluationReport | null> {
-  const file = path.join(runDir, 'artifacts', 'evaluation.json');
+export async function readEvaluation(run: RunRef): Promise<EvaluationReport | null> {
+  const file = artifactPath(run, 'evaluation.json');
   if (!(await exists(file))) return null;
   const report = await readJson<EvaluationReport>(file);
   for (const split of [report.test, report.val]) {
@@ -147,7 +146,7 @@ export async function runPageData(id: string): Promise<RunPageData> {
     error: run.error?.message ?? null,
     artifacts: run.artifacts.map((a) => ({ name: a.name, kind: a.kind, bytes: a.bytes })),
     curves,
-    evaluation: await readEvaluation(run.dir),
+    evaluation: await readEvaluation(run),
     trials: {
       metric,
       points: trials.map((t) => ({

@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { timeSortableId } from '../storage/ids.js';
 
 /** A run id that sorts by start time: `YYYYMMDDTHHMMSSmmmZ-<6 hex>`. */
 export function newRunId(now = new Date()): string {
-  const iso = now.toISOString(); // 2026-11-26T23:05:01.123Z
-  const stamp = iso.replace(/[-:]/g, '').replace('.', '');
-  return `${stamp}-${randomBytes(3).toString('hex')}`;
+  return timeSortableId(now, 3);
 }
 
 /** Run ids and artifact names become paths: refuse anything that could leave the runs folder. */

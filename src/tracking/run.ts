@@ -1,7 +1,9 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '../storage/atomic.js';
+import { appendJsonLine } from '../storage/jsonl.js';
 import { checkArtifactName } from './ids.js';
+import { artifactPathIn, artifactsDirIn, epochsFile, runRecordFile } from './layout.js';
 import type { ArtifactEntry, EpochRecord, ParamValue, RunRecord } from './types.js';
 
 async function sizeOf(p: string): Promise<{ kind: 'file' | 'dir'; bytes: number }> {
@@ -42,7 +44,12 @@ export class Run {
   }
 
   get artifactsDir(): string {
-    return path.join(this.dir, 'artifacts');
+    return artifactsDirIn(this.dir);
+  }
+
+  /** Where the artifact `name` (a relative path, e.g. `model` or `evaluation.json`) is or will be written. */
+  artifactPath(name: string): string {
+    return artifactPathIn(this.dir, name);
   }
 
   private change<T>(what: string, fn: () => Promise<T>): Promise<T> {
@@ -55,7 +62,7 @@ export class Run {
   }
 
   private save(): Promise<void> {
-    return writeJsonAtomic(path.join(this.dir, 'run.json'), this.rec);
+    return writeJsonAtomic(runRecordFile(this.dir), this.rec);
   }
 
   /** Merge params into the run. Any plain object works (e.g. a hyperparameter interface); values are stored as JSON. */
@@ -118,12 +125,12 @@ export class Run {
       const clean: Record<string, number> = {};
       for (const [k, v] of Object.entries(metrics)) if (typeof v === 'number' && Number.isFinite(v)) clean[k] = v;
       const line: EpochRecord = { epoch, time: new Date().toISOString(), metrics: clean };
-      await fs.appendFile(path.join(this.dir, 'epochs.jsonl'), JSON.stringify(line) + '\n');
+      await appendJsonLine(epochsFile(this.dir), line);
     });
   }
 
   private async recordArtifact(name: string): Promise<ArtifactEntry> {
-    const { kind, bytes } = await sizeOf(path.join(this.artifactsDir, name));
+    const { kind, bytes } = await sizeOf(this.artifactPath(name));
     const entry: ArtifactEntry = { name, kind, bytes, createdAt: new Date().toISOString() };
     this.rec.artifacts = this.rec.artifacts.filter((a) => a.name !== name).concat(entry);
     await this.save();
@@ -135,7 +142,7 @@ export class Run {
     const rel = checkArtifactName(name);
     return this.change('write an artifact', async () => {
       const data = typeof content === 'string' || content instanceof Uint8Array ? content : JSON.stringify(content, null, 2) + '\n';
-      await writeFileAtomic(path.join(this.artifactsDir, rel), data);
+      await writeFileAtomic(this.artifactPath(rel), data);
       return this.recordArtifact(rel);
     });
   }
@@ -149,7 +156,7 @@ export class Run {
     return this.change('copy an artifact', async () => {
       const st = await fs.stat(source).catch(() => null);
       if (!st) throw new Error(`cannot copy artifact "${rel}": ${source} does not exist`);
-      const dest = path.join(this.artifactsDir, rel);
+      const dest = this.artifactPath(rel);
       await fs.mkdir(path.dirname(dest), { recursive: true });
       const tmp = `${dest}.tmp-${process.pid}-${Date.now()}`;
       await fs.cp(source, tmp, { recursive: true });

@@ -1,10 +1,11 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { writeJsonAtomic } from '../storage/atomic.js';
-import { paths } from '../storage/paths.js';
+import { readJson, writeJsonAtomic } from '../storage/atomic.js';
+import { readJsonLines } from '../storage/jsonl.js';
 import { gitInfo, processAlive } from './environment.js';
 import { checkRunId, newRunId } from './ids.js';
+import { artifactPathIn, artifactsDirIn, epochsFile, runDirOf, runRecordFile, runsRoot } from './layout.js';
 import { Run, toParams } from './run.js';
 import { RUN_SCHEMA, type EpochRecord, type RunList, type RunRecord, type RunView } from './types.js';
 
@@ -26,12 +27,12 @@ export interface StartRunOptions {
 export async function startRun(opts: StartRunOptions): Promise<Run> {
   if (!opts.name?.trim()) throw new Error('a run needs a name');
   if (opts.parentId) checkRunId(opts.parentId);
-  const root = opts.root ?? paths.runs();
+  const root = runsRoot(opts.root);
   await fs.mkdir(root, { recursive: true });
   const git = await gitInfo(opts.cwd);
   for (let attempt = 0; ; attempt++) {
     const id = newRunId();
-    const dir = path.join(root, id);
+    const dir = runDirOf(id, root);
     try {
       await fs.mkdir(dir); // not recursive: fails if the id is taken
     } catch (err) {
@@ -59,7 +60,7 @@ export async function startRun(opts: StartRunOptions): Promise<Run> {
       artifacts: [],
       error: null,
     };
-    await writeJsonAtomic(path.join(dir, 'run.json'), rec);
+    await writeJsonAtomic(runRecordFile(dir), rec);
     return new Run(dir, rec);
   }
 }
@@ -109,7 +110,7 @@ type ReadResult = { ok: true; run: RunView } | { ok: false; problem: string } | 
 async function readRunDir(dir: string, id: string): Promise<ReadResult> {
   let text: string;
   try {
-    text = await fs.readFile(path.join(dir, 'run.json'), 'utf8');
+    text = await fs.readFile(runRecordFile(dir), 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
@@ -130,7 +131,7 @@ async function readRunDir(dir: string, id: string): Promise<ReadResult> {
 
 /** Every run under the runs folder, oldest first; unreadable run directories are listed in `broken`. */
 export async function listRuns(opts: { root?: string } = {}): Promise<RunList> {
-  const root = opts.root ?? paths.runs();
+  const root = runsRoot(opts.root);
   const out: RunList = { runs: [], broken: [] };
   let entries: import('node:fs').Dirent[];
   try {
@@ -152,7 +153,7 @@ export async function listRuns(opts: { root?: string } = {}): Promise<RunList> {
 /** One run by id (a unique prefix is enough), or null when there is none; a damaged run is a clear error. */
 export async function getRun(id: string, opts: { root?: string } = {}): Promise<RunView | null> {
   checkRunId(id);
-  const root = opts.root ?? paths.runs();
+  const root = runsRoot(opts.root);
   let resolved = id;
   const exact = await fs.stat(path.join(root, id)).then((s) => s.isDirectory(), () => false);
   if (!exact) {
@@ -168,23 +169,27 @@ export async function getRun(id: string, opts: { root?: string } = {}): Promise<
   return r.run;
 }
 
+/** A run, or the id of one (under `opts.root`, default paths.runs()). */
+export type RunRef = Pick<RunView, 'dir'> | string;
+
+const dirOf = (run: RunRef, root?: string): string => (typeof run === 'string' ? runDirOf(run, root) : run.dir);
+
 /** The epoch lines of a run; a torn last line (a run still writing, or killed mid-write) is skipped. */
-export async function readEpochs(run: RunView | string, opts: { root?: string } = {}): Promise<EpochRecord[]> {
-  const dir = typeof run === 'string' ? path.join(opts.root ?? paths.runs(), run) : run.dir;
-  let text: string;
-  try {
-    text = await fs.readFile(path.join(dir, 'epochs.jsonl'), 'utf8');
-  } catch {
-    return [];
-  }
-  const out: EpochRecord[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      out.push(JSON.parse(line) as EpochRecord);
-    } catch {
-      // torn line
-    }
-  }
-  return out;
+export async function readEpochs(run: RunRef, opts: { root?: string } = {}): Promise<EpochRecord[]> {
+  return (await readJsonLines<EpochRecord>(epochsFile(dirOf(run, opts.root)))).records;
+}
+
+/** The folder holding a run's artifacts (`model/`, `evaluation.json`, ...). */
+export function artifactsDir(run: RunRef, opts: { root?: string } = {}): string {
+  return artifactsDirIn(dirOf(run, opts.root));
+}
+
+/** Where a run keeps the artifact `name` (a relative path such as `model` or `evaluation.json`). */
+export function artifactPath(run: RunRef, name: string, opts: { root?: string } = {}): string {
+  return artifactPathIn(dirOf(run, opts.root), name);
+}
+
+/** A JSON artifact of a run; an error naming the file when it is missing or damaged. */
+export async function readArtifactJson<T>(run: RunRef, name: string, opts: { root?: string } = {}): Promise<T> {
+  return readJson<T>(artifactPath(run, name, opts));
 }

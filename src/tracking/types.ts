@@ -8,7 +8,8 @@
  * Run ids sort by start time: `YYYYMMDDTHHMMSSmmmZ-<6 hex>` (e.g. `20261126T230501123Z-3fa9c1`).
  *
  * Readers: a record with status 'running' whose process is gone is a crashed run. `listRuns()`/`getRun()` from
- * `src/tracking/runs.js` report that as `effectiveStatus: 'crashed'`; prefer them over reading files by hand.
+ * `src/tracking/runs.js` report that as `effectiveStatus: 'crashed'`. Only `layout.ts` joins these paths: ask
+ * the store (`readEpochs()`, `artifactPath()`, `readArtifactJson()`, `Run.artifactPath()`), never build them.
  * A run directory whose run.json is missing or not valid JSON is reported in `broken` by listRuns, never thrown.
  */
 

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { getVersion, listVersions, promote, readDecisions, readPromoted, registerFromRun, registerModel, rollback, watchPromoted } from '../../src/registry/index.js';
+import { getVersion, listVersions, promote, promotedPointerPath, readDecisions, readPromoted, readPromotedPointer, registerFromRun, registerModel, rollback, watchPromoted } from '../../src/registry/index.js';
 import { evaluate } from '../../src/evaluation/report.js';
 import { startRun } from '../../src/tracking/runs.js';
 import { card, fakeModelDir } from './fixtures/fake-model.js';
@@ -23,6 +23,17 @@ async function register(marker: number, metrics: Parameters<typeof card>[1], has
 }
 
 describe('registry', () => {
+  it('owns the promoted pointer: its path, and a reader for it as stored', async () => {
+    expect(promotedPointerPath({ root })).toBe(path.join(root, 'promoted.json'));
+    expect(readPromotedPointer({ root })).toBeNull();
+    await register(1, { precision: 0.9, recall: 0.9 });
+    const d = await promote(1, { root });
+    expect(readPromotedPointer({ root })).toMatchObject({ version: 1, dir: 'versions/v1', decisionId: d.id, promotedAt: d.time, card: { version: 1 } });
+    await fs.writeFile(promotedPointerPath({ root }), '{"version": 1');
+    expect(() => readPromotedPointer({ root })).toThrow(/promoted\.json is not valid JSON/);
+    await expect(readPromoted({ root })).rejects.toThrow(/promoted\.json is not valid JSON/);
+  });
+
   it('registers numbered versions with a card and the model files', async () => {
     const a = await register(1, {});
     const b = await register(2, { f1: 0.95 });

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { compareRuns, getRun, listRuns, newRunId, readEpochs, startRun, withRun } from '../../src/tracking/index.js';
+import { artifactPath, artifactsDir, compareRuns, getRun, listRuns, newRunId, readArtifactJson, readEpochs, startRun, withRun } from '../../src/tracking/index.js';
 
 let root: string;
 beforeEach(async () => {
@@ -148,6 +148,21 @@ describe('crashed and broken runs', () => {
     await run.logEpoch(1, { loss: 0.5 });
     await fs.appendFile(path.join(run.dir, 'epochs.jsonl'), '{"epoch": 2, "me');
     expect((await readEpochs(run.id, { root })).map((e) => e.epoch)).toEqual([1]);
+  });
+
+  it('knows where its artifacts live, by run or by id, and reads JSON ones', async () => {
+    const run = await startRun({ name: 'layout', root });
+    await run.writeArtifact('evaluation.json', { threshold: 0.5 });
+    const got = (await getRun(run.id, { root }))!;
+    const expected = path.join(root, run.id, 'artifacts', 'evaluation.json');
+    expect(run.artifactPath('evaluation.json')).toBe(expected);
+    expect(artifactPath(got, 'evaluation.json')).toBe(expected);
+    expect(artifactPath(run.id, 'evaluation.json', { root })).toBe(expected);
+    expect(artifactsDir(run.id, { root })).toBe(run.artifactsDir);
+    expect(await readArtifactJson(run.id, 'evaluation.json', { root })).toEqual({ threshold: 0.5 });
+    await expect(readArtifactJson(run.id, 'missing.json', { root })).rejects.toThrow(/cannot read .*missing\.json/);
+    expect(() => artifactPath(run.id, '../run.json', { root })).toThrow(/not a valid artifact name/);
+    expect(() => artifactPath('../elsewhere', 'x.json', { root })).toThrow(/not a valid run id/);
   });
 
   it('a reader never sees a half-written run.json while a run logs fast', async () => {

@@ -4,7 +4,7 @@ import { registerFromRun } from '../../registry/from-run.js';
 import { getVersion, listVersions, promote, readDecisions, readPolicy, readPromoted, rollback, writePolicy } from '../../registry/registry.js';
 import type { Decision, PrimaryMetric, PromotionPolicy } from '../../registry/types.js';
 import { action } from '../program.js';
-import { formatNumber, formatTable } from './runs.js';
+import { formatNumber, printListing } from '../output.js';
 
 function unitInterval(name: string) {
   return (v: string) => {
@@ -37,13 +37,13 @@ export function registerRegistryCommands(program: Command): void {
     .action(
       action(async (opts: { json?: boolean }) => {
         const [{ versions, broken }, promoted] = await Promise.all([listVersions(), readPromoted()]);
-        if (opts.json) {
-          process.stdout.write(JSON.stringify({ promoted: promoted?.version ?? null, versions: versions.map((v) => v.card), broken }, null, 2) + '\n');
-          return;
-        }
-        if (!versions.length) process.stdout.write('no model versions yet (register one: areyouacat registry register RUN_ID)\n');
-        else {
-          const rows = versions.map(({ version, card }) => [
+        printListing({
+          asJson: opts.json,
+          json: () => ({ promoted: promoted?.version ?? null, versions: versions.map((v) => v.card), broken }),
+          items: versions,
+          empty: 'no model versions yet (register one: areyouacat registry register RUN_ID)',
+          header: ['VERSION', 'RUN', 'TEST SET', 'PRECISION', 'RECALL', 'F1', 'PR-AUC', 'THRESHOLD', 'CREATED (UTC)'],
+          row: ({ version, card }) => [
             `${promoted?.version === version ? '*' : ' '} v${version}`,
             card.runId ?? '-',
             `${card.dataset.name ?? '-'} ${card.dataset.manifestHash.slice(0, 12)}`,
@@ -53,10 +53,9 @@ export function registerRegistryCommands(program: Command): void {
             formatNumber(card.metrics.prAuc),
             formatNumber(card.threshold),
             card.createdAt.replace('T', ' ').slice(0, 19),
-          ]);
-          process.stdout.write(formatTable(['VERSION', 'RUN', 'TEST SET', 'PRECISION', 'RECALL', 'F1', 'PR-AUC', 'THRESHOLD', 'CREATED (UTC)'], rows));
-        }
-        for (const b of broken) process.stderr.write(`skipped damaged version v${b.version}: ${b.problem}\n`);
+          ],
+          skipped: broken.map((b) => `skipped damaged version v${b.version}: ${b.problem}`),
+        });
       }),
     );
 

@@ -3,28 +3,7 @@ import { compareRuns } from '../../tracking/compare.js';
 import { getRun, listRuns, readEpochs } from '../../tracking/runs.js';
 import type { RunView } from '../../tracking/types.js';
 import { action } from '../program.js';
-
-/** Plain text table: one header row, columns padded to their widest cell. */
-export function formatTable(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
-}
-
-export function formatNumber(v: unknown): string {
-  if (typeof v !== 'number') return v === null || v === undefined ? '-' : typeof v === 'string' ? v : JSON.stringify(v);
-  if (Number.isInteger(v)) return String(v);
-  return String(Number(v.toPrecision(4)));
-}
-
-export function formatDuration(ms: number | null): string {
-  if (ms === null) return '-';
-  if (ms < 1000) return `${ms}ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s.toFixed(1)}s`;
-  const m = Math.floor(s / 60);
-  return m < 60 ? `${m}m${Math.round(s % 60)}s` : `${Math.floor(m / 60)}h${m % 60}m`;
-}
+import { formatDuration, formatNumber, formatTable, printListing } from '../output.js';
 
 const HEADLINE = ['test_f1', 'test_precision', 'test_recall', 'f1', 'precision', 'recall', 'val_f1', 'val_loss', 'score'];
 
@@ -75,16 +54,15 @@ export function registerRunsCommands(program: Command): void {
       action(async (opts: { json?: boolean; limit?: number }) => {
         const { runs: all, broken } = await listRuns();
         const shown = all.slice().reverse().slice(0, opts.limit && opts.limit > 0 ? opts.limit : undefined);
-        if (opts.json) {
-          process.stdout.write(JSON.stringify({ runs: shown, broken }, null, 2) + '\n');
-          return;
-        }
-        if (!shown.length) process.stdout.write('no runs yet\n');
-        else {
-          const rows = shown.map((r) => [r.id, r.name, r.effectiveStatus, r.startedAt.replace('T', ' ').slice(0, 19), formatDuration(r.durationMs), r.dataset?.name ?? '-', r.parentId ?? '-', headline(r)]);
-          process.stdout.write(formatTable(['ID', 'NAME', 'STATUS', 'STARTED (UTC)', 'DURATION', 'DATA', 'PARENT', 'METRICS'], rows));
-        }
-        for (const b of broken) process.stderr.write(`skipped damaged run ${b.id}: ${b.problem}\n`);
+        printListing({
+          asJson: opts.json,
+          json: () => ({ runs: shown, broken }),
+          items: shown,
+          empty: 'no runs yet',
+          header: ['ID', 'NAME', 'STATUS', 'STARTED (UTC)', 'DURATION', 'DATA', 'PARENT', 'METRICS'],
+          row: (r) => [r.id, r.name, r.effectiveStatus, r.startedAt.replace('T', ' ').slice(0, 19), formatDuration(r.durationMs), r.dataset?.name ?? '-', r.parentId ?? '-', headline(r)],
+          skipped: broken.map((b) => `skipped damaged run ${b.id}: ${b.problem}`),
+        });
       }),
     );
 

@@ -186,6 +186,8 @@ async function transfer(url: string, part: string, opts: DownloadOptions): Promi
   opts.onProgress?.(done, total, 'download');
   // Every byte received reaches the disk even when the connection breaks, so that a resume can continue.
   const out = fs.createWriteStream(part, { flags: append ? 'a' : 'w' });
+  // A failed local write is thrown as it is; a broken connection becomes "interrupted, run again to resume".
+  let writeFailure: Error | undefined;
   const failure = await new Promise<Error | undefined>((resolve) => {
     let settled = false;
     const finish = (err?: Error) => {
@@ -196,7 +198,8 @@ async function transfer(url: string, part: string, opts: DownloadOptions): Promi
     out.on('error', (err) => {
       settled = true;
       res.destroy();
-      resolve(new Error(`cannot write ${part}: ${err.message}`));
+      writeFailure = new Error(`cannot write ${part}: ${err.message}`);
+      resolve(writeFailure);
     });
     res.on('data', (chunk: Buffer) => {
       if (!out.write(chunk)) {
@@ -212,7 +215,7 @@ async function transfer(url: string, part: string, opts: DownloadOptions): Promi
     res.on('close', () => finish(res.complete ? undefined : new Error('connection closed')));
   });
   await infoWritten;
-  if (failure?.message.startsWith('cannot write')) throw failure;
+  if (failure && failure === writeFailure) throw failure;
   if (failure || (Number.isFinite(length) && done !== have + length)) {
     const why = failure?.message ?? `ended after ${done} of ${have + length} bytes`;
     throw new Error(`download of ${url} was interrupted after ${done} bytes (${why}); run again to resume`);
