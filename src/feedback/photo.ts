@@ -1,4 +1,5 @@
 import sharp from 'sharp';
+import { imageDecodeError } from '../data/errors.js';
 
 export interface CleanPhoto {
   data: Buffer;
@@ -10,7 +11,7 @@ export interface CleanPhoto {
  * Re-encode an uploaded photo as a plain JPEG: orientation applied to the pixels, converted to sRGB, transparency
  * flattened onto white, shrunk to at most `maxSide` pixels, and ALL metadata dropped (EXIF with GPS position,
  * camera serials, XMP, IPTC, ICC, comments). sharp writes no metadata unless asked to. A photo sharp cannot decode
- * (or one over `maxPixels`) rejects with sharp's error; the server turns that into a client error.
+ * (or one over `maxPixels`) rejects with an `ImageDecodeError`; the server turns that into a client error.
  */
 export async function reencodePhoto(buf: Buffer, maxPixels: number, maxSide = 2048): Promise<CleanPhoto> {
   const { data, info } = await sharp(buf, { failOn: 'truncated', limitInputPixels: maxPixels })
@@ -19,6 +20,7 @@ export async function reencodePhoto(buf: Buffer, maxPixels: number, maxSide = 20
     .flatten({ background: '#ffffff' })
     .toColourspace('srgb')
     .jpeg({ quality: 90 })
-    .toBuffer({ resolveWithObject: true });
+    .toBuffer({ resolveWithObject: true })
+    .catch((err: unknown) => { throw imageDecodeError(err); });
   return { data, width: info.width, height: info.height };
 }

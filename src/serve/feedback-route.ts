@@ -1,4 +1,4 @@
-import crypto from 'node:crypto';
+import { timeSortableId } from '../storage/ids.js';
 import { measureProperties } from '../monitoring/measure.js';
 import type { JsonlAppender } from '../monitoring/event-log.js';
 import { reencodePhoto, type CleanPhoto } from '../feedback/photo.js';
@@ -54,8 +54,7 @@ async function cleanPhoto(photo: Buffer, maxPixels: number): Promise<CleanPhoto>
 
 /** Time-sortable id: `20261126T230501123Z-<16 hex>`; never taken from the client. */
 export function newFeedbackId(now: Date): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace('.', '');
-  return `${stamp}-${crypto.randomBytes(8).toString('hex')}`;
+  return timeSortableId(now, 8);
 }
 
 /**
