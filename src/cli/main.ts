@@ -1,3 +1,4 @@
+import './require-node.js';
 import { buildProgram } from './program.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerFetchCommands } from './commands/fetch.js';
