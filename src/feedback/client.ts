@@ -21,6 +21,23 @@ export interface FeedbackItem {
 export interface ClientOptions {
   /** Another fetch (tests, proxies); default the global one (Node 20, browsers). */
   fetch?: typeof fetch;
+  /** How long one request may take, answer included, before it fails (default 30 s). */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_CLIENT_TIMEOUT_MS = 30_000;
+
+/** fetch with the client's bound: a server that never answers fails the call after `timeoutMs`, with the URL in the message. */
+async function send(target: string, init: RequestInit, options: ClientOptions): Promise<Response> {
+  const ms = options.timeoutMs ?? DEFAULT_CLIENT_TIMEOUT_MS;
+  try {
+    return await (options.fetch ?? fetch)(target, { ...init, signal: AbortSignal.timeout(ms) });
+  } catch (err) {
+    if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
+      throw new ServingApiError(0, 'timeout', `${init.method ?? 'GET'} ${target} did not answer within ${ms} ms`);
+    }
+    throw err;
+  }
 }
 
 /** The server refused a request: the HTTP status and the error code of its JSON answer. */
@@ -65,11 +82,11 @@ async function answerOf<T>(res: Response, what: string): Promise<T> {
 /** POST the photo to the server's prediction API as a raw image body. */
 export async function predict(baseUrl: string, photo: PhotoUpload, options: ClientOptions = {}): Promise<PredictResponse> {
   const body = blobOf(photo);
-  const res = await (options.fetch ?? fetch)(url(baseUrl, PREDICT_ROUTE), {
+  const res = await send(url(baseUrl, PREDICT_ROUTE), {
     method: 'POST',
     headers: { 'content-type': body.type || 'image/jpeg' },
     body,
-  });
+  }, options);
   return answerOf<PredictResponse>(res, 'predict');
 }
 
@@ -88,6 +105,6 @@ export function feedbackFormData(item: FeedbackItem): FormData {
 
 /** POST one feedback answer; the receipt says whether it is in S3 already ('stored') or queued on the server's disk. */
 export async function sendFeedback(baseUrl: string, item: FeedbackItem, options: ClientOptions = {}): Promise<FeedbackReceipt> {
-  const res = await (options.fetch ?? fetch)(url(baseUrl, FEEDBACK_FORM.route), { method: 'POST', body: feedbackFormData(item) });
+  const res = await send(url(baseUrl, FEEDBACK_FORM.route), { method: 'POST', body: feedbackFormData(item) }, options);
   return answerOf<FeedbackReceipt>(res, 'feedback');
 }

@@ -49,3 +49,24 @@ describe('typed serving client', () => {
     await expect(predict(srv.url, { data: jpeg, type: 'image/jpeg' })).rejects.toMatchObject({ status: 503, code: 'no_model' });
   });
 });
+
+describe('typed serving client against a server that never answers', () => {
+  it('fails within its timeout with a typed error naming the URL', async () => {
+    const net = await import('node:net');
+    const sockets: import('node:net').Socket[] = [];
+    const silent = net.createServer((s) => { sockets.push(s); }); // accepts, never answers
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const port = (silent.address() as import('node:net').AddressInfo).port;
+    try {
+      const t0 = Date.now();
+      const err = await predict(`http://127.0.0.1:${port}`, { data: jpeg, type: 'image/jpeg' }, { timeoutMs: 500 }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ServingApiError);
+      expect((err as ServingApiError).code).toBe('timeout');
+      expect((err as Error).message).toContain(`127.0.0.1:${port}`);
+      expect(Date.now() - t0).toBeLessThan(20_000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
+  });
+});
