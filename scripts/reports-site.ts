@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { invalidateLoaderCache, loaderCodeDirs } from '../src/site/loader-cache.js';
+import { withLock } from '../src/registry/lock.js';
 
 const [mode, ...rest] = process.argv.slice(2);
 if (mode !== 'build' && mode !== 'dev') {
@@ -11,18 +12,36 @@ if (mode !== 'build' && mode !== 'dev') {
   process.exit(2);
 }
 const root = process.cwd();
-const { cleared } = await invalidateLoaderCache({
-  siteRoot: path.join(root, 'reports'),
-  // The library code the loaders run: a change there may change what they print.
-  codeDirs: loaderCodeDirs(root),
-});
-if (cleared.length) process.stdout.write(`reports: data changed, reloading ${cleared.join(', ')}\n`);
-if (mode === 'dev') process.stdout.write('reports: preview reloads a page when its loader changes; rerun this after new runs to refresh data\n');
+// Framework keeps one loader cache per site folder: two builds at once (two data folders, or a build during a
+// preview's refresh) would read each other's loader outputs. A build holds the site's lock from the cache check to
+// the end of the build; a second one waits (bounded) for it.
+const BUILD_LOCK_WAIT_MS = 30 * 60_000;
 
-// Data loaders written in TypeScript are run with `tsx` found on PATH.
-const bin = path.join(root, 'node_modules', '.bin');
-const env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` };
-const child = spawn(path.join(bin, 'observable'), [mode === 'build' ? 'build' : 'preview', ...rest], { stdio: 'inherit', env });
-child.on('exit', (code, signal) => {
-  process.exitCode = code ?? (signal ? 1 : 0);
-});
+function runObservable(): Promise<number> {
+  // Data loaders written in TypeScript are run with `tsx` found on PATH.
+  const bin = path.join(root, 'node_modules', '.bin');
+  const env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` };
+  const child = spawn(path.join(bin, 'observable'), [mode === 'build' ? 'build' : 'preview', ...rest], { stdio: 'inherit', env });
+  return new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+}
+
+async function refreshCache(): Promise<void> {
+  const { cleared } = await invalidateLoaderCache({
+    siteRoot: path.join(root, 'reports'),
+    // The library code the loaders run: a change there may change what they print.
+    codeDirs: loaderCodeDirs(root),
+  });
+  if (cleared.length) process.stdout.write(`reports: data changed, reloading ${cleared.join(', ')}\n`);
+}
+
+const lockDir = path.join(root, 'reports', '.observablehq');
+if (mode === 'build') {
+  process.exitCode = await withLock(lockDir, async () => {
+    await refreshCache();
+    return runObservable();
+  }, BUILD_LOCK_WAIT_MS);
+} else {
+  await withLock(lockDir, refreshCache, BUILD_LOCK_WAIT_MS);
+  process.stdout.write('reports: preview reloads a page when its loader changes; rerun this after new runs to refresh data\n');
+  process.exitCode = await runObservable();
+}
