@@ -20,8 +20,8 @@ export interface AppContext {
   monitor: PredictionMonitor | null;
   maxUploadBytes: number;
   maxPixels: number;
-  /** Take the client address from the first X-Forwarded-For entry (only behind a trusted proxy). */
-  trustProxy: boolean;
+  /** The client's address for rate limiting (see client-address.ts: X-Forwarded-For only from trusted proxies). */
+  clientAddress: (remote: string | undefined, forwardedFor: string | string[] | undefined) => string;
   startedAt: number;
   log: (message: string) => void;
 }
@@ -45,18 +45,9 @@ const API_METHODS: Record<string, string> = {
   '/metrics': 'GET',
 };
 
-function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
-    const fwd = req.headers['x-forwarded-for'];
-    const first = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(',')[0]?.trim();
-    if (first) return first;
-  }
-  return req.socket.remoteAddress ?? 'unknown';
-}
-
 function rateLimit(ctx: AppContext, req: IncomingMessage): void {
   if (!ctx.limiter) return;
-  const d = ctx.limiter.take(clientAddress(req, ctx.trustProxy));
+  const d = ctx.limiter.take(ctx.clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for']));
   if (!d.allowed) {
     throw new HttpError(429, 'rate_limited', `too many requests; retry in ${d.retryAfterSeconds} s`, {
       'retry-after': String(d.retryAfterSeconds),

@@ -14,6 +14,7 @@ import { createRequestHandler, type AppContext } from './app.js';
 import { createStaticSiteHandler } from './static-site.js';
 import { ModelHolder, type ModelLoader } from './model-holder.js';
 import { TokenBucketLimiter, type RateLimitOptions } from './rate-limit.js';
+import { clientAddressResolver, parseTrustProxy } from './client-address.js';
 import { createServerMetrics, type ServerMetrics } from './server-metrics.js';
 import { FeedbackQueue } from './feedback-queue.js';
 import { FeedbackUploader } from './feedback-uploader.js';
@@ -33,7 +34,11 @@ export interface ServeOptions {
   maxPixels?: number;
   /** Per-client token bucket on the POST API routes; null disables it. Default 30 at once, 10 per second. */
   rateLimit?: RateLimitOptions | null;
-  trustProxy?: boolean;
+  /**
+   * Proxies trusted to report the client in X-Forwarded-For: true (one proxy), a number of proxy hops, or the
+   * proxies' addresses/CIDRs. The client is the nearest hop they did not add. Default: none (the socket's peer).
+   */
+  trustProxy?: boolean | number | string | readonly string[];
   /** Where feedback goes. Default: AREYOUACAT_S3_* when an endpoint is set, else a local S3 started in-process. */
   s3?: { store: S3Store; bucket: string };
   feedbackPrefix?: string;
@@ -76,6 +81,7 @@ export interface RunningServer {
  */
 export async function startServer(options: ServeOptions = {}): Promise<RunningServer> {
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const clientAddress = clientAddressResolver(parseTrustProxy(options.trustProxy)); // first: it may refuse the setting
   const metrics = createServerMetrics();
   metrics.modelVersion.set(0);
   let localS3: LocalS3 | null = null;
@@ -148,7 +154,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
         : new PredictionMonitor(eventLog, { perSecond: options.monitorSamplesPerSecond ?? 5 }, () => metrics.monitoringSkipped.inc()),
     maxUploadBytes: options.maxUploadBytes ?? 10 * 1024 * 1024,
     maxPixels,
-    trustProxy: options.trustProxy ?? false,
+    clientAddress,
     startedAt: Date.now(),
     log,
   };

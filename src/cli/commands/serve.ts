@@ -33,7 +33,11 @@ export function registerServeCommands(program: Command): void {
     .option('--rate-limit <burst/perSecond>', 'per-client token bucket for the POST routes (default 30/10)', rateLimit)
     .option('--no-rate-limit', 'turn the per-client rate limit off')
     .option('--retention-days <days>', 'delete feedback older than this (default AREYOUACAT_FEEDBACK_RETENTION_DAYS or 90)', positiveNumber('--retention-days'))
-    .option('--trust-proxy', 'take the client address from X-Forwarded-For (only behind your own proxy)')
+    .option(
+      '--trust-proxy [N|addresses]',
+      'behind your own proxies: take the client address from X-Forwarded-For, the nearest hop not added by a trusted ' +
+        'proxy; N proxies (default 1) or their addresses/CIDRs, comma-separated',
+    )
     .action(
       action(async (opts: {
         port: number;
@@ -42,7 +46,7 @@ export function registerServeCommands(program: Command): void {
         maxUploadMb: number;
         rateLimit?: { burst: number; perSecond: number } | boolean;
         retentionDays?: number;
-        trustProxy?: boolean;
+        trustProxy?: boolean | string;
       }) => {
         if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new Error(`--port must be 0-65535`);
         const srv = await startServer({
@@ -52,7 +56,7 @@ export function registerServeCommands(program: Command): void {
           maxUploadBytes: Math.round(opts.maxUploadMb * 1024 * 1024),
           rateLimit: opts.rateLimit === false ? null : typeof opts.rateLimit === 'object' ? opts.rateLimit : undefined,
           retentionDays: opts.retentionDays,
-          trustProxy: opts.trustProxy ?? false,
+          trustProxy: opts.trustProxy,
         });
         const model = srv.holder.current;
         process.stdout.write(
