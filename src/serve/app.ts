@@ -71,9 +71,19 @@ async function readPhoto(ctx: AppContext, req: IncomingMessage): Promise<Buffer>
   return readBodyLimited(req, ctx.maxUploadBytes);
 }
 
+/** Why there is no model to answer: a promoted version that failed to load, or none promoted. */
+function noModelError(ctx: AppContext): HttpError {
+  const failed = ctx.holder.loadError;
+  if (failed) {
+    const what = failed.version === null ? 'the promoted model pointer cannot be read' : `the promoted model v${failed.version} failed to load`;
+    return new HttpError(503, 'model_load_failed', `${what}: ${failed.message} (retried automatically)`);
+  }
+  return new HttpError(503, 'no_model', 'no model is promoted yet; promote one with the registry');
+}
+
 async function predict(ctx: AppContext, req: IncomingMessage, res: ServerResponse, t0: number): Promise<void> {
   rateLimit(ctx, req);
-  if (!ctx.holder.current) throw new HttpError(503, 'no_model', 'no model is promoted yet; promote one with the registry');
+  if (!ctx.holder.current) throw noModelError(ctx);
   const photo = await readPhoto(ctx, req);
   const answer = await ctx.holder.use(async (model) => {
     const input = await prepareUpload(photo, model.imageSize, ctx.maxPixels);
@@ -89,7 +99,7 @@ async function predict(ctx: AppContext, req: IncomingMessage, res: ServerRespons
     };
     return body;
   });
-  if (!answer) throw new HttpError(503, 'no_model', 'no model is loaded');
+  if (!answer) throw noModelError(ctx);
   sendJson(res, 200, answer);
   ctx.metrics.predictions.inc({ decision: answer.decision });
   ctx.monitor?.record(
@@ -122,9 +132,11 @@ async function health(ctx: AppContext, res: ServerResponse): Promise<void> {
   const model = ctx.holder.current;
   const depth = await ctx.feedback.uploader.depth().catch(() => -1);
   ctx.metrics.feedbackQueue.set(Math.max(0, depth));
+  const loadError = ctx.holder.loadError;
   sendJson(res, model ? 200 : 503, {
-    status: model ? 'ok' : 'no-model',
+    status: model ? 'ok' : loadError ? 'model-load-failed' : 'no-model',
     model: model ? { version: model.version, threshold: model.threshold, imageSize: model.imageSize } : null,
+    modelLoadError: loadError,
     feedback: { queued: depth, uploading: !ctx.feedback.uploader.backingOff },
     uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
   });

@@ -46,6 +46,8 @@ export interface ServeOptions {
   retentionDays?: number;
   /** Registry poll interval for promotions (fs.watch is tried too). */
   modelPollMs?: number;
+  /** First retry delay after a promoted version failed to load (doubles up to 60 s; default 2 s). */
+  modelRetryMs?: number;
   readPromoted?: () => Promise<PromotedModel | null>;
   loadModel?: ModelLoader;
   /** How often the metrics snapshot for monitoring is written (ms; 0 = only at close). */
@@ -131,10 +133,15 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       if (from) metrics.modelSwaps.inc();
       log(from ? `model swapped: v${from.version} -> v${to.version}` : `serving model v${to.version}`);
     },
-    onLoadError: (version, err) => {
+    onLoadError: (version, err, retry) => {
       metrics.modelLoadFailures.inc();
-      log(`cannot load promoted model${version >= 0 ? ` v${version}` : ''} (keeping the current one): ${err.message}`);
+      const serving = holder.current;
+      const keeping = serving ? `keeping v${serving.version}` : 'no model is being served: /api/predict answers 503';
+      const what = version >= 0 ? `cannot load promoted model v${version}` : 'cannot read the promoted model pointer';
+      const again = version >= 0 ? `retrying in ${Math.round(retry.retryInMs / 1000)} s` : 'read again when it changes';
+      log(`${what} (${keeping}; ${again}): ${err.message}`);
     },
+    retryMs: options.modelRetryMs,
   });
 
   const monitoringDir = paths.monitoring();
@@ -160,7 +167,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   };
 
   await holder.start();
-  if (!holder.current) log('no model is promoted yet: /api/predict answers 503 until one is');
+  if (!holder.current && !holder.loadError) log('no model is promoted yet: /api/predict answers 503 until one is');
   void uploader.drain();
 
   const server = http.createServer(createRequestHandler(ctx));
