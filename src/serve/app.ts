@@ -10,6 +10,7 @@ import type { ServerMetrics } from './server-metrics.js';
 import { PROMETHEUS_CONTENT_TYPE } from './metrics.js';
 import { acceptFeedback, checkFeedbackFields, type FeedbackServiceOptions } from './feedback-service.js';
 import type { PredictionMonitor } from './prediction-monitor.js';
+import type { Semaphore } from '../data/concurrency.js';
 
 export interface AppContext {
   holder: ModelHolder;
@@ -20,6 +21,8 @@ export interface AppContext {
   monitor: PredictionMonitor | null;
   maxUploadBytes: number;
   maxPixels: number;
+  /** Bounds the image decodes running at once (their memory). */
+  decodes: Semaphore;
   /** The client's address for rate limiting (see client-address.ts: X-Forwarded-For only from trusted proxies). */
   clientAddress: (remote: string | undefined, forwardedFor: string | string[] | undefined) => string;
   startedAt: number;
@@ -86,7 +89,7 @@ async function predict(ctx: AppContext, req: IncomingMessage, res: ServerRespons
   if (!ctx.holder.current) throw noModelError(ctx);
   const photo = await readPhoto(ctx, req);
   const answer = await ctx.holder.use(async (model) => {
-    const input = await prepareUpload(photo, model.imageSize, ctx.maxPixels);
+    const input = await ctx.decodes.run(() => prepareUpload(photo, model.imageSize, ctx.maxPixels));
     const probability = await model.predict(input.pixels);
     const isCat = probability >= model.threshold;
     const body: PredictResponse = {

@@ -15,6 +15,7 @@ import { createStaticSiteHandler } from './static-site.js';
 import { ModelHolder, type ModelLoader } from './model-holder.js';
 import { TokenBucketLimiter, type RateLimitOptions } from './rate-limit.js';
 import { clientAddressResolver, parseTrustProxy } from './client-address.js';
+import { Semaphore } from '../data/concurrency.js';
 import { createServerMetrics, type ServerMetrics } from './server-metrics.js';
 import { FeedbackQueue } from './feedback-queue.js';
 import { FeedbackUploader } from './feedback-uploader.js';
@@ -30,8 +31,13 @@ export interface ServeOptions {
   siteRoot?: string | null;
   /** Largest accepted upload in bytes (default 10 MiB). */
   maxUploadBytes?: number;
-  /** Largest decoded image in pixels (decompression-bomb guard; default 40 million). */
+  /**
+   * Largest accepted image in pixels, checked from the header before decoding. Default AREYOUACAT_SERVE_MAX_PIXELS
+   * or 16 million (ingest accepts 40 million; serving needs no more than a phone photo).
+   */
   maxPixels?: number;
+  /** Image decodes running at once (default 2: the decode memory is then bounded whatever the number of clients). */
+  maxConcurrentDecodes?: number;
   /** Per-client token bucket on the POST API routes; null disables it. Default 30 at once, 10 per second. */
   rateLimit?: RateLimitOptions | null;
   /**
@@ -61,6 +67,17 @@ export interface ServeOptions {
   log?: (message: string) => void;
 }
 
+/** The default serving pixel limit: 16 million. */
+export const DEFAULT_SERVE_MAX_PIXELS = 16_000_000;
+
+/** AREYOUACAT_SERVE_MAX_PIXELS, or the default; a value that is not a whole number >= 1 is an error. */
+export function servePixelLimitFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.AREYOUACAT_SERVE_MAX_PIXELS;
+  if (raw === undefined || raw.trim() === '') return DEFAULT_SERVE_MAX_PIXELS;
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1) throw new Error(`AREYOUACAT_SERVE_MAX_PIXELS must be a whole number >= 1 (got "${raw}")`);
+  return Number(raw);
+}
+
 export interface RunningServer {
   url: string;
   port: number;
@@ -83,7 +100,9 @@ export interface RunningServer {
  */
 export async function startServer(options: ServeOptions = {}): Promise<RunningServer> {
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
-  const clientAddress = clientAddressResolver(parseTrustProxy(options.trustProxy)); // first: it may refuse the setting
+  // First, before anything is started: these may refuse a setting.
+  const clientAddress = clientAddressResolver(parseTrustProxy(options.trustProxy));
+  const maxPixels = options.maxPixels ?? servePixelLimitFromEnv();
   const metrics = createServerMetrics();
   metrics.modelVersion.set(0);
   let localS3: LocalS3 | null = null;
@@ -147,7 +166,6 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const monitoringDir = paths.monitoring();
   const eventLog = new JsonlAppender(monitoringDir);
   const siteRoot = options.siteRoot === undefined ? path.join(projectRoot(), 'dist', 'reports') : options.siteRoot;
-  const maxPixels = options.maxPixels ?? 40_000_000;
   const ctx: AppContext = {
     holder,
     metrics,
@@ -161,6 +179,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
         : new PredictionMonitor(eventLog, { perSecond: options.monitorSamplesPerSecond ?? 5 }, () => metrics.monitoringSkipped.inc()),
     maxUploadBytes: options.maxUploadBytes ?? 10 * 1024 * 1024,
     maxPixels,
+    decodes: new Semaphore(options.maxConcurrentDecodes ?? 2),
     clientAddress,
     startedAt: Date.now(),
     log,

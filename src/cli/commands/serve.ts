@@ -30,6 +30,7 @@ export function registerServeCommands(program: Command): void {
     .option('--site <dir>', 'built report site to serve at / (default: dist/reports)')
     .option('--no-site', 'serve the API only')
     .option('--max-upload-mb <mb>', 'largest accepted upload', positiveNumber('--max-upload-mb'), 10)
+    .option('--max-pixels <pixels>', 'largest accepted image in pixels (default AREYOUACAT_SERVE_MAX_PIXELS or 16000000)', positiveNumber('--max-pixels'))
     .option('--rate-limit <burst/perSecond>', 'per-client token bucket for the POST routes (default 30/10)', rateLimit)
     .option('--no-rate-limit', 'turn the per-client rate limit off')
     .option('--retention-days <days>', 'delete feedback older than this (default AREYOUACAT_FEEDBACK_RETENTION_DAYS or 90)', positiveNumber('--retention-days'))
@@ -44,6 +45,7 @@ export function registerServeCommands(program: Command): void {
         host: string;
         site: string | boolean;
         maxUploadMb: number;
+        maxPixels?: number;
         rateLimit?: { burst: number; perSecond: number } | boolean;
         retentionDays?: number;
         trustProxy?: boolean | string;
@@ -54,6 +56,7 @@ export function registerServeCommands(program: Command): void {
           host: opts.host,
           siteRoot: opts.site === false ? null : typeof opts.site === 'string' ? opts.site : undefined,
           maxUploadBytes: Math.round(opts.maxUploadMb * 1024 * 1024),
+          maxPixels: opts.maxPixels,
           rateLimit: opts.rateLimit === false ? null : typeof opts.rateLimit === 'object' ? opts.rateLimit : undefined,
           retentionDays: opts.retentionDays,
           trustProxy: opts.trustProxy,
