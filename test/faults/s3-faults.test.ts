@@ -46,11 +46,16 @@ describe.each(FAULTS)('S3 %s', (mode) => {
     for (const t of feedback) expect([201, 202]).toContain(t.status);
   });
 
-  // Turned on with the feedback uploader fix (feedback follow-up). Seen failing: once the queue is empty while
-  // the uploader is backing off, nothing resets it, so later items are queued and never uploaded until a restart.
-  it.skip('feedback accepted during the fault reaches S3 once it ends', async () => {
+  // Runs with FAULTS_FEEDBACK_LOSS=1 until the feedback uploader fix (feedback follow-up) turns it on for good.
+  // Seen failing after a stall: a retry drain lists the queue, then items arrive while the uploader backs off
+  // (their requests skip the upload); the drain uploads only what it listed, succeeds, schedules nothing, and the
+  // newer items stay on disk until the next failure or a restart (3 of 5 here).
+  it.skipIf(!process.env.FAULTS_FEEDBACK_LOSS)('feedback accepted during the fault reaches S3 once it ends', async () => {
     rig.setMode('forward');
-    await waitFor('every accepted feedback item in S3', async () => ((await rig.missingFeedback()).length === 0 ? true : undefined), 90_000);
-    expect(await rig.server.queue.depth()).toBe(0);
+    await waitFor(
+      'every accepted feedback item in S3 and the local queue empty',
+      async () => ((await rig.missingFeedback()).length === 0 && (await rig.server.queue.depth()) === 0 ? true : undefined),
+      90_000,
+    );
   }, 120_000);
 });
