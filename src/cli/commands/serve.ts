@@ -30,7 +30,11 @@ export function registerServeCommands(program: Command): void {
     .option('--site <dir>', 'built report site to serve at / (default: dist/reports)')
     .option('--no-site', 'serve the API only')
     .option('--max-upload-mb <mb>', 'largest accepted upload', positiveNumber('--max-upload-mb'), 10)
-    .option('--max-pixels <pixels>', 'largest accepted image in pixels (default AREYOUACAT_SERVE_MAX_PIXELS or 16000000)', positiveNumber('--max-pixels'))
+    .option('--max-pixels <pixels>', 'largest accepted image in pixels (default AREYOUACAT_SERVE_MAX_PIXELS or 16000000)', (v) => {
+      const x = positiveNumber('--max-pixels')(v);
+      if (!Number.isInteger(x) || x < 1) throw new Error(`--max-pixels must be a whole number >= 1 (got "${v}")`);
+      return x;
+    })
     .option('--rate-limit <burst/perSecond>', 'per-client token bucket for the POST routes (default 30/10)', rateLimit)
     .option('--no-rate-limit', 'turn the per-client rate limit off')
     .option('--retention-days <days>', 'delete feedback older than this (default AREYOUACAT_FEEDBACK_RETENTION_DAYS or 90)', positiveNumber('--retention-days'))
