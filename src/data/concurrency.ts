@@ -14,3 +14,37 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   await Promise.all(workers);
   return out;
 }
+
+/**
+ * At most `limit` holders at once; the others wait in arrival order. The server bounds concurrent image decodes
+ * with one, so the memory of decoding does not grow with the number of clients.
+ */
+export class Semaphore {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(readonly limit: number) {
+    if (!(limit >= 1)) throw new Error(`a semaphore needs limit >= 1 (got ${limit})`);
+  }
+
+  /** Holders right now, and callers waiting for a turn. */
+  get inUse(): number {
+    return this.active;
+  }
+
+  get queued(): number {
+    return this.waiting.length;
+  }
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(); // the slot passes on directly
+      else this.active--;
+    }
+  }
+}

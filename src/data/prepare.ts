@@ -63,6 +63,51 @@ export async function decodeRgb(buf: Buffer, maxPixels: number): Promise<Decoded
   return { data, width: info.width, height: info.height };
 }
 
+/**
+ * Images up to this many pixels are decoded at full size by `decodeRgbBounded`, exactly as ingest does (12 Mpx: a
+ * phone photo); a full decode of one costs about 3.4 bytes per pixel at peak (measured: about 120 MB for 36 Mpx).
+ */
+export const FULL_DECODE_PIXELS = 12_000_000;
+
+function pixelLimitError(width: number, height: number, maxPixels: number): ImageDecodeError {
+  return new ImageDecodeError('too-large', `Input image exceeds pixel limit: ${width}x${height} is more than ${maxPixels} pixels`);
+}
+
+/**
+ * Decode for a model input of `size` px with memory bounded regardless of the image: the header is read first
+ * (over `maxPixels` fails before any pixel is decoded); images up to FULL_DECODE_PIXELS decode exactly as
+ * `decodeRgb` (so their prepared pixels are those of training); larger ones are shrunk while decoding, to a
+ * shorter side of max(4 * size, 1024) px: libvips' shrink-on-load for JPEG and WebP, and a sequential read that
+ * streams rows through the resize for PNG and GIF (about 30 MB for 36 Mpx instead of about 120 MB). The final
+ * centre crop and Lanczos-3 resize (`prepareDecoded`) then starts from a still well-sampled image.
+ */
+export async function decodeRgbBounded(buf: Buffer, size: number, maxPixels: number): Promise<DecodedImage> {
+  try {
+    return await decodeBounded(buf, size, maxPixels);
+  } catch (err) {
+    throw imageDecodeError(err);
+  }
+}
+
+async function decodeBounded(buf: Buffer, size: number, maxPixels: number): Promise<DecodedImage> {
+  const meta = await sharp(buf, { failOn: 'warning', limitInputPixels: maxPixels }).metadata();
+  const width = meta.width ?? 0;
+  const height = meta.height ?? 0;
+  if (width * height > maxPixels) throw pixelLimitError(width, height, maxPixels);
+  if (width * height <= FULL_DECODE_PIXELS) return decodeRgb(buf, maxPixels);
+  const side = Math.max(4 * size, 1024);
+  const { data, info } = await sharp(buf, { failOn: 'warning', limitInputPixels: maxPixels, sequentialRead: true })
+    .rotate()
+    .resize({ width: side, height: side, fit: 'outside', kernel: RESIZE_KERNEL, withoutEnlargement: true })
+    .flatten({ background: '#ffffff' })
+    .toColourspace('srgb')
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  if (info.channels !== 3) throw new ImageDecodeError('corrupt', `decoded to ${info.channels} channels, expected 3`);
+  return { data, width: info.width, height: info.height };
+}
+
 /** Decode and prepare one image file (for serving and one-off predictions; ingest uses the cached path). */
 export async function prepareImage(buf: Buffer, size: number, maxPixels = 40_000_000): Promise<Uint8Array> {
   return prepareDecoded(await decodeRgb(buf, maxPixels), size);

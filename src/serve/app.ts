@@ -13,6 +13,7 @@ import { FEEDBACK_FORM } from '../feedback/form.js';
 import type { PredictResponse } from '../feedback/types.js';
 import type { PredictionMonitor } from './prediction-monitor.js';
 import type { Log } from '../progress/index.js';
+import type { Semaphore } from '../data/concurrency.js';
 
 export interface AppContext {
   holder: ModelHolder;
@@ -23,8 +24,10 @@ export interface AppContext {
   monitor: PredictionMonitor | null;
   maxUploadBytes: number;
   maxPixels: number;
-  /** Take the client address from the first X-Forwarded-For entry (only behind a trusted proxy). */
-  trustProxy: boolean;
+  /** Bounds the image decodes running at once (their memory). */
+  decodes: Semaphore;
+  /** The client's address for rate limiting (see client-address.ts: X-Forwarded-For only from trusted proxies). */
+  clientAddress: (remote: string | undefined, forwardedFor: string | string[] | undefined) => string;
   startedAt: number;
   log: Log;
 }
@@ -40,18 +43,9 @@ const API_METHODS: Record<string, string> = {
   '/metrics': 'GET',
 };
 
-function clientAddress(req: IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
-    const fwd = req.headers['x-forwarded-for'];
-    const first = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(',')[0]?.trim();
-    if (first) return first;
-  }
-  return req.socket.remoteAddress ?? 'unknown';
-}
-
 function rateLimit(ctx: AppContext, req: IncomingMessage): void {
   if (!ctx.limiter) return;
-  const d = ctx.limiter.take(clientAddress(req, ctx.trustProxy));
+  const d = ctx.limiter.take(ctx.clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for']));
   if (!d.allowed) {
     throw new HttpError(429, 'rate_limited', `too many requests; retry in ${d.retryAfterSeconds} s`, {
       'retry-after': String(d.retryAfterSeconds),
@@ -75,12 +69,22 @@ async function readPhoto(ctx: AppContext, req: IncomingMessage): Promise<Buffer>
   return readBodyLimited(req, ctx.maxUploadBytes);
 }
 
+/** Why there is no model to answer: a promoted version that failed to load, or none promoted. */
+function noModelError(ctx: AppContext): HttpError {
+  const failed = ctx.holder.loadError;
+  if (failed) {
+    const what = failed.version === null ? 'the promoted model pointer cannot be read' : `the promoted model v${failed.version} failed to load`;
+    return new HttpError(503, 'model_load_failed', `${what}: ${failed.message} (retried automatically)`);
+  }
+  return new HttpError(503, 'no_model', 'no model is promoted yet; promote one with the registry');
+}
+
 async function predict(ctx: AppContext, req: IncomingMessage, res: ServerResponse, t0: number): Promise<void> {
   rateLimit(ctx, req);
-  if (!ctx.holder.current) throw new HttpError(503, 'no_model', 'no model is promoted yet; promote one with the registry');
+  if (!ctx.holder.current) throw noModelError(ctx);
   const photo = await readPhoto(ctx, req);
   const answer = await ctx.holder.use(async (model) => {
-    const input = await prepareUpload(photo, model.imageSize, ctx.maxPixels);
+    const input = await ctx.decodes.run(() => prepareUpload(photo, model.imageSize, ctx.maxPixels));
     const probability = await model.predict(input.pixels);
     const isCat = probability >= model.threshold;
     const body: PredictResponse = {
@@ -93,7 +97,7 @@ async function predict(ctx: AppContext, req: IncomingMessage, res: ServerRespons
     };
     return body;
   });
-  if (!answer) throw new HttpError(503, 'no_model', 'no model is loaded');
+  if (!answer) throw noModelError(ctx);
   sendJson(res, 200, answer);
   ctx.metrics.predictions.inc({ decision: answer.decision });
   ctx.monitor?.record(
@@ -126,9 +130,11 @@ async function health(ctx: AppContext, res: ServerResponse): Promise<void> {
   const model = ctx.holder.current;
   const depth = await ctx.feedback.uploader.depth().catch(() => -1);
   ctx.metrics.feedbackQueue.set(Math.max(0, depth));
+  const loadError = ctx.holder.loadError;
   sendJson(res, model ? 200 : 503, {
-    status: model ? 'ok' : 'no-model',
+    status: model ? 'ok' : loadError ? 'model-load-failed' : 'no-model',
     model: model ? { version: model.version, threshold: model.threshold, imageSize: model.imageSize } : null,
+    modelLoadError: loadError,
     feedback: { queued: depth, uploading: !ctx.feedback.uploader.backingOff },
     uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
   });

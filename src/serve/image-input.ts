@@ -1,5 +1,5 @@
 import { imageDecodeError } from '../data/errors.js';
-import { decodeRgb, prepareDecoded } from '../data/prepare.js';
+import { decodeRgbBounded, prepareDecoded } from '../data/prepare.js';
 import { HttpError } from './http-errors.js';
 
 /** Image formats the server accepts, by their first bytes. Anything else (SVG, TIFF, HEIF, PDF ...) is refused. */
@@ -53,8 +53,8 @@ export function imageError(err: unknown, maxPixels: number): HttpError {
 }
 
 /**
- * Validate and prepare an uploaded photo with the training preparation (EXIF rotation, sRGB, centre crop, resize).
- * Non-images, unsupported formats, corrupt or truncated files and decompression bombs become 4xx HttpErrors.
+ * Validate and prepare an uploaded photo with the training preparation (EXIF rotation, sRGB, centre crop, resize),
+ * decoding with bounded memory (`decodeRgbBounded`). Non-images, unsupported formats, corrupt or truncated files and decompression bombs become 4xx HttpErrors.
  */
 export async function prepareUpload(buf: Buffer, imageSize: number, maxPixels: number): Promise<PreparedInput> {
   if (buf.length === 0) throw new HttpError(400, 'empty_body', 'no photo was sent');
@@ -64,7 +64,7 @@ export async function prepareUpload(buf: Buffer, imageSize: number, maxPixels: n
   }
   let decoded;
   try {
-    decoded = await decodeRgb(buf, maxPixels);
+    decoded = await decodeRgbBounded(buf, imageSize, maxPixels);
   } catch (err) {
     throw imageError(err, maxPixels);
   }

@@ -22,7 +22,32 @@ export interface ModelHolderOptions {
   /** Poll interval in ms, the fallback for file systems where fs.watch misses events. */
   pollMs?: number;
   onSwap?: (from: ServingModel | null, to: ServingModel) => void;
-  onLoadError?: (version: number, err: Error) => void;
+  /**
+   * A promoted version failed to load (version -1: the promoted pointer itself cannot be read). Called once per
+   * failure: a retry that fails the same way, or a damaged pointer read again unchanged, is not reported again.
+   */
+  onLoadError?: (version: number, err: Error, retry: { attempt: number; retryInMs: number }) => void;
+  /** First delay before a version that failed to load is tried again; doubles up to `maxRetryMs` (default 2000). */
+  retryMs?: number;
+  /** Longest delay between retries (default 60000). */
+  maxRetryMs?: number;
+}
+
+/** Why the promoted model is not the one being served. */
+export interface ModelLoadError {
+  /** The promoted version that failed to load; null when the promoted pointer cannot be read. */
+  version: number | null;
+  message: string;
+  /** When it first failed (ISO time), how many attempts failed, and when the next one is due. */
+  since: string;
+  attempts: number;
+  nextRetryAt: string | null;
+}
+
+interface Failure {
+  key: string;
+  error: ModelLoadError;
+  retryAt: number;
 }
 
 interface Slot {
@@ -35,7 +60,8 @@ interface Slot {
  * Holds the promoted model and swaps it for a newly promoted one without a restart: the new version is loaded in the
  * background while the old one keeps answering, then one assignment makes it current. Requests that started on the
  * old model finish on it (`use` counts them); the old model is disposed when the last of them is done. A version
- * that fails to load is logged and skipped; the current model stays.
+ * that fails to load is reported, the current model (if any) stays, and the load is retried with exponential
+ * backoff (files repaired in place are picked up); `loadError` says what failed.
  */
 export class ModelHolder {
   private slot: Slot | null = null;
@@ -43,13 +69,19 @@ export class ModelHolder {
   private timer: NodeJS.Timeout | null = null;
   private checking: Promise<void> | null = null;
   private recheck = false;
-  private failedKey: string | null = null;
+  private failure: Failure | null = null;
+  private pointerError: ModelLoadError | null = null;
   private closed = false;
 
   constructor(private readonly options: ModelHolderOptions) {}
 
   get current(): ServingModel | null {
     return this.slot?.model ?? null;
+  }
+
+  /** Why the promoted version is not being served (a load failure or a damaged pointer), or null. */
+  get loadError(): ModelLoadError | null {
+    return this.pointerError ?? this.failure?.error ?? null;
   }
 
   /** Load the promoted model (if any) and start watching for promotions. */
@@ -115,27 +147,55 @@ export class ModelHolder {
     try {
       promoted = await this.options.readPromoted();
     } catch (err) {
-      this.options.onLoadError?.(-1, err as Error);
+      // Reported once per distinct error: the poll reads a damaged pointer every few seconds.
+      const message = (err as Error).message;
+      if (this.pointerError?.message !== message) {
+        this.pointerError = { version: null, message, since: new Date().toISOString(), attempts: 1, nextRetryAt: null };
+        this.options.onLoadError?.(-1, err as Error, { attempt: 1, retryInMs: this.options.pollMs ?? 2000 });
+      } else {
+        this.pointerError.attempts++;
+      }
       return;
     }
+    this.pointerError = null;
     if (!promoted) return; // nothing promoted (or the pointer was removed): keep what is loaded
     const key = `${promoted.version}:${promoted.dir}`;
     const cur = this.slot?.model;
-    if (cur && cur.version === promoted.version) return;
-    if (key === this.failedKey) return;
+    if (cur && cur.version === promoted.version) {
+      this.failure = null;
+      return;
+    }
+    if (this.failure?.key === key && Date.now() < this.failure.retryAt) return; // backing off
+    if (this.failure && this.failure.key !== key) this.failure = null; // another version was promoted
     let next: ServingModel;
     try {
       next = await this.options.load(promoted);
     } catch (err) {
-      this.failedKey = key;
-      this.options.onLoadError?.(promoted.version, err as Error);
+      const message = (err as Error).message;
+      const attempt = (this.failure?.error.attempts ?? 0) + 1;
+      const base = this.options.retryMs ?? 2000;
+      const retryInMs = Math.min(this.options.maxRetryMs ?? 60_000, base * 2 ** (attempt - 1));
+      const retryAt = Date.now() + retryInMs;
+      const repeated = this.failure?.error.message === message;
+      this.failure = {
+        key,
+        retryAt,
+        error: {
+          version: promoted.version,
+          message,
+          since: this.failure?.error.since ?? new Date().toISOString(),
+          attempts: attempt,
+          nextRetryAt: new Date(retryAt).toISOString(),
+        },
+      };
+      if (!repeated) this.options.onLoadError?.(promoted.version, err as Error, { attempt, retryInMs });
       return;
     }
     if (this.closed) {
       next.dispose();
       return;
     }
-    this.failedKey = null;
+    this.failure = null;
     const old = this.slot;
     this.slot = { model: next, users: 0, retired: false };
     if (old) {

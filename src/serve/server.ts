@@ -14,6 +14,8 @@ import { createRequestHandler, type AppContext } from './app.js';
 import { createStaticSiteHandler } from './static-site.js';
 import { ModelHolder, type ModelLoader } from './model-holder.js';
 import { TokenBucketLimiter, type RateLimitOptions } from './rate-limit.js';
+import { clientAddressResolver, parseTrustProxy } from './client-address.js';
+import { Semaphore } from '../data/concurrency.js';
 import { createServerMetrics, type ServerMetrics } from './server-instruments.js';
 import { FeedbackQueue } from '../feedback/queue.js';
 import { FeedbackUploader } from '../feedback/uploader.js';
@@ -30,11 +32,20 @@ export interface ServeOptions {
   siteRoot?: string | null;
   /** Largest accepted upload in bytes (default 10 MiB). */
   maxUploadBytes?: number;
-  /** Largest decoded image in pixels (decompression-bomb guard; default 40 million). */
+  /**
+   * Largest accepted image in pixels, checked from the header before decoding. Default AREYOUACAT_SERVE_MAX_PIXELS
+   * or 16 million (ingest accepts 40 million; serving needs no more than a phone photo).
+   */
   maxPixels?: number;
+  /** Image decodes running at once (default 2: the decode memory is then bounded whatever the number of clients). */
+  maxConcurrentDecodes?: number;
   /** Per-client token bucket on the POST API routes; null disables it. Default 30 at once, 10 per second. */
   rateLimit?: RateLimitOptions | null;
-  trustProxy?: boolean;
+  /**
+   * Proxies trusted to report the client in X-Forwarded-For: true (one proxy), a number of proxy hops, or the
+   * proxies' addresses/CIDRs. The client is the nearest hop they did not add. Default: none (the socket's peer).
+   */
+  trustProxy?: boolean | number | string | readonly string[];
   /** Where feedback goes. Default: AREYOUACAT_S3_* when an endpoint is set, else a local S3 started in-process. */
   s3?: { store: S3Store; bucket: string };
   feedbackPrefix?: string;
@@ -42,6 +53,8 @@ export interface ServeOptions {
   retentionDays?: number;
   /** Registry poll interval for promotions (fs.watch is tried too). */
   modelPollMs?: number;
+  /** First retry delay after a promoted version failed to load (doubles up to 60 s; default 2 s). */
+  modelRetryMs?: number;
   readPromoted?: () => Promise<PromotedModel | null>;
   loadModel?: ModelLoader;
   /** How often the metrics snapshot for monitoring is written (ms; 0 = only at close). */
@@ -53,6 +66,17 @@ export interface ServeOptions {
   /** At most this many inputs per second are measured (a sample; default 5); every prediction is logged. */
   monitorSamplesPerSecond?: number;
   log?: Log;
+}
+
+/** The default serving pixel limit: 16 million. */
+export const DEFAULT_SERVE_MAX_PIXELS = 16_000_000;
+
+/** AREYOUACAT_SERVE_MAX_PIXELS, or the default; a value that is not a whole number >= 1 is an error. */
+export function servePixelLimitFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.AREYOUACAT_SERVE_MAX_PIXELS;
+  if (raw === undefined || raw.trim() === '') return DEFAULT_SERVE_MAX_PIXELS;
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1) throw new Error(`AREYOUACAT_SERVE_MAX_PIXELS must be a whole number >= 1 (got "${raw}")`);
+  return Number(raw);
 }
 
 export interface RunningServer {
@@ -77,6 +101,9 @@ export interface RunningServer {
  */
 export async function startServer(options: ServeOptions = {}): Promise<RunningServer> {
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  // First, before anything is started: these may refuse a setting.
+  const clientAddress = clientAddressResolver(parseTrustProxy(options.trustProxy));
+  const maxPixels = options.maxPixels ?? servePixelLimitFromEnv();
   const metrics = createServerMetrics();
   metrics.modelVersion.set(0);
   let localS3: LocalS3 | null = null;
@@ -126,16 +153,20 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       if (from) metrics.modelSwaps.inc();
       log(from ? `model swapped: v${from.version} -> v${to.version}` : `serving model v${to.version}`);
     },
-    onLoadError: (version, err) => {
+    onLoadError: (version, err, retry) => {
       metrics.modelLoadFailures.inc();
-      log(`cannot load promoted model${version >= 0 ? ` v${version}` : ''} (keeping the current one): ${err.message}`);
+      const serving = holder.current;
+      const keeping = serving ? `keeping v${serving.version}` : 'no model is being served: /api/predict answers 503';
+      const what = version >= 0 ? `cannot load promoted model v${version}` : 'cannot read the promoted model pointer';
+      const again = version >= 0 ? `retrying in ${Math.round(retry.retryInMs / 1000)} s` : 'read again when it changes';
+      log(`${what} (${keeping}; ${again}): ${err.message}`);
     },
+    retryMs: options.modelRetryMs,
   });
 
   const monitoringDir = paths.monitoring();
   const eventLog = new JsonlAppender(monitoringDir);
   const siteRoot = options.siteRoot === undefined ? path.join(projectRoot(), 'dist', 'reports') : options.siteRoot;
-  const maxPixels = options.maxPixels ?? 40_000_000;
   const ctx: AppContext = {
     holder,
     metrics,
@@ -149,13 +180,14 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
         : new PredictionMonitor(eventLog, { perSecond: options.monitorSamplesPerSecond ?? 5 }, () => metrics.monitoringSkipped.inc()),
     maxUploadBytes: options.maxUploadBytes ?? 10 * 1024 * 1024,
     maxPixels,
-    trustProxy: options.trustProxy ?? false,
+    decodes: new Semaphore(options.maxConcurrentDecodes ?? 2),
+    clientAddress,
     startedAt: Date.now(),
     log,
   };
 
   await holder.start();
-  if (!holder.current) log('no model is promoted yet: /api/predict answers 503 until one is');
+  if (!holder.current && !holder.loadError) log('no model is promoted yet: /api/predict answers 503 until one is');
   void uploader.drain();
 
   const server = http.createServer(createRequestHandler(ctx));

@@ -22,7 +22,10 @@ export interface S3ObjectInfo {
 export interface S3ClientOptions {
   /** Milliseconds to open a TCP connection before giving up (default 2000). */
   connectTimeoutMs?: number;
-  /** Milliseconds a request may stay silent (default 60000). */
+  /**
+   * Milliseconds one attempt may take until the response starts, and a socket may stay silent after that
+   * (default 60000). Enforced: a stalled server fails the attempt with a timeout error.
+   */
   requestTimeoutMs?: number;
   /** Total attempts per request, first one included (default 3). */
   maxAttempts?: number;
@@ -46,9 +49,13 @@ export function createS3Client(config: S3Config, options: S3ClientOptions = {}):
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: options.maxAttempts ?? 3,
+    // @smithy/node-http-handler 4.x only warns when requestTimeout passes unless throwOnRequestTimeout is set;
+    // socketTimeout also bounds a response body that stops half way.
     requestHandler: {
       connectionTimeout: options.connectTimeoutMs ?? 2000,
       requestTimeout: options.requestTimeoutMs ?? 60_000,
+      throwOnRequestTimeout: true,
+      socketTimeout: options.requestTimeoutMs ?? 60_000,
     },
   });
 }
@@ -64,7 +71,29 @@ const NETWORK_CODES = new Set([
   'EPIPE',
 ]);
 
+/**
+ * S3 could not be reached or did not answer in time: a transport failure, not an answer from S3. Callers that
+ * queue work for later (feedback uploads) test for this type; `timedOut` tells a stalled server from a refused one.
+ */
+export class S3UnavailableError extends Error {
+  readonly code = 'S3_UNAVAILABLE';
+  constructor(
+    message: string,
+    readonly timedOut: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'S3UnavailableError';
+  }
+}
+
+function isTimeout(err: unknown): boolean {
+  const e = err as { code?: string; name?: string };
+  return e.name === 'TimeoutError' || e.name === 'RequestTimeout' || e.code === 'ETIMEDOUT';
+}
+
 function isNetworkError(err: unknown): boolean {
+  if (err instanceof S3UnavailableError) return true;
   const e = err as { code?: string; name?: string; $metadata?: { httpStatusCode?: number } };
   if (e.code && NETWORK_CODES.has(e.code)) return true;
   if (e.name === 'TimeoutError' || e.name === 'RequestTimeout') return true;
@@ -86,8 +115,12 @@ export class S3Store {
   /** For messages: the endpoint URL or "AWS S3". */
   readonly where: string;
 
+  /** The per-attempt limit in ms (for messages). */
+  readonly requestTimeoutMs: number;
+
   constructor(config: S3Config, options: S3ClientOptions = {}) {
     this.config = normalizeS3Config(config);
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     this.client = createS3Client(this.config, options);
     this.where = this.config.endpoint ?? `AWS S3 (${this.config.region})`;
   }
@@ -114,8 +147,16 @@ export class S3Store {
   private explain(what: string, err: unknown): Error {
     const e = err as Error & { code?: string; Code?: string };
     const detail = e.code ?? e.message ?? String(err);
+    if (err instanceof S3UnavailableError) return err;
     if (isNetworkError(err)) {
-      return new Error(`S3 endpoint ${this.where} unreachable: ${detail} (while trying to ${what})`, { cause: err });
+      if (isTimeout(err)) {
+        return new S3UnavailableError(
+          `S3 endpoint ${this.where} unreachable: did not answer within ${this.requestTimeoutMs} ms (while trying to ${what})`,
+          true,
+          { cause: err },
+        );
+      }
+      return new S3UnavailableError(`S3 endpoint ${this.where} unreachable: ${detail} (while trying to ${what})`, false, { cause: err });
     }
     const status = statusOf(err);
     const name = e.name || e.Code || 'error';

@@ -30,19 +30,29 @@ export function registerServeCommands(program: Command): void {
     .option('--site <dir>', 'built report site to serve at / (default: dist/reports)')
     .option('--no-site', 'serve the API only')
     .option('--max-upload-mb <mb>', 'largest accepted upload', positiveNumber('--max-upload-mb'), 10)
+    .option('--max-pixels <pixels>', 'largest accepted image in pixels (default AREYOUACAT_SERVE_MAX_PIXELS or 16000000)', (v) => {
+      const x = positiveNumber('--max-pixels')(v);
+      if (!Number.isInteger(x) || x < 1) throw new Error(`--max-pixels must be a whole number >= 1 (got "${v}")`);
+      return x;
+    })
     .option('--rate-limit <burst/perSecond>', 'per-client token bucket for the POST routes (default 30/10)', rateLimit)
     .option('--no-rate-limit', 'turn the per-client rate limit off')
     .option('--retention-days <days>', 'delete feedback older than this (default AREYOUACAT_FEEDBACK_RETENTION_DAYS or 90)', positiveNumber('--retention-days'))
-    .option('--trust-proxy', 'take the client address from X-Forwarded-For (only behind your own proxy)')
+    .option(
+      '--trust-proxy [N|addresses]',
+      'behind your own proxies: take the client address from X-Forwarded-For, the nearest hop not added by a trusted ' +
+        'proxy; N proxies (default 1) or their addresses/CIDRs, comma-separated',
+    )
     .action(
       action(async (opts: {
         port: number;
         host: string;
         site: string | boolean;
         maxUploadMb: number;
+        maxPixels?: number;
         rateLimit?: { burst: number; perSecond: number } | boolean;
         retentionDays?: number;
-        trustProxy?: boolean;
+        trustProxy?: boolean | string;
       }) => {
         if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new Error(`--port must be 0-65535`);
         const srv = await startServer({
@@ -50,9 +60,10 @@ export function registerServeCommands(program: Command): void {
           host: opts.host,
           siteRoot: opts.site === false ? null : typeof opts.site === 'string' ? opts.site : undefined,
           maxUploadBytes: Math.round(opts.maxUploadMb * 1024 * 1024),
+          maxPixels: opts.maxPixels,
           rateLimit: opts.rateLimit === false ? null : typeof opts.rateLimit === 'object' ? opts.rateLimit : undefined,
           retentionDays: opts.retentionDays,
-          trustProxy: opts.trustProxy ?? false,
+          trustProxy: opts.trustProxy,
         });
         const model = srv.holder.current;
         process.stdout.write(
