@@ -51,6 +51,12 @@ export interface ServeOptions {
   monitorInputs?: boolean;
   /** At most this many inputs per second are measured (a sample; default 5); every prediction is logged. */
   monitorSamplesPerSecond?: number;
+  /** Inference worker threads (default AREYOUACAT_SERVE_WORKERS, else one per core; 0 = on the main thread). */
+  workers?: number;
+  /** Largest forward-pass batch, and the largest N of an Open Inference Protocol request (default 32). */
+  maxBatch?: number;
+  /** The model's name on the Open Inference Protocol routes (/v2/models/NAME; default "areyouacat"). */
+  modelName?: string;
   log?: (message: string) => void;
 }
 
@@ -111,6 +117,9 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       options.loadModel ??
       ((p) =>
         loadTfjsServingModel(p, {
+          workers: options.workers,
+          maxBatch: options.maxBatch,
+          log,
           onBatch: (n, ms) => {
             metrics.inference.observe(ms / 1000);
             metrics.batchSize.observe(n);
