@@ -55,6 +55,8 @@ export interface ServeOptions {
   workers?: number;
   /** Largest forward-pass batch, and the largest N of an Open Inference Protocol request (default 32). */
   maxBatch?: number;
+  /** Largest JSON body of an Open Inference Protocol inference request (default 4x maxUploadBytes). */
+  maxInferBodyBytes?: number;
   /** The model's name on the Open Inference Protocol routes (/v2/models/NAME; default "areyouacat"). */
   modelName?: string;
   log?: (message: string) => void;
@@ -160,6 +162,9 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     trustProxy: options.trustProxy ?? false,
     startedAt: Date.now(),
     log,
+    modelName: options.modelName ?? 'areyouacat',
+    maxBatch: options.maxBatch ?? 32,
+    maxInferBodyBytes: options.maxInferBodyBytes ?? 4 * (options.maxUploadBytes ?? 10 * 1024 * 1024),
   };
 
   await holder.start();
