@@ -7,3 +7,4 @@ export { openFeedbackStorage, retentionDaysFromEnv, RETENTION_ENV } from './feed
 export { FeedbackQueue } from './feedback-queue.js';
 export * from './feedback-types.js';
 export { METRIC } from './server-metrics.js';
+export { InferencePool, servingWorkers, SERVE_WORKERS_ENV } from './inference-pool.js';

@@ -11,7 +11,7 @@ const port = parentPort!;
 const send = (msg: PoolResponse, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
 
 async function start(): Promise<void> {
-  const backend = await selectBackend({ prefer: setup.backend, warn: () => undefined });
+  const backend = await selectBackend({ prefer: setup.backend });
   const model = await loadModel(setup.modelDir);
   const { imageSize: size } = setup;
   const shape = model.inputs[0]?.shape;
