@@ -20,6 +20,7 @@ import { loadBackbone, BACKBONE_ID } from '../src/model/backbone.js';
 import { backboneSizesOf, saveModel, MODEL_JSON, type LayersModelJson } from '../src/model/io.js';
 import { promote, readPromoted, registerModel } from '../src/registry/registry.js';
 import { startServer } from '../src/serve/server.js';
+import { POOL, type PooledServingModel } from '../src/serve/tfjs-model.js';
 import type { MetricSnapshot } from '../src/serve/metrics.js';
 import { prepareImage } from '../src/data/prepare.js';
 
@@ -132,6 +133,7 @@ function probeHealth(url: string): { stop: () => Promise<number[]> } {
 async function benchPool(workers: number, photos: Buffer[], connections: number, duration: number) {
   const srv = await startServer({ port: 0, siteRoot: null, rateLimit: null, snapshotMs: 0, monitorInputs: false, workers, log: () => undefined });
   try {
+    await (srv.holder.current as PooledServingModel | null)?.[POOL]?.allStarted(); // measure the whole pool
     const url = `${srv.url}/api/predict`;
     const requests = photos.map((body) => ({ method: 'POST' as const, headers: { 'content-type': 'image/jpeg' }, body }));
     const opts = { url, requests };

@@ -82,16 +82,36 @@ export class InferencePool {
     this.log = options.log ?? (() => undefined);
   }
 
-  /** Start the workers and wait until every one has loaded the model (or fail, terminating them all). */
+  /**
+   * Start the pool and resolve once its first worker has loaded the model (or fail, terminating it): the model
+   * answers from then on, and a model swap does not wait for every thread. The other workers start after the first
+   * (on a busy machine they would only slow it down) and join as they become ready; `allStarted` tells when.
+   */
   static async start(options: InferencePoolOptions): Promise<InferencePool> {
     const pool = new InferencePool(options);
     try {
-      await Promise.all(Array.from({ length: Math.max(1, options.size) }, () => pool.spawn()));
+      await pool.spawn();
     } catch (err) {
       await pool.close();
       throw err;
     }
+    pool.rest = Promise.all(
+      Array.from({ length: pool.size - 1 }, () =>
+        pool.spawn().catch((err: Error) => {
+          if (pool.closed) return;
+          pool.log(`inference worker failed to start: ${err.message}`);
+          pool.replace(1);
+        }),
+      ),
+    ).then(() => undefined);
     return pool;
+  }
+
+  private rest: Promise<void> = Promise.resolve();
+
+  /** Resolves when every worker of the initial pool has started (or failed to, and is being retried). */
+  allStarted(): Promise<void> {
+    return this.rest;
   }
 
   /** Threads that are started and not yet exited, ready or still loading. */

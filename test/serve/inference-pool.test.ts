@@ -75,7 +75,9 @@ describe('inference pool (worker threads)', () => {
       size: 2,
       onBatch: (_n, _ms, d) => details.push(d),
     });
+    await pool.allStarted();
     try {
+      expect(pool.workers).toHaveLength(2);
       // Batches long enough (hundreds of ms) that two of them overlap only if they truly run in parallel.
       const n = 768;
       await Promise.all([pool.run(randomPixels(n, 1), n), pool.run(randomPixels(n, 2), n)]);
@@ -92,6 +94,7 @@ describe('inference pool (worker threads)', () => {
   it('replaces a terminated worker: its batch fails with a 503, the next request succeeds', async () => {
     const logs: string[] = [];
     const pool = await InferencePool.start({ modelDir: promoted.dir, version: promoted.version, imageSize: SIZE, size: 2, log: (m) => logs.push(m) });
+    await pool.allStarted();
     try {
       const victim = pool.workers[0]!;
       const running = pool.run(randomPixels(2048, 5), 2048); // goes to the first idle worker
@@ -133,9 +136,26 @@ describe('inference pool (worker threads)', () => {
     }
   });
 
+  it('answers as soon as its first worker is ready; the others join', async () => {
+    const pool = await InferencePool.start({ modelDir: promoted.dir, version: promoted.version, imageSize: SIZE, size: 2 });
+    try {
+      expect(pool.workers.length).toBeGreaterThanOrEqual(1);
+      expect(await pool.run(randomPixels(1, 4), 1)).toHaveLength(1);
+      await pool.allStarted();
+      expect(pool.workers).toHaveLength(2);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('fails to start, with the reason, when the model cannot be loaded', async () => {
+    await expect(InferencePool.start({ modelDir: `${promoted.dir}-missing`, version: 9, imageSize: SIZE, size: 2 })).rejects.toThrow(/cannot read model/);
+  });
+
   it('dispose terminates every worker thread, and later requests are refused', async () => {
     const serving = await loadTfjsServingModel(promoted, { workers: 2 });
     const pool = serving[POOL]!;
+    await pool.allStarted();
     const threads = pool.workers;
     expect(threads).toHaveLength(2);
     const exits = threads.map((w) => new Promise<void>((r) => w.once('exit', () => r())));
