@@ -14,6 +14,13 @@ import type { PredictResponse } from '../feedback/types.js';
 import type { PredictionMonitor } from './prediction-monitor.js';
 import type { Log } from '../progress/index.js';
 import type { Semaphore } from '../data/concurrency.js';
+import {
+  handleOpenInference,
+  matchOpenInference,
+  openInferenceMethod,
+  sendOpenInferenceError,
+  type OpenInferenceContext,
+} from './open-inference.js';
 
 export interface AppContext {
   holder: ModelHolder;
@@ -30,6 +37,12 @@ export interface AppContext {
   clientAddress: (remote: string | undefined, forwardedFor: string | string[] | undefined) => string;
   startedAt: number;
   log: Log;
+  /** The model's name on the Open Inference Protocol routes (/v2/models/NAME). */
+  modelName: string;
+  /** Largest N of a /v2 inference request. */
+  maxBatch: number;
+  /** Largest JSON body of a /v2 inference request. */
+  maxInferBodyBytes: number;
 }
 
 export type { PredictResponse };
@@ -153,14 +166,35 @@ function routeOf(pathname: string): Route {
   return pathname.startsWith('/api/') ? 'not-found' : 'site';
 }
 
-/** The server's request handler: API routes, /metrics, then the built site. Every answer is counted in metrics. */
+function openInferenceContext(ctx: AppContext): OpenInferenceContext {
+  return {
+    holder: ctx.holder,
+    modelName: ctx.modelName,
+    maxBatch: ctx.maxBatch,
+    maxImageBytes: ctx.maxUploadBytes,
+    maxBodyBytes: ctx.maxInferBodyBytes,
+    maxPixels: ctx.maxPixels,
+    decodes: ctx.decodes,
+    onPrediction: ({ probability, decision, version, latencyMs, photo }) => {
+      ctx.metrics.predictions.inc({ decision });
+      if (photo) ctx.monitor?.record({ time: new Date().toISOString(), version, probability, decision, latencyMs }, photo);
+    },
+  };
+}
+
+/**
+ * The server's request handler: API routes, the Open Inference Protocol routes under /v2, /metrics, then the built
+ * site. Every answer is counted in metrics.
+ */
 export function createRequestHandler(ctx: AppContext) {
+  const v2ctx = openInferenceContext(ctx);
   return (req: IncomingMessage, res: ServerResponse): void => {
     const t0 = performance.now();
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathname = q === -1 ? url : url.slice(0, q);
-    let route = routeOf(pathname);
+    const v2 = pathname === '/v2' || pathname.startsWith('/v2/') ? matchOpenInference(pathname) : null;
+    let route: string = v2 ? v2.label : routeOf(pathname);
 
     // Counted once, when the answer is sent or the connection is gone first (status 499, as nginx logs it).
     let counted = false;
@@ -178,11 +212,20 @@ export function createRequestHandler(ctx: AppContext) {
       if (!(err instanceof HttpError)) ctx.log(`error on ${req.method} ${pathname}: ${(err as Error)?.stack ?? err}`);
       ctx.metrics.errors.inc({ route, code: err instanceof HttpError ? err.code : 'internal_error' });
       const bodyUnread = !req.complete;
-      sendError(res, err, bodyUnread);
+      if (v2) sendOpenInferenceError(res, err, bodyUnread);
+      else sendError(res, err, bodyUnread);
       if (bodyUnread) discardRest(req);
     };
 
     const run = async () => {
+      if (v2) {
+        const method = openInferenceMethod(v2);
+        if (v2.kind !== 'not-found' && req.method !== method && !(method === 'GET' && req.method === 'HEAD')) {
+          throw new HttpError(405, 'method_not_allowed', `${v2.label} accepts ${method} only`, { allow: method });
+        }
+        if (v2.kind === 'infer') rateLimit(ctx, req);
+        return handleOpenInference(v2ctx, v2, req, res, t0);
+      }
       if (route === 'site') {
         if (ctx.site && ctx.site(req, res)) return;
         route = 'not-found';

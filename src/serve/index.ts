@@ -4,3 +4,4 @@ export { ModelHolder, type ServingModel, type ModelLoader } from './model-holder
 export { loadTfjsServingModel } from './tfjs-model.js';
 export { purgeExpired, type PurgeOptions, type PurgeResult } from './retention.js';
 export { METRIC } from './server-instruments.js';
+export { InferencePool, servingWorkers, SERVE_WORKERS_ENV } from './inference-pool.js';

@@ -65,6 +65,14 @@ export interface ServeOptions {
   monitorInputs?: boolean;
   /** At most this many inputs per second are measured (a sample; default 5); every prediction is logged. */
   monitorSamplesPerSecond?: number;
+  /** Inference worker threads (default AREYOUACAT_SERVE_WORKERS, else one per core; 0 = on the main thread). */
+  workers?: number;
+  /** Largest forward-pass batch, and the largest N of an Open Inference Protocol request (default 32). */
+  maxBatch?: number;
+  /** Largest JSON body of an Open Inference Protocol inference request (default 4x maxUploadBytes). */
+  maxInferBodyBytes?: number;
+  /** The model's name on the Open Inference Protocol routes (/v2/models/NAME; default "areyouacat"). */
+  modelName?: string;
   log?: Log;
 }
 
@@ -139,6 +147,9 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       options.loadModel ??
       ((p) =>
         loadTfjsServingModel(p, {
+          workers: options.workers,
+          maxBatch: options.maxBatch,
+          log,
           onBatch: (n, ms) => {
             metrics.inference.observe(ms / 1000);
             metrics.batchSize.observe(n);
@@ -184,6 +195,9 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     clientAddress,
     startedAt: Date.now(),
     log,
+    modelName: options.modelName ?? 'areyouacat',
+    maxBatch: options.maxBatch ?? 32,
+    maxInferBodyBytes: options.maxInferBodyBytes ?? 4 * (options.maxUploadBytes ?? 10 * 1024 * 1024),
   };
 
   await holder.start();

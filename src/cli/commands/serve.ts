@@ -15,6 +15,14 @@ function positiveNumber(name: string) {
   };
 }
 
+function wholeNumber(name: string, min = 0) {
+  return (v: string) => {
+    const x = Number(v);
+    if (!/^\d+$/.test(v) || x < min) throw new Error(`${name} must be a whole number >= ${min} (got "${v}")`);
+    return x;
+  };
+}
+
 function rateLimit(v: string): { burst: number; perSecond: number } {
   const m = /^(\d+(?:\.\d+)?)\/(\d+(?:\.\d+)?)$/.exec(v);
   if (!m || Number(m[1]) < 1 || Number(m[2]) <= 0) throw new Error(`--rate-limit takes BURST/PER_SECOND, e.g. 30/10 (got "${v}")`);
@@ -43,6 +51,9 @@ export function registerServeCommands(program: Command): void {
       'behind your own proxies: take the client address from X-Forwarded-For, the nearest hop not added by a trusted ' +
         'proxy; N proxies (default 1) or their addresses/CIDRs, comma-separated',
     )
+    .option('--workers <n>', 'inference worker threads (default AREYOUACAT_SERVE_WORKERS, else one per core; 0 = main thread)', wholeNumber('--workers'))
+    .option('--max-batch <n>', 'largest forward-pass batch and largest N of a /v2 infer request', wholeNumber('--max-batch', 1), 32)
+    .option('--model-name <name>', 'the model name on the Open Inference Protocol routes (/v2/models/NAME)', 'areyouacat')
     .action(
       action(async (opts: {
         port: number;
@@ -53,6 +64,9 @@ export function registerServeCommands(program: Command): void {
         rateLimit?: { burst: number; perSecond: number } | boolean;
         retentionDays?: number;
         trustProxy?: boolean | string;
+        workers?: number;
+        maxBatch: number;
+        modelName: string;
       }) => {
         if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new Error(`--port must be 0-65535`);
         const srv = await startServer({
@@ -64,6 +78,9 @@ export function registerServeCommands(program: Command): void {
           rateLimit: opts.rateLimit === false ? null : typeof opts.rateLimit === 'object' ? opts.rateLimit : undefined,
           retentionDays: opts.retentionDays,
           trustProxy: opts.trustProxy,
+          workers: opts.workers,
+          maxBatch: opts.maxBatch,
+          modelName: opts.modelName,
         });
         const model = srv.holder.current;
         process.stdout.write(

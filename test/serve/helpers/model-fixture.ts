@@ -2,6 +2,7 @@ import path from 'node:path';
 import { buildCnn, REFERENCE_HYPERPARAMETERS } from '../../../src/model/cnn.js';
 import { selectBackend } from '../../../src/model/backend.js';
 import { saveModel } from '../../../src/model/io.js';
+import { loadBackbone } from '../../../src/model/backbone.js';
 import { promote, registerModel } from '../../../src/registry/registry.js';
 import type { PromotedModel } from '../../../src/registry/types.js';
 
@@ -16,10 +17,16 @@ export async function registerTestModel(options: {
   tmp: string;
   dataset?: string;
   runId?: string;
+  /** 'coco-centernet': the pretrained-backbone classifier (untrained head; imageSize a multiple of 32, 64-1024). */
+  backbone?: string;
 }): Promise<PromotedModel> {
   await selectBackend({ prefer: 'wasm' });
   const imageSize = options.imageSize ?? 32;
-  const model = buildCnn({ ...REFERENCE_HYPERPARAMETERS, imageSize, filters: [4, 8, 8], denseUnits: 8 }, options.seed ?? 1);
+  if (options.backbone) await loadBackbone(imageSize);
+  const model = buildCnn(
+    { ...REFERENCE_HYPERPARAMETERS, imageSize, filters: [4, 8, 8], denseUnits: 8, backbone: options.backbone ?? null },
+    options.seed ?? 1,
+  );
   const modelDir = path.join(options.tmp, `model-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`);
   await saveModel(model, modelDir);
   model.dispose();

@@ -1,0 +1,38 @@
+// One inference worker thread (started by InferencePool through inference-worker-bootstrap.mjs): its own
+// TensorFlow.js backend and its own copy of the model, answering batches of prepared pixels with p(cat).
+import { parentPort, workerData } from 'node:worker_threads';
+import { selectBackend } from '../model/backend.js';
+import { loadModel } from '../model/io.js';
+import { predictProbabilities } from '../model/predict.js';
+import type { PoolRequest, PoolResponse, WorkerSetup } from './inference-messages.js';
+
+const setup = workerData as WorkerSetup;
+const port = parentPort!;
+const send = (msg: PoolResponse, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
+
+async function start(): Promise<void> {
+  const backend = await selectBackend({ prefer: setup.backend });
+  const model = await loadModel(setup.modelDir);
+  const { imageSize: size } = setup;
+  const shape = model.inputs[0]?.shape;
+  if (shape && (shape[1] !== size || shape[2] !== size || shape[3] !== 3)) {
+    throw new Error(`model v${setup.version} expects input ${JSON.stringify(shape)}, its card says ${size}x${size}x3`);
+  }
+  const run = async (n: number, pixels: Uint8Array) => predictProbabilities(model, { n, size, pixels }, n);
+  await run(1, new Uint8Array(size * size * 3)); // warm-up: the first real request is not slow
+  port.on('message', (msg: PoolRequest) => {
+    if (msg.type === 'exit') process.exit(msg.code); // fault injection (tests): the thread dies mid-flight
+    const t0 = performance.now();
+    const startedAt = Date.now();
+    run(msg.n, msg.pixels).then(
+      (probs) => {
+        const ms = performance.now() - t0;
+        send({ type: 'result', id: msg.id, probs, ms, startedAt, endedAt: Date.now() }, [probs.buffer as ArrayBuffer]);
+      },
+      (err: Error) => send({ type: 'error', id: msg.id, message: err.message }),
+    );
+  });
+  send({ type: 'ready', backend });
+}
+
+start().catch((err: Error) => send({ type: 'load-error', message: err.message }));
