@@ -75,12 +75,44 @@ function parseAnswer(value: string | undefined, field: 'answer' | 'prediction'):
   throw new FeedbackFormError(`invalid_${field}`, `"${field}" must be "cat" or "not-cat"`);
 }
 
-function optionalNumber(value: string | undefined, field: 'probability' | 'modelVersion', check: (x: number) => boolean): number | null {
-  if (value === undefined || value.trim() === '') return null;
+/** Plain decimal: digits with an optional fraction and an optional short exponent (what JS `String(x)` writes). */
+const DECIMAL_RE = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d{1,3})?$/;
+/** A whole number in decimal digits: no sign, exponent, fraction or base prefix. */
+const WHOLE_RE = /^\d{1,15}$/;
+/** Longest number text looked at (a longer one is refused before parsing). */
+const MAX_NUMBER_CHARS = 40;
+
+/** The text shown back in an error, cut short so that a huge field does not become a huge answer. */
+function shown(value: string): string {
+  return JSON.stringify(value.length > MAX_NUMBER_CHARS ? `${value.slice(0, MAX_NUMBER_CHARS)}...` : value);
+}
+
+/**
+ * An optional number field, parsed strictly: the text must match `pattern` (decimal only, so `0x0`, `1_0`,
+ * `Infinity` or ` 1 ` never pass through `Number()`), and the value must lie in `[min, max]`.
+ */
+function optionalNumber(
+  value: string | undefined,
+  field: 'probability' | 'modelVersion',
+  rule: { pattern: RegExp; min: number; max: number; what: string },
+): number | null {
+  if (value === undefined || value.trim() === '') return null; // left blank: not sent
+  const refuse = (): never => {
+    throw new FeedbackFormError(`invalid_${field}`, `"${field}" must be ${rule.what} (got ${shown(value)})`);
+  };
+  if (value.length > MAX_NUMBER_CHARS || !rule.pattern.test(value)) refuse();
   const x = Number(value);
-  if (!Number.isFinite(x) || !check(x)) throw new FeedbackFormError(`invalid_${field}`, `"${field}" is out of range`);
+  if (!Number.isFinite(x) || x < rule.min || x > rule.max) refuse();
   return x;
 }
+
+const PROBABILITY_RULE = { pattern: DECIMAL_RE, min: 0, max: 1, what: 'a decimal number from 0 to 1' };
+const MODEL_VERSION_RULE = {
+  pattern: WHOLE_RE,
+  min: 0,
+  max: Number.MAX_SAFE_INTEGER,
+  what: `a whole number in decimal digits from 0 to ${Number.MAX_SAFE_INTEGER}`,
+};
 
 /** Check the form before touching the photo: without explicit consent nothing is processed or kept. */
 export function checkFeedbackFields(fields: FeedbackFields): void {
@@ -97,7 +129,7 @@ export function parseFeedbackFields(fields: FeedbackFields): FeedbackForm {
   return {
     answer: parseAnswer(fields.answer, 'answer'),
     decision: parseAnswer(fields.prediction, 'prediction'),
-    probability: optionalNumber(fields.probability, 'probability', (x) => x >= 0 && x <= 1),
-    modelVersion: optionalNumber(fields.modelVersion, 'modelVersion', (x) => Number.isInteger(x) && x >= 0),
+    probability: optionalNumber(fields.probability, 'probability', PROBABILITY_RULE),
+    modelVersion: optionalNumber(fields.modelVersion, 'modelVersion', MODEL_VERSION_RULE),
   };
 }

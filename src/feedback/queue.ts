@@ -57,6 +57,16 @@ export class FeedbackQueue {
     }
   }
 
+  /** True while the item is queued (not uploaded yet). */
+  async has(id: string): Promise<boolean> {
+    try {
+      await fs.access(this.file(id));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async remove(id: string): Promise<void> {
     await fs.rm(this.file(id), { force: true });
     await fsyncDir(this.dir).catch(() => undefined);

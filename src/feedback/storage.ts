@@ -29,7 +29,8 @@ export interface FeedbackStorage {
  */
 export async function openFeedbackStorage(log: Log = () => undefined): Promise<FeedbackStorage> {
   const bucket = process.env[S3_ENV.bucket] || DEFAULT_BUCKET;
-  // Short timeouts: a feedback request waits for S3 at most this long before its item stays queued on disk.
+  // Short timeouts: a stalled S3 fails an upload in seconds, so the uploader backs off (requests never wait for
+  // this: they wait a shorter time, see the uploader's waitMs, and their items stay queued on disk).
   const timeouts = { connectTimeoutMs: 2000, requestTimeoutMs: 10_000, maxAttempts: 2 };
   if (process.env[S3_ENV.endpoint]) return { store: S3Store.fromEnv({ bucket }, timeouts), bucket, localS3: null };
   const localS3 = await startLocalS3({ buckets: [bucket] });

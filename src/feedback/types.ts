@@ -26,6 +26,8 @@ export interface FeedbackRecord {
   /** Model version the server was serving when the feedback arrived. */
   servedVersion: number | null;
   consent: true;
+  /** Same photo, answer and prediction give the same key: a replay within the window is not stored again. */
+  replayKey?: string;
   photoKey: string;
   recordKey: string;
   image: {
@@ -69,8 +71,12 @@ export interface PredictResponse {
   latencyMs: number;
 }
 
-/** What POST /api/feedback answers: 201 'stored' (in S3 now) or 202 'queued' (safe on disk, uploaded later). */
+/**
+ * What POST /api/feedback answers: 201 'stored' (in S3 now) or 202 'queued' (safe on disk, uploaded later); a replay
+ * of feedback accepted within the replay window gets 200 with the first receipt's id and `replay: true`.
+ */
 export interface FeedbackReceipt {
   id: string;
   status: 'stored' | 'queued';
+  replay?: true;
 }

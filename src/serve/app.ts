@@ -135,8 +135,15 @@ async function feedback(ctx: AppContext, req: IncomingMessage, res: ServerRespon
   const file = form.files.find((f) => f.field === FEEDBACK_FORM.fields.photo) ?? form.files[0];
   if (!file) throw new HttpError(400, 'missing_photo', 'the form has no photo file (field "photo")');
   const result = await acceptFeedback(ctx.feedback, file.data, form.fields, ctx.holder.current?.version ?? null);
-  ctx.metrics.feedback.inc({ result: result.status });
-  sendJson(res, result.status === 'stored' ? 201 : 202, { id: result.id, status: result.status });
+  ctx.metrics.feedback.inc({ result: result.replay ? 'replayed' : result.status });
+  if (result.replay) sendJson(res, 200, { id: result.id, status: result.status, replay: true });
+  else sendJson(res, result.status === 'stored' ? 201 : 202, { id: result.id, status: result.status });
+}
+
+/** The feedback side of health: S3 as the uploader sees it ('unavailable' while failing or stalled) and the queue. */
+function feedbackHealth(ctx: AppContext, queued: number) {
+  const { s3, lastError, nextAttemptAt } = ctx.feedback.uploader.status();
+  return { s3, queued, uploading: s3 !== 'unavailable', lastError, nextAttemptAt };
 }
 
 async function health(ctx: AppContext, res: ServerResponse): Promise<void> {
@@ -148,7 +155,7 @@ async function health(ctx: AppContext, res: ServerResponse): Promise<void> {
     status: model ? 'ok' : loadError ? 'model-load-failed' : 'no-model',
     model: model ? { version: model.version, threshold: model.threshold, imageSize: model.imageSize } : null,
     modelLoadError: loadError,
-    feedback: { queued: depth, uploading: !ctx.feedback.uploader.backingOff },
+    feedback: feedbackHealth(ctx, depth),
     uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
   });
 }

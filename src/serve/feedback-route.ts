@@ -5,7 +5,9 @@ import { reencodePhoto, type CleanPhoto } from '../feedback/photo.js';
 import type { FeedbackQueue } from '../feedback/queue.js';
 import type { FeedbackUploader } from '../feedback/uploader.js';
 import { FEEDBACK_SCHEMA, feedbackKeys, type FeedbackRecord } from '../feedback/types.js';
-import { FeedbackFormError, checkFeedbackFields, parseFeedbackFields, type FeedbackFields } from '../feedback/form.js';
+import { FeedbackFormError, checkFeedbackFields, parseFeedbackFields, type FeedbackFields, type FeedbackForm } from '../feedback/form.js';
+import { feedbackReplayKey, type FeedbackReplays } from '../feedback/replays.js';
+import type { Semaphore } from '../data/concurrency.js';
 import { HttpError } from './http-errors.js';
 import { imageError, sniffImageFormat } from './image-input.js';
 
@@ -15,6 +17,10 @@ export interface FeedbackServiceOptions {
   /** Key prefix in the bucket, e.g. `feedback/`. */
   prefix: string;
   maxPixels: number;
+  /** Bound on image decodes at once, shared with prediction (the photo is re-encoded and measured under it). */
+  decodes?: Semaphore;
+  /** Replays of feedback accepted within the window get the first receipt and are not stored again. */
+  replays?: FeedbackReplays<FeedbackResult>;
   /** Monitoring log the record (without the photo) is appended to. */
   log?: JsonlAppender;
   now?: () => Date;
@@ -25,6 +31,8 @@ export interface FeedbackResult {
   /** 'stored': in S3 now; 'queued': safe on local disk, uploaded when S3 answers again. */
   status: 'stored' | 'queued';
   record: FeedbackRecord;
+  /** True when this was a replay of feedback accepted earlier: nothing new was stored. */
+  replay?: boolean;
 }
 
 /** A form that breaks the feedback contract becomes a 400 with the rule's code. */
@@ -58,8 +66,10 @@ export function newFeedbackId(now: Date): string {
 }
 
 /**
- * Accept one feedback item: re-encode the photo without metadata, measure its properties, write it to the durable
- * local queue (fsynced) and then try S3 at once unless the uploader is backing off after a failure.
+ * Accept one feedback item: re-encode the photo without metadata and measure its properties (under the decode
+ * bound), write it to the durable local queue (fsynced), then hand it to the uploader, which sends it at once when
+ * S3 is available and waits for that only a short time (the item is safe on disk either way). A replay of feedback
+ * accepted within the replay window answers with the first one's id and stores nothing.
  */
 export async function acceptFeedback(
   options: FeedbackServiceOptions,
@@ -73,11 +83,29 @@ export async function acceptFeedback(
   } catch (err) {
     throw asHttpError(err);
   }
-  const { answer, decision, probability, modelVersion } = form;
+  const checked = form;
+  const replays = options.replays;
+  if (!replays) return storeFeedback(options, photo, checked, null, servedVersion);
+  const key = feedbackReplayKey(photo, checked);
+  const { result, replay } = await replays.once(key, () => storeFeedback(options, photo, checked, key, servedVersion));
+  if (!replay) return result;
+  return { ...result, status: (await options.queue.has(result.id)) ? 'queued' : 'stored', replay: true };
+}
 
-  const clean = await cleanPhoto(photo, options.maxPixels);
-  // Properties of the photo as uploaded (after the checks above), like the training images were measured.
-  const properties = await measureProperties(photo);
+async function storeFeedback(
+  options: FeedbackServiceOptions,
+  photo: Buffer,
+  form: FeedbackForm,
+  replayKey: string | null,
+  servedVersion: number | null,
+): Promise<FeedbackResult> {
+  const { answer, decision, probability, modelVersion } = form;
+  const decode = async () => {
+    const clean = await cleanPhoto(photo, options.maxPixels);
+    // Properties of the photo as uploaded (after the checks above), like the training images were measured.
+    return { clean, properties: await measureProperties(photo) };
+  };
+  const { clean, properties } = options.decodes ? await options.decodes.run(decode) : await decode();
 
   const now = (options.now ?? (() => new Date()))();
   const time = now.toISOString();
@@ -91,12 +119,13 @@ export async function acceptFeedback(
     answer,
     servedVersion,
     consent: true,
+    ...(replayKey ? { replayKey } : {}),
     photoKey,
     recordKey,
     image: { format: 'jpeg', bytes: clean.data.length, width: clean.width, height: clean.height, properties },
   };
   await options.queue.add({ record, photoBase64: clean.data.toString('base64'), enqueuedAt: time });
   options.log?.append('feedback', record);
-  const stored = !options.uploader.backingOff && (await options.uploader.uploadOne(id));
+  const stored = await options.uploader.submit(id);
   return { id, status: stored ? 'stored' : 'queued', record };
 }

@@ -19,6 +19,9 @@ import { Semaphore } from '../data/concurrency.js';
 import { createServerMetrics, type ServerMetrics } from './server-instruments.js';
 import { FeedbackQueue } from '../feedback/queue.js';
 import { FeedbackUploader } from '../feedback/uploader.js';
+import { FeedbackReplays } from '../feedback/replays.js';
+import { seedReplaysFromQueue, seedReplaysFromS3 } from '../feedback/replay-seed.js';
+import type { FeedbackResult } from './feedback-route.js';
 import { purgeExpired } from './retention.js';
 import { PredictionMonitor } from './prediction-monitor.js';
 import { DEFAULT_FEEDBACK_PREFIX } from '../feedback/types.js';
@@ -61,6 +64,10 @@ export interface ServeOptions {
   snapshotMs?: number;
   /** First retry delay of feedback uploads after an S3 failure (doubles up to 60 s). */
   uploadRetryMs?: number;
+  /** Longest a feedback request waits for its upload to S3 before answering 202 (queued on disk); default 2000 ms. */
+  feedbackWaitMs?: number;
+  /** A replay of the same feedback (photo, answer, prediction) within this window is not stored again; default 10 min. */
+  feedbackReplayWindowMs?: number;
   /** Measure image properties of prediction inputs for drift monitoring (default true). */
   monitorInputs?: boolean;
   /** At most this many inputs per second are measured (a sample; default 5); every prediction is logged. */
@@ -95,6 +102,8 @@ export interface RunningServer {
   metrics: ServerMetrics;
   uploader: FeedbackUploader;
   queue: FeedbackQueue;
+  /** Settles when the replay memory holds the feedback of the window read back from S3 (after a restart). */
+  replaysSeeded: Promise<void>;
   /** The in-process S3 when the server started one (no endpoint configured). */
   localS3: LocalS3 | null;
   s3: { store: S3Store; bucket: string };
@@ -133,6 +142,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     store: s3.store,
     bucket: s3.bucket,
     baseDelayMs: options.uploadRetryMs ?? 1000,
+    waitMs: options.feedbackWaitMs,
     onDepth: (n) => metrics.feedbackQueue.set(n),
     onFailure: (err) => {
       metrics.feedbackUploadFailures.inc();
@@ -140,6 +150,11 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     },
   });
   metrics.feedbackQueue.set(await queue.depth());
+  const replays = new FeedbackReplays<FeedbackResult>({ windowMs: options.feedbackReplayWindowMs });
+  const feedbackPrefix = options.feedbackPrefix ?? DEFAULT_FEEDBACK_PREFIX;
+  const seedSource = { queue, store: s3.store, bucket: s3.bucket, prefix: feedbackPrefix };
+  await seedReplaysFromQueue(replays, seedSource).catch((e: Error) => log(`feedback replays: cannot read the queue: ${e.message}`));
+  const decodes = new Semaphore(options.maxConcurrentDecodes ?? 2);
 
   const holder = new ModelHolder({
     readPromoted: options.readPromoted ?? (() => readPromoted()),
@@ -181,7 +196,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const ctx: AppContext = {
     holder,
     metrics,
-    feedback: { queue, uploader, prefix: options.feedbackPrefix ?? DEFAULT_FEEDBACK_PREFIX, maxPixels, log: eventLog },
+    feedback: { queue, uploader, prefix: feedbackPrefix, maxPixels, decodes, replays, log: eventLog },
     limiter:
       options.rateLimit === null ? null : new TokenBucketLimiter(options.rateLimit ?? { burst: 30, perSecond: 10 }),
     site: siteRoot ? createStaticSiteHandler({ root: siteRoot }) : null,
@@ -191,7 +206,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
         : new PredictionMonitor(eventLog, { perSecond: options.monitorSamplesPerSecond ?? 5 }, () => metrics.monitoringSkipped.inc()),
     maxUploadBytes: options.maxUploadBytes ?? 10 * 1024 * 1024,
     maxPixels,
-    decodes: new Semaphore(options.maxConcurrentDecodes ?? 2),
+    decodes,
     clientAddress,
     startedAt: Date.now(),
     log,
@@ -203,6 +218,10 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   await holder.start();
   if (!holder.current && !holder.loadError) log('no model is promoted yet: /api/predict answers 503 until one is');
   void uploader.drain();
+  const replaysSeeded = seedReplaysFromS3(replays, seedSource).then(
+    () => undefined,
+    (e: Error) => log(`feedback replays: cannot read recent feedback from S3 (replays of it are stored again): ${e.message}`),
+  );
 
   const server = http.createServer(createRequestHandler(ctx));
   server.requestTimeout = 60_000;
@@ -277,5 +296,5 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     return closing;
   };
 
-  return { url, port: addr.port, server, holder, metrics, uploader, queue, localS3, s3: feedbackS3, writeSnapshot, close };
+  return { url, port: addr.port, server, holder, metrics, uploader, queue, replaysSeeded, localS3, s3: feedbackS3, writeSnapshot, close };
 }

@@ -17,13 +17,16 @@ import { form, useTempHome } from '../serve/helpers/server-fixture.js';
  */
 export const S3_TIMEOUTS: Required<S3ClientOptions> = { connectTimeoutMs: 500, requestTimeoutMs: 1500, maxAttempts: 2 };
 
+/** Longest a feedback request waits for its own upload before it answers 202 (queued on disk). */
+export const FEEDBACK_WAIT_MS = 1000;
+
 /** Longest acceptable answer per route while S3 misbehaves (ms), with room for a loaded 2-core machine. */
 export const LIMITS_MS = {
   health: 1000,
   metrics: 1000,
   predict: 5000,
-  // Every S3 attempt times out, plus the SDK's retry delay and the photo's re-encoding.
-  feedback: S3_TIMEOUTS.maxAttempts * S3_TIMEOUTS.requestTimeoutMs + 3000,
+  // The feedback wait (the upload goes on in the background after it), plus the photo's re-encoding.
+  feedback: FEEDBACK_WAIT_MS + 3000,
 } as const;
 
 export type RouteName = keyof typeof LIMITS_MS;
@@ -72,9 +75,12 @@ export async function startFaultRig(tag: string): Promise<FaultRig> {
     rateLimit: null,
     snapshotMs: 0,
     uploadRetryMs: 200,
+    feedbackWaitMs: FEEDBACK_WAIT_MS,
     log: (m) => logs.push(m),
   });
   const photo = await makeJpeg(160, 120, 9);
+  // A new photo per feedback request: the same photo with the same answer within the replay window is a replay.
+  let photoSeed = 1000;
   const timings: Timing[] = [];
   const feedbackIds: string[] = [];
 
@@ -87,11 +93,13 @@ export async function startFaultRig(tag: string): Promise<FaultRig> {
         return fetch(`${url}/metrics`);
       case 'predict':
         return fetch(`${url}/api/predict`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(photo) });
-      case 'feedback':
+      case 'feedback': {
+        const data = await makeJpeg(160, 120, photoSeed++);
         return fetch(`${url}/api/feedback`, {
           method: 'POST',
-          body: form({ photo: { data: photo, filename: 'p.jpg', type: 'image/jpeg' }, consent: 'true', answer: 'cat', prediction: 'cat' }),
+          body: form({ photo: { data, filename: 'p.jpg', type: 'image/jpeg' }, consent: 'true', answer: 'cat', prediction: 'cat' }),
         });
+      }
     }
   };
 

@@ -13,6 +13,8 @@ let home: Awaited<ReturnType<typeof useTempHome>>;
 let s3: TestS3;
 let proxy: TcpProxy;
 let jpeg: Buffer;
+/** One photo per item: the same photo with the same answer within the replay window is one feedback item. */
+let photos: Buffer[];
 
 beforeAll(async () => {
   home = await useTempHome('durable');
@@ -20,6 +22,7 @@ beforeAll(async () => {
   proxy = TcpProxy.forUrl(s3.endpoint);
   await proxy.start();
   jpeg = await makeJpeg(160, 120, 3);
+  photos = await Promise.all(Array.from({ length: 5 }, (_, i) => makeJpeg(160, 120, 100 + i)));
 });
 
 afterAll(async () => {
@@ -53,10 +56,10 @@ async function start(): Promise<RunningServer> {
   });
 }
 
-async function sendFeedback(srv: RunningServer, answer: 'cat' | 'not-cat') {
+async function sendFeedback(srv: RunningServer, answer: 'cat' | 'not-cat', photo = jpeg) {
   const res = await fetch(`${srv.url}/api/feedback`, {
     method: 'POST',
-    body: form({ consent: 'true', answer, prediction: 'cat', photo: { data: jpeg, filename: 'p.jpg', type: 'image/jpeg' } }),
+    body: form({ consent: 'true', answer, prediction: 'cat', photo: { data: photo, filename: 'p.jpg', type: 'image/jpeg' } }),
   });
   return { status: res.status, body: (await res.json()) as { id: string; status: string } };
 }
@@ -71,7 +74,7 @@ describe(`feedback durability (S3: ${process.env.AREYOUACAT_TEST_S3_ENDPOINT ? '
 
     await proxy.stop(); // S3 unreachable
     for (let i = 0; i < 5; i++) {
-      const r = await sendFeedback(srv, i % 2 ? 'cat' : 'not-cat');
+      const r = await sendFeedback(srv, i % 2 ? 'cat' : 'not-cat', photos[i]);
       expect(r.status).toBe(202);
       expect(r.body.status).toBe('queued');
       ids.push(r.body.id);
