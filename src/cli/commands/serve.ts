@@ -54,6 +54,8 @@ export function registerServeCommands(program: Command): void {
     .option('--workers <n>', 'inference worker threads (default AREYOUACAT_SERVE_WORKERS, else one per core; 0 = main thread)', wholeNumber('--workers'))
     .option('--max-batch <n>', 'largest forward-pass batch and largest N of a /v2 infer request', wholeNumber('--max-batch', 1), 32)
     .option('--model-name <name>', 'the model name on the Open Inference Protocol routes (/v2/models/NAME)', 'areyouacat')
+    .option('--feedback-wait-ms <ms>', 'longest a feedback request waits for S3 before it answers 202 (queued on disk)', wholeNumber('--feedback-wait-ms'), 2000)
+    .option('--replay-window-s <s>', 'a feedback replay (same photo, answer and prediction) within this window is not stored again', wholeNumber('--replay-window-s'), 600)
     .action(
       action(async (opts: {
         port: number;
@@ -67,6 +69,8 @@ export function registerServeCommands(program: Command): void {
         workers?: number;
         maxBatch: number;
         modelName: string;
+        feedbackWaitMs: number;
+        replayWindowS: number;
       }) => {
         if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new Error(`--port must be 0-65535`);
         const srv = await startServer({
@@ -81,6 +85,8 @@ export function registerServeCommands(program: Command): void {
           workers: opts.workers,
           maxBatch: opts.maxBatch,
           modelName: opts.modelName,
+          feedbackWaitMs: opts.feedbackWaitMs,
+          feedbackReplayWindowMs: opts.replayWindowS * 1000,
         });
         const model = srv.holder.current;
         process.stdout.write(
