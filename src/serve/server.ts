@@ -63,7 +63,7 @@ export interface RunningServer {
   metrics: ServerMetrics;
   uploader: FeedbackUploader;
   queue: FeedbackQueue;
-  /** The in-process S3 when the server started one (no endpoint configured). */
+  /** The local S3 server process when the server started one (no endpoint configured). */
   localS3: LocalS3 | null;
   s3: { store: S3Store; bucket: string };
   /** Write the metrics snapshot now. */
