@@ -24,6 +24,12 @@ function writeKernelspec(): void {
   fs.writeFileSync(path.join(dir, 'kernel.json'), JSON.stringify(spec, null, 2));
 }
 
+function requireKernel(): void {
+  if (fs.existsSync(path.join(root, 'node_modules', 'tslab', 'package.json'))) return;
+  process.stderr.write('the notebook kernel is not installed (tslab is a development dependency, left out by npm ci --omit=dev): npm install --include=dev\n');
+  process.exit(1);
+}
+
 function requireJupyter(): void {
   const probe = spawnSync('jupyter', ['--version'], { stdio: 'ignore' });
   if (probe.status !== 0) {
@@ -37,6 +43,7 @@ function requireJupyter(): void {
 
 const env = { ...process.env, JUPYTER_PATH: jupyterPath, AREYOUACAT_NOTEBOOK: '1' };
 const mode = process.argv[2] ?? 'start';
+requireKernel();
 requireJupyter();
 writeKernelspec();
 

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { invalidateLoaderCache, loaderCodeDirs } from '../src/site/loader-cache.js';
 import { withLock } from '../src/registry/lock.js';
+import { siteBuilderMissing } from '../src/site/builder.js';
 
 const [mode, ...rest] = process.argv.slice(2);
 if (mode !== 'build' && mode !== 'dev') {
@@ -12,6 +13,11 @@ if (mode !== 'build' && mode !== 'dev') {
   process.exit(2);
 }
 const root = process.cwd();
+const missing = siteBuilderMissing(root);
+if (missing) {
+  process.stderr.write(`reports: ${missing}\n`);
+  process.exit(1);
+}
 // Framework keeps one loader cache per site folder: two builds at once (two data folders, or a build during a
 // preview's refresh) would read each other's loader outputs. A build holds the site's lock from the cache check to
 // the end of the build; a second one waits (bounded) for it.

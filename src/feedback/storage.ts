@@ -18,14 +18,14 @@ export function retentionDaysFromEnv(env: Record<string, string | undefined> = p
 export interface FeedbackStorage {
   store: S3Store;
   bucket: string;
-  /** Set when no endpoint is configured and a local S3 was started in this process (stop it when done). */
+  /** Set when no endpoint is configured and a local S3 server process was started (stop it when done). */
   localS3: LocalS3 | null;
 }
 
 /**
  * Where feedback lives: the S3 named by AREYOUACAT_S3_* when an endpoint is set (bucket AREYOUACAT_S3_BUCKET or
- * `areyouacat`), else an S3 server started in this process over the data folder's `s3/` directory, so that feedback
- * works with no setup. The keys never leave the server process.
+ * `areyouacat`), else a local S3 server in a child process on loopback over the data folder's `s3/` directory, so
+ * that feedback works with no setup (for production, set the endpoint). The keys never leave the server process.
  */
 export async function openFeedbackStorage(log: Log = () => undefined): Promise<FeedbackStorage> {
   const bucket = process.env[S3_ENV.bucket] || DEFAULT_BUCKET;
@@ -33,7 +33,7 @@ export async function openFeedbackStorage(log: Log = () => undefined): Promise<F
   // this: they wait a shorter time, see the uploader's waitMs, and their items stay queued on disk).
   const timeouts = { connectTimeoutMs: 2000, requestTimeoutMs: 10_000, maxAttempts: 2 };
   if (process.env[S3_ENV.endpoint]) return { store: S3Store.fromEnv({ bucket }, timeouts), bucket, localS3: null };
-  const localS3 = await startLocalS3({ buckets: [bucket] });
+  const localS3 = await startLocalS3({ buckets: [bucket], log });
   log(`no ${S3_ENV.endpoint} set: feedback goes to a local S3 at ${localS3.endpoint} (files under ${localS3.dir})`);
   const store = new S3Store({
     endpoint: localS3.endpoint,

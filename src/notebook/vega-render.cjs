@@ -5,7 +5,17 @@
 let modules;
 
 function loadVega() {
-  if (!modules) modules = Promise.all([import('vega'), import('vega-lite')]).then(([vega, vegaLite]) => ({ vega, vegaLite }));
+  if (!modules) {
+    modules = Promise.all([import('vega'), import('vega-lite')]).then(
+      ([vega, vegaLite]) => ({ vega, vegaLite }),
+      (err) => {
+        modules = undefined;
+        // vega and vega-lite are development dependencies (notebooks only), left out by npm ci --omit=dev.
+        if (err && err.code === 'ERR_MODULE_NOT_FOUND') throw new Error(`charts need vega and vega-lite, which a production install leaves out: npm install --include=dev (${err.message})`);
+        throw err;
+      },
+    );
+  }
   return modules;
 }
 

@@ -104,7 +104,7 @@ export interface RunningServer {
   queue: FeedbackQueue;
   /** Settles when the replay memory holds the feedback of the window read back from S3 (after a restart). */
   replaysSeeded: Promise<void>;
-  /** The in-process S3 when the server started one (no endpoint configured). */
+  /** The local S3 server process when the server started one (no endpoint configured). */
   localS3: LocalS3 | null;
   s3: { store: S3Store; bucket: string };
   /** Write the metrics snapshot now. */

@@ -30,7 +30,7 @@ export function freshBucketName(tag = 'test'): string {
 
 /**
  * An S3 server for one test: the real one named by AREYOUACAT_TEST_S3_ENDPOINT (+ _ACCESS_KEY_ID,
- * _SECRET_ACCESS_KEY, optional _REGION) when set, else s3rver in this process on a free port in a temp dir.
+ * _SECRET_ACCESS_KEY, optional _REGION) when set, else s3rver (in its own process) on a free port in a temp dir.
  */
 export async function startTestS3(tag = 'test'): Promise<TestS3> {
   const bucket = freshBucketName(tag);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { artifactsForSize, BACKBONE_FEATURES, backboneFiles, checkBackboneImageSize } from '../../src/model/backbone.js';
+import { artifactsForSize, BACKBONE_FEATURES, backboneFiles, checkBackboneImageSize, readBackboneFiles } from '../../src/model/backbone.js';
 import { imageFeatures } from '../../src/model/backbone-features.js';
 import { pretrainedBackboneOf } from '../../src/model/backbone-layer.js';
 import { buildCnn, loadModel, predictProbabilities, saveModel, selectBackend, trainModel, type CnnHyperparameters } from '../../src/model/index.js';
@@ -44,6 +44,23 @@ describe('pretrained backbone', () => {
     expect(Buffer.compare(Buffer.from(again.weightData as ArrayBuffer), bin)).toBe(0);
     expect(Buffer.compare(Buffer.from(a.weightData as ArrayBuffer), bin)).not.toBe(0);
     expect(() => artifactsForSize(json, bin.subarray(0, bin.length - 4), 256)).toThrow(/manifest describes/);
+  });
+
+  it('loads the vendored files only when they match SHA256SUMS', async () => {
+    const files = backboneFiles();
+    expect(path.relative(process.cwd(), path.dirname(files.json))).toBe(path.join('models', 'centernet'));
+    const ok = await readBackboneFiles();
+    expect(ok.bin.length).toBe((await fs.stat(files.bin)).size);
+    const copy = path.join(home, 'centernet-copy');
+    await fs.mkdir(copy);
+    for (const f of [files.json, files.bin, files.sums]) await fs.copyFile(f, path.join(copy, path.basename(f)));
+    await expect(readBackboneFiles(copy)).resolves.toBeTruthy();
+    const bin = await fs.readFile(path.join(copy, 'centernet.bin'));
+    bin[1000] ^= 1;
+    await fs.writeFile(path.join(copy, 'centernet.bin'), bin);
+    await expect(readBackboneFiles(copy)).rejects.toThrow(/centernet\.bin does not match its SHA-256/);
+    await fs.rm(path.join(copy, 'centernet.json'));
+    await expect(readBackboneFiles(copy)).rejects.toThrow(/files are missing/);
   });
 
   it('turns images into fixed-length features, batch-independent, cached on disk by content', async () => {

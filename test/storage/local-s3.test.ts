@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -35,6 +36,40 @@ describe('startLocalS3', () => {
     again.close();
     await second.stop();
   });
+
+  it('runs s3rver in a child process, never in this one, and stops it', async () => {
+    const s3 = await startLocalS3({ buckets: ['feedback'] });
+    const pid = s3.pid();
+    expect(pid).toBeGreaterThan(0);
+    expect(pid).not.toBe(process.pid);
+    expect(() => process.kill(pid!, 0)).not.toThrow();
+    const loaded = Object.keys(createRequire(import.meta.url).cache).filter((f) => f.includes(`${path.sep}s3rver${path.sep}`));
+    expect(loaded).toEqual([]);
+    await s3.stop();
+    expect(s3.pid()).toBeUndefined();
+    expect(() => process.kill(pid!, 0)).toThrow();
+  });
+
+  it('survives a crash of the server process: restarted on the same port with its objects', async () => {
+    const lines: string[] = [];
+    const s3 = await startLocalS3({ buckets: ['feedback'], log: (l) => lines.push(l) });
+    const store = new S3Store({ ...s3, bucket: 'feedback' }, { connectTimeoutMs: 1000, requestTimeoutMs: 2000, maxAttempts: 1 });
+    await store.putObject('feedback', 'kept.json', '{"n":1}', 'application/json');
+    const first = s3.pid()!;
+    process.kill(first, 'SIGKILL');
+    const deadline = Date.now() + 60_000;
+    let body: string | undefined;
+    while (body === undefined) {
+      if (Date.now() > deadline) throw new Error(`the local S3 did not come back: ${lines.join('; ')}`);
+      body = await store.getObject('feedback', 'kept.json').then((b) => b.toString(), () => undefined);
+      if (body === undefined) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(body).toBe('{"n":1}');
+    expect(s3.pid()).not.toBe(first);
+    expect(lines.some((l) => /exited \(SIGKILL\)/.test(l))).toBe(true);
+    store.close();
+    await s3.stop();
+  }, 90_000);
 
   it('says which port it could not take', async () => {
     const a = await startLocalS3({ dir: path.join(home, 'a') });
