@@ -28,6 +28,8 @@ export interface FeatureJobsOptions {
   cacheDir?: string;
   /** Images per job (default 32). */
   shardSize?: number;
+  /** Images per backbone batch inside a job (default 16). */
+  batchSize?: number;
   onProgress?: Progress;
   log?: (line: string) => void;
 }
@@ -97,6 +99,7 @@ export async function computeFeaturesWithJobs(opts: FeatureJobsOptions): Promise
           size: split.size,
           flip,
           cache,
+          ...(opts.batchSize ? { batchSize: opts.batchSize } : {}),
         },
       };
     });

@@ -81,14 +81,20 @@ export async function featureShardJob(input: FeatureShardInput, ctx: JobContext 
       }
       pixels.set(prepared, j * per);
     });
-    const f = await imageFeatures(
-      { n: todo.length, size, pixels },
-      { flip, batchSize: input.batchSize, onProgress: (done) => ctx.onProgress?.(n - todo.length + done, n) },
-    );
-    todo.forEach((i, j) => out.set(f.data.subarray(j * BACKBONE_FEATURES, (j + 1) * BACKBONE_FEATURES), i * BACKBONE_FEATURES));
-    if (store) {
-      await mapLimit(todo, 8, (i, j) => store.put(input.keys[i]!, f.data.slice(j * BACKBONE_FEATURES, (j + 1) * BACKBONE_FEATURES)));
+    // Batch by batch, returning to the event loop in between: the wasm backend resolves in microtasks, which
+    // would otherwise starve timers such as the queue's lock renewal for the whole shard.
+    const batchSize = input.batchSize ?? 16;
+    const computed = new Float32Array(todo.length * BACKBONE_FEATURES);
+    for (let start = 0; start < todo.length; start += batchSize) {
+      const count = Math.min(batchSize, todo.length - start);
+      const f = await imageFeatures({ n: count, size, pixels: pixels.subarray(start * per, (start + count) * per) }, { flip, batchSize });
+      computed.set(f.data, start * BACKBONE_FEATURES);
+      ctx.onProgress?.(n - todo.length + start + count, n);
+      await new Promise((resolve) => setImmediate(resolve));
     }
+    const row = (j: number) => computed.subarray(j * BACKBONE_FEATURES, (j + 1) * BACKBONE_FEATURES);
+    todo.forEach((i, j) => out.set(row(j), i * BACKBONE_FEATURES));
+    if (store) await mapLimit(todo, 8, (i, j) => store.put(input.keys[i]!, row(j).slice()));
   }
   return { features: Buffer.from(out.buffer, out.byteOffset, out.byteLength).toString('base64') };
 }

@@ -118,7 +118,8 @@ export class QueueExecutor implements Executor {
       if (pending.size === 0) finish();
     };
     const fail = (id: string, reason: string) => {
-      if (pending.has(id)) finish(new JobFailedError(id, reason));
+      // Out of `pending`: a failed job stays on the queue (for `queue status`) while the rest are withdrawn.
+      if (pending.delete(id)) finish(new JobFailedError(id, reason));
     };
     const onCompleted = ({ jobId, returnvalue }: { jobId: string; returnvalue: unknown }) => complete(jobId, returnvalue);
     const onFailed = ({ jobId, failedReason }: { jobId: string; failedReason: string }) => fail(jobId, failedReason);
@@ -136,10 +137,10 @@ export class QueueExecutor implements Executor {
       if (busy || over) return;
       busy = true;
       try {
-        const client = await this.queue.backend.client;
-        await withTimeout(client.get('areyouacat:liveness'), Math.max(1000, pollMs), 'liveness check');
+        const check = async () => (await this.queue.backend.client).get('areyouacat:liveness');
+        await withTimeout(check(), Math.max(2000, pollMs), 'liveness check');
         failingSince = null;
-        if (++ticks % 3 === 0) await this.reconcile([...pending].slice(0, 200), complete, fail);
+        if (++ticks % 3 === 0) await withTimeout(this.reconcile([...pending].slice(0, 200), complete, fail), 10_000, 'job states');
       } catch (err) {
         failingSince ??= Date.now();
         if (Date.now() - failingSince >= lostRedisMs) {

@@ -83,8 +83,9 @@ export async function startQueueWorker(opts: QueueWorkerOptions): Promise<Runnin
   );
   worker.on('error', (err) => log(`queue ${displayUrl(opts.url)}: ${err.message}`));
 
-  const redis = new Redis(producerConnection(opts.url));
+  const redis = new Redis({ ...producerConnection(opts.url), lazyConnect: true });
   redis.on('error', () => {});
+  await redis.connect();
   const key = `${heartbeatPrefix(queueName)}${name}`;
   const sendBeat = () => {
     beat.seenAt = new Date().toISOString();
