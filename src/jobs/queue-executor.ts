@@ -73,7 +73,9 @@ export class QueueExecutor implements Executor {
     const connectTimeoutMs = opts.connectTimeoutMs ?? 5000;
     await checkRedisReachable(opts.url, connectTimeoutMs);
     const name = opts.queueName ?? DEFAULT_QUEUE_NAME;
-    const queue = new Queue(name, { connection: producerConnection(opts.url) });
+    // Completed events carry the results (a 32-image feature shard is about 120 KB): keep the event stream short;
+    // results whose event was trimmed away are picked up by the reconciliation from the job itself.
+    const queue = new Queue(name, { connection: producerConnection(opts.url), streams: { events: { maxLen: 500 } } });
     const events = new QueueEvents(name, { connection: blockingConnection(opts.url) });
     // Connection errors surface through the bounded checks in run(); keep them from crashing the process.
     queue.on('error', () => {});

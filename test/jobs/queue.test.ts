@@ -177,6 +177,7 @@ describe.skipIf(!hasRedisServer)('jobs on a BullMQ queue and on the local pool',
     const own = await startTestRedis();
     const queue = await QueueExecutor.open({ url: own.url, lostRedisMs: 3000 });
     const watch = new Queue(DEFAULT_QUEUE_NAME, { connection: { host: '127.0.0.1', port: own.port } });
+    watch.on('error', () => {});
     try {
       const run = queue.run([shardJob(), shardJob()]).then(() => new Error('the run finished'), (e: Error) => e);
       while ((await watch.getWaitingCount()) < 2) await new Promise((r) => setTimeout(r, 50));
