@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { BACKBONE_FEATURES, BACKBONE_ID } from '../model/backbone.js';
-import { writeFileAtomic } from '../storage/atomic.js';
 import { paths } from '../storage/paths.js';
 import { S3Store } from '../storage/s3-client.js';
 
@@ -45,9 +44,13 @@ export class DiskFeatureStore implements FeatureStore {
     return decode(await fs.readFile(this.file(key)).catch(() => null));
   }
   async put(key: string, features: Float32Array): Promise<void> {
+    // Write and rename without fsync: one sync per image would dominate a shard on a busy disk, and a cache
+    // entry lost or cut short by a crash fails the size check in get() and is computed again.
     const file = this.file(key);
     await fs.mkdir(path.dirname(file), { recursive: true });
-    await writeFileAtomic(file, bytesOf(features));
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    await fs.writeFile(tmp, bytesOf(features));
+    await fs.rename(tmp, file);
   }
 }
 
