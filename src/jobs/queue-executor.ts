@@ -58,6 +58,8 @@ export class QueueExecutor implements Executor {
   readonly description: string;
   readonly local = false;
   private readonly version: string;
+  /** Redis went away during a run: close() drops the connections instead of a graceful close. */
+  private lost = false;
 
   private constructor(
     private readonly opts: QueueExecutorOptions,
@@ -146,6 +148,7 @@ export class QueueExecutor implements Executor {
       } catch (err) {
         failingSince ??= Date.now();
         if (Date.now() - failingSince >= lostRedisMs) {
+          this.lost = true;
           finish(new Error(`lost the job queue at ${url} for ${Math.round((Date.now() - failingSince) / 1000)} s (${(err as Error).message}); unfinished jobs: ${idList([...pending])}`));
         }
       } finally {
@@ -219,6 +222,10 @@ export class QueueExecutor implements Executor {
   }
 
   async close(): Promise<void> {
+    if (this.lost) {
+      await withTimeout(Promise.allSettled([this.queue.disconnect(), this.events.disconnect()]), 2000, 'disconnect').catch(() => {});
+      return;
+    }
     await withTimeout(Promise.allSettled([this.queue.close(), this.events.close()]), 5000, 'close').catch(() => {
       void this.queue.disconnect();
       void this.events.disconnect();
