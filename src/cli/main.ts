@@ -9,6 +9,7 @@ import { registerPipelineCommands } from './commands/pipeline.js';
 import { registerStartCommand } from './commands/start.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerMonitorCommands } from './commands/monitor.js';
+import { registerQueueCommands } from './commands/queue.js';
 
 // One line per command module; keep this file a list.
 const program = buildProgram([
@@ -21,6 +22,7 @@ const program = buildProgram([
   registerRegistryCommands,
   registerPipelineCommands,
   registerStartCommand,
+  registerQueueCommands,
 ]);
 
 program.parseAsync(process.argv).catch((err: Error) => {

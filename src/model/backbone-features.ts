@@ -29,18 +29,33 @@ function cacheKey(images: PixelImages, flip: boolean): string {
   return h.digest('hex').slice(0, 32);
 }
 
+function cacheFile(images: PixelImages, flip: boolean, cacheDir: string): string {
+  return path.join(cacheDir, `${cacheKey(images, flip)}.f32`);
+}
+
+/** The cached features of these images in this view, or null when `cacheDir` does not hold them. */
+export async function readCachedFeatures(images: PixelImages, flip: boolean, cacheDir: string): Promise<FeatureMatrix | null> {
+  const cached = await fs.readFile(cacheFile(images, flip, cacheDir)).catch(() => null);
+  if (!cached || cached.byteLength !== images.n * BACKBONE_FEATURES * 4) return null;
+  const data = new Float32Array(cached.buffer.slice(cached.byteOffset, cached.byteOffset + cached.byteLength));
+  return { n: images.n, dim: BACKBONE_FEATURES, data };
+}
+
+/** Store features computed elsewhere (e.g. by jobs) where `imageFeatures` with the same cacheDir finds them. */
+export async function writeCachedFeatures(images: PixelImages, flip: boolean, cacheDir: string, features: FeatureMatrix): Promise<void> {
+  if (features.n !== images.n || features.dim !== BACKBONE_FEATURES) throw new Error(`features: ${features.n} x ${features.dim} for ${images.n} images`);
+  const file = cacheFile(images, flip, cacheDir);
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await writeFileAtomic(file, Buffer.from(features.data.buffer, features.data.byteOffset, features.data.byteLength));
+}
+
 /** The frozen backbone's features for every image, computed in batches (or read back from the cache). */
 export async function imageFeatures(images: PixelImages, options: FeatureOptions = {}): Promise<FeatureMatrix> {
   checkImages(images);
   const flip = options.flip ?? false;
-  const file = options.cacheDir ? path.join(options.cacheDir, `${cacheKey(images, flip)}.f32`) : null;
-  const expectedBytes = images.n * BACKBONE_FEATURES * 4;
-  if (file) {
-    const cached = await fs.readFile(file).catch(() => null);
-    if (cached && cached.byteLength === expectedBytes) {
-      const data = new Float32Array(cached.buffer.slice(cached.byteOffset, cached.byteOffset + cached.byteLength));
-      return { n: images.n, dim: BACKBONE_FEATURES, data };
-    }
+  if (options.cacheDir) {
+    const cached = await readCachedFeatures(images, flip, options.cacheDir);
+    if (cached) return cached;
   }
   const graph = await loadBackbone(images.size);
   const batchSize = options.batchSize ?? 16;
@@ -57,11 +72,9 @@ export async function imageFeatures(images: PixelImages, options: FeatureOptions
     f.dispose();
     options.onProgress?.(start + count, images.n, `backbone features${flip ? ' (mirrored)' : ''}`);
   }
-  if (file) {
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    await writeFileAtomic(file, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-  }
-  return { n: images.n, dim: BACKBONE_FEATURES, data };
+  const out = { n: images.n, dim: BACKBONE_FEATURES, data };
+  if (options.cacheDir) await writeCachedFeatures(images, flip, options.cacheDir, out);
+  return out;
 }
 
 /** Rows `indices` as a [k, dim] tensor; with several views, each row comes from a randomly chosen view. */

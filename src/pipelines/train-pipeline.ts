@@ -8,6 +8,8 @@ import type { ThresholdStrategy } from '../evaluation/types.js';
 import { REFERENCE_HYPERPARAMETERS, type CnnHyperparameters } from '../model/cnn.js';
 import { BACKBONE_ID } from '../model/backbone.js';
 import { imageFeatures } from '../model/backbone-features.js';
+import { computeFeaturesWithJobs } from '../jobs/feature-jobs.js';
+import type { Executor } from '../jobs/job.js';
 import { resolveAugmentation } from '../model/augment.js';
 import { paths } from '../storage/paths.js';
 import { assertValidationGate } from '../validation/gate.js';
@@ -68,6 +70,10 @@ export interface TrainPipelineOptions {
   /** Add consented feedback photos from S3 to the data (labels from the users' answers, after a consistency check). */
   includeFeedback?: boolean;
   force?: boolean;
+  /** Where the heavy jobs (backbone features) run: a BullMQ queue or a local pool; default a local pool. */
+  executor?: Executor;
+  /** Size of the default local pool (default: one process per core). */
+  workers?: number;
   log?: Log;
   onProgress?: (stage: string) => Progress | undefined;
 }
@@ -160,15 +166,19 @@ async function trainOn(
   };
 
   if (backbone) {
-    // Once here, so that tuning trials (parallel processes) and training read the same cached features.
+    // Once here, so that tuning trials (parallel processes), training and evaluation read the same cached features.
     log(`model: frozen ${backbone} backbone at ${data.size}px with a trained head; computing backbone features`);
     const started = Date.now();
     const cacheDir = paths.featureCache();
     const progress = opts.onProgress?.('features');
     const flip = resolveAugmentation(base.hyperparameters.augmentation)?.flip ?? false;
-    for (const [split, mirrored] of [[data.train, false], [data.train, true], [data.val, false]] as const) {
-      if (mirrored && !flip) continue;
-      await imageFeatures(split, { cacheDir, flip: mirrored, onProgress: progress });
+    const views = ([[data.train, false], [data.train, true], [data.val, false], [data.test, false]] as const).filter(([, mirrored]) => flip || !mirrored);
+    if (feedback) {
+      // Feedback photos live in this process's combined source, which workers cannot open: compute here.
+      for (const [split, mirrored] of views) await imageFeatures(split, { cacheDir, flip: mirrored, onProgress: progress });
+    } else {
+      const jobViews = views.map(([images, mirrored]) => ({ images, flip: mirrored }));
+      await computeFeaturesWithJobs({ views: jobViews, sourceSpec: opts.data, executor: opts.executor, workers: opts.workers, cacheDir, onProgress: progress, log });
     }
     log(`model: backbone features ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }

@@ -6,6 +6,7 @@ import { runDeployPipeline } from '../../pipelines/deploy-pipeline.js';
 import { evaluateLabelledSource, type FolderEvaluation } from '../../pipelines/evaluate-folder.js';
 import { runInferencePipeline } from '../../pipelines/infer-pipeline.js';
 import { runTrainingPipeline, type TrainPipelineOptions } from '../../pipelines/train-pipeline.js';
+import { openQueueExecutor, queueUrlFrom } from '../../jobs/open-executor.js';
 import type { TuneOptions } from '../../pipelines/tune-step.js';
 import { parseSpace } from '../../tuning/search-space.js';
 import { action } from '../program.js';
@@ -48,7 +49,8 @@ function trainingOptions(cmd: Command): Command {
     .option('--min-epochs <n>', 'tuning: epochs of the first rung', int('min-epochs', 1), 2)
     .option('--max-epochs <n>', 'tuning: epochs of the last rung', int('max-epochs', 1), 8)
     .option('--space <json>', 'tuning search space as JSON (default: learning rate, filters, blocks, dropout, dense units, batch norm)')
-    .option('--workers <n>', 'tuning worker processes (default: one per core)', int('workers', 1))
+    .option('--workers <n>', 'local worker processes for backbone features and tuning trials (default: one per core)', int('workers', 1))
+    .option('--queue <url>', 'run the backbone-feature jobs on a BullMQ queue, redis://HOST:6379, computed by `areyouacat worker` processes (default: AREYOUACAT_QUEUE_URL, else a local pool)')
     .option('--include-feedback', 'add consented feedback photos from S3 (labels from the answers, inconsistent ones left out)')
     .option('--force', 'ignore cached step outputs and run every step')
     .option('--json', 'print the result as JSON');
@@ -57,7 +59,7 @@ function trainingOptions(cmd: Command): Command {
 interface TrainingFlags {
   data: string; name?: string; size?: number; backbone?: string; mix?: string; n?: number; seed: number; epochs: number; patience: number;
   hp?: string; threshold: string; minPrecision?: number; allowCheck: string[]; tune?: boolean; trials: number; strategy: TuneOptions['strategy'];
-  minEpochs: number; maxEpochs: number; space?: string; workers?: number; includeFeedback?: boolean; force?: boolean; json?: boolean;
+  minEpochs: number; maxEpochs: number; space?: string; workers?: number; queue?: string; includeFeedback?: boolean; force?: boolean; json?: boolean;
 }
 
 export function pipelineOptions(f: TrainingFlags, log: Log): TrainPipelineOptions {
@@ -73,7 +75,7 @@ export function pipelineOptions(f: TrainingFlags, log: Log): TrainPipelineOption
   const bars = new Map<string, ReturnType<typeof progressBar>>();
   return {
     data: f.data, name: f.name, size: f.size, backbone: f.backbone === undefined ? undefined : f.backbone === 'none' ? null : f.backbone, mix: f.mix ? parseMix(f.mix) : undefined, n: f.n, seed: f.seed, epochs: f.epochs,
-    patience: f.patience, hyperparameters: hp, threshold, allowChecks: f.allowCheck, includeFeedback: f.includeFeedback, force: f.force, log,
+    patience: f.patience, hyperparameters: hp, threshold, allowChecks: f.allowCheck, includeFeedback: f.includeFeedback, force: f.force, workers: f.workers, log,
     tune: f.tune
       ? { trials: f.trials, strategy: f.strategy, minEpochs: f.minEpochs, maxEpochs: Math.max(f.minEpochs, f.maxEpochs), eta: 3, seed: f.seed, workers: f.workers, space: f.space ? parseSpace(f.space) : undefined }
       : null,
@@ -97,7 +99,8 @@ export function registerPipelineCommands(program: Command): void {
 
   trainingOptions(pipeline.command('train').description('Ingest, validate, (tune,) train and evaluate in a tracked run')).action(
     action(async (f: TrainingFlags) => {
-      const result = await runTrainingPipeline(pipelineOptions(f, logLine));
+      const executor = await openQueueExecutor(queueUrlFrom(f.queue), { log: logLine });
+      const result = await runTrainingPipeline({ ...pipelineOptions(f, logLine), executor }).finally(() => executor?.close());
       if (f.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
       else process.stdout.write(`run ${result.run.runId}${result.run.cached ? ' (cached)' : ''}: ${printMetrics(result.run.metrics)}\n`);
     }),
@@ -110,11 +113,13 @@ export function registerPipelineCommands(program: Command): void {
     .action(
       action(async (f: TrainingFlags & { minGatePrecision?: number; minGateRecall?: number; site: boolean }) => {
         const { refreshSiteData } = await import('../../pipelines/refresh-site.js');
+        const executor = await openQueueExecutor(queueUrlFrom(f.queue), { log: logLine });
         const result = await runDeployPipeline({
           ...pipelineOptions(f, logLine),
+          executor,
           policy: { ...(f.minGatePrecision !== undefined ? { minPrecision: f.minGatePrecision } : {}), ...(f.minGateRecall !== undefined ? { minRecall: f.minGateRecall } : {}) },
           refreshSite: f.site ? () => refreshSiteData(logLine) : undefined,
-        });
+        }).finally(() => executor?.close());
         if (f.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
         else {
           const d = result.decision;

@@ -1,0 +1,106 @@
+import { openSource } from '../data/sources/index.js';
+import { DEFAULT_LIMITS } from '../data/inspect.js';
+import { decodeRgb, prepareDecoded } from '../data/prepare.js';
+import type { DataSource, SourceItem } from '../data/types.js';
+import { imageFeatures } from '../model/backbone-features.js';
+import { BACKBONE_FEATURES } from '../model/backbone.js';
+import { mapLimit } from '../data/concurrency.js';
+import { imageFeatureKey, openFeatureStore, type FeatureCacheKind } from './feature-store.js';
+import { DeterministicJobError, type JobContext } from './job.js';
+
+export const FEATURE_SHARD_KIND = 'backbone-features';
+
+/** A shard of images to compute backbone features for, named by the data source and item paths (no pixels). */
+export interface FeatureShardInput {
+  /** Data source spec every worker can open: a folder all of them can read, or s3://bucket/prefix. */
+  source: string;
+  items: Array<Pick<SourceItem, 'path' | 'group' | 'source'>>;
+  /** The coordinator's feature key of each item (from its prepared pixels); the worker must arrive at the same. */
+  keys: string[];
+  size: number;
+  flip: boolean;
+  cache: FeatureCacheKind;
+  batchSize?: number;
+}
+
+export interface FeatureShardOutput {
+  /** n x BACKBONE_FEATURES float32 values, little-endian, base64 (JSON travels through the queue). */
+  features: string;
+}
+
+const sources = new Map<string, Promise<DataSource>>();
+function sourceFor(spec: string): Promise<DataSource> {
+  let s = sources.get(spec);
+  if (!s) {
+    s = openSource(spec);
+    sources.set(spec, s);
+    s.catch(() => sources.delete(spec));
+  }
+  return s;
+}
+
+function checkInput(input: FeatureShardInput): void {
+  if (!Number.isInteger(input.size) || input.size < 16 || input.size > 1024) {
+    throw new DeterministicJobError(`feature shard: size must be an integer from 16 to 1024, got ${input.size}`);
+  }
+  if (!Array.isArray(input.items) || input.items.length === 0 || input.items.length !== input.keys?.length) {
+    throw new DeterministicJobError(`feature shard: ${input.items?.length} items for ${input.keys?.length} keys`);
+  }
+  if (!['disk', 's3', 'none'].includes(input.cache)) throw new DeterministicJobError(`feature shard: unknown cache "${input.cache}"`);
+}
+
+/**
+ * The job handler: read and prepare each image exactly as ingest does, check that its key matches the
+ * coordinator's, compute the backbone features of the images the cache does not have, store them (after the
+ * whole shard is done, so a killed job leaves nothing behind) and return all of them.
+ */
+export async function featureShardJob(input: FeatureShardInput, ctx: JobContext = {}): Promise<FeatureShardOutput> {
+  checkInput(input);
+  const { size, flip } = input;
+  const n = input.items.length;
+  const store = openFeatureStore(input.cache);
+  const out = new Float32Array(n * BACKBONE_FEATURES);
+  const cached = store ? await mapLimit(input.keys, 8, (k) => store.get(k)) : input.keys.map(() => undefined);
+  const todo = cached.flatMap((c, i) => (c ? [] : [i]));
+  cached.forEach((c, i) => c && out.set(c, i * BACKBONE_FEATURES));
+  if (todo.length) {
+    const source = await sourceFor(input.source);
+    const per = size * size * 3;
+    const pixels = new Uint8Array(todo.length * per);
+    await mapLimit(todo, 4, async (i, j) => {
+      const item = input.items[i]!;
+      const buf = await source.read({ ...item });
+      let prepared: Uint8Array;
+      try {
+        prepared = await prepareDecoded(await decodeRgb(buf, DEFAULT_LIMITS.maxPixels), size);
+      } catch (err) {
+        throw new DeterministicJobError(`cannot prepare ${item.path}: ${(err as Error).message}`);
+      }
+      if (imageFeatureKey(prepared, size, flip) !== input.keys[i]) {
+        throw new DeterministicJobError(`${item.path}: the prepared pixels differ from the coordinator's (changed file or another image decoder)`);
+      }
+      pixels.set(prepared, j * per);
+    });
+    // Batch by batch, returning to the event loop in between: the wasm backend resolves in microtasks, which
+    // would otherwise starve timers such as the queue's lock renewal for the whole shard.
+    const batchSize = input.batchSize ?? 16;
+    const computed = new Float32Array(todo.length * BACKBONE_FEATURES);
+    for (let start = 0; start < todo.length; start += batchSize) {
+      const count = Math.min(batchSize, todo.length - start);
+      const f = await imageFeatures({ n: count, size, pixels: pixels.subarray(start * per, (start + count) * per) }, { flip, batchSize });
+      computed.set(f.data, start * BACKBONE_FEATURES);
+      ctx.onProgress?.(n - todo.length + start + count, n);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const row = (j: number) => computed.subarray(j * BACKBONE_FEATURES, (j + 1) * BACKBONE_FEATURES);
+    todo.forEach((i, j) => out.set(row(j), i * BACKBONE_FEATURES));
+    if (store) await mapLimit(todo, 8, (i, j) => store.put(input.keys[i]!, row(j).slice()));
+  }
+  return { features: Buffer.from(out.buffer, out.byteOffset, out.byteLength).toString('base64') };
+}
+
+export function decodeFeatureShard(output: FeatureShardOutput, n: number): Float32Array {
+  const buf = Buffer.from(output.features, 'base64');
+  if (buf.byteLength !== n * BACKBONE_FEATURES * 4) throw new Error(`feature shard returned ${buf.byteLength} bytes for ${n} images`);
+  return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+}

@@ -1,0 +1,86 @@
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { BACKBONE_FEATURES, BACKBONE_ID } from '../model/backbone.js';
+import { paths } from '../storage/paths.js';
+import { S3Store } from '../storage/s3-client.js';
+
+/** Where a feature job keeps what it computed: this machine's disk, the shared S3 bucket, or nowhere. */
+export type FeatureCacheKind = 'disk' | 's3' | 'none';
+
+/** Content-addressed backbone features of single images (two writers of one key write the same bytes). */
+export interface FeatureStore {
+  readonly where: string;
+  get(key: string): Promise<Float32Array | undefined>;
+  put(key: string, features: Float32Array): Promise<void>;
+}
+
+/** The cache key of one prepared image's features: backbone, input size, view and the image's bytes. */
+export function imageFeatureKey(pixels: Uint8Array, size: number, flip: boolean): string {
+  return createHash('sha256')
+    .update(`${BACKBONE_ID}:${size}:${flip ? 'flip' : 'plain'}:image:`)
+    .update(pixels)
+    .digest('hex')
+    .slice(0, 32);
+}
+
+function decode(buf: Buffer | undefined | null): Float32Array | undefined {
+  if (!buf || buf.byteLength !== BACKBONE_FEATURES * 4) return undefined;
+  return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+}
+
+const bytesOf = (f: Float32Array) => Buffer.from(f.buffer, f.byteOffset, f.byteLength);
+
+/** One file per image under `<data>/cache/features/images/<2 hex>/<key>.f32`. */
+export class DiskFeatureStore implements FeatureStore {
+  readonly where: string;
+  constructor(private readonly dir: string = path.join(paths.featureCache(), 'images')) {
+    this.where = dir;
+  }
+  private file(key: string): string {
+    return path.join(this.dir, key.slice(0, 2), `${key}.f32`);
+  }
+  async get(key: string): Promise<Float32Array | undefined> {
+    return decode(await fs.readFile(this.file(key)).catch(() => null));
+  }
+  async put(key: string, features: Float32Array): Promise<void> {
+    // Write and rename without fsync: one sync per image would dominate a shard on a busy disk, and a cache
+    // entry lost or cut short by a crash fails the size check in get() and is computed again.
+    const file = this.file(key);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    await fs.writeFile(tmp, bytesOf(features));
+    await fs.rename(tmp, file);
+  }
+}
+
+/** One object per image under `s3://<AREYOUACAT_S3_BUCKET>/cache/features/<key>`, shared by every worker. */
+export class S3FeatureStore implements FeatureStore {
+  readonly where: string;
+  private readonly bucket: string;
+  constructor(
+    private readonly store: S3Store = S3Store.fromEnv(),
+    private readonly prefix = 'cache/features/',
+  ) {
+    this.bucket = store.defaultBucket();
+    this.where = `s3://${this.bucket}/${prefix}`;
+  }
+  async get(key: string): Promise<Float32Array | undefined> {
+    try {
+      return decode(await this.store.getObject(this.bucket, `${this.prefix}${key}`));
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+  async put(key: string, features: Float32Array): Promise<void> {
+    await this.store.putObject(this.bucket, `${this.prefix}${key}`, bytesOf(features), 'application/octet-stream');
+  }
+}
+
+/** The store a cache kind names, configured from this process's environment (null for 'none'). */
+export function openFeatureStore(kind: FeatureCacheKind): FeatureStore | null {
+  if (kind === 'disk') return new DiskFeatureStore();
+  if (kind === 's3') return new S3FeatureStore();
+  return null;
+}
