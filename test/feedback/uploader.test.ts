@@ -118,7 +118,9 @@ describe('feedback uploader', () => {
     store.mode = 'ok';
     store.release();
     await waitFor('an empty queue', async () => (await queue.depth()) === 0);
-    expect(uploader.status().s3).toBe('ok');
+    // The queue file goes before the upload's bookkeeping ends: wait for that state rather than race it.
+    await waitFor('S3 reported ok again', () => uploader.status().s3 === 'ok');
+    expect(uploader.status().lastError).toBeNull();
   }, 60_000);
 
   it('backs off exponentially up to the cap, and health-style status shows the next attempt', async () => {
