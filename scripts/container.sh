@@ -93,9 +93,14 @@ cmd_build() {
     log "npm in the build trusts the extra CA certificates of NODE_EXTRA_CA_CERTS"
   fi
   # docker format: the OCI format has no HEALTHCHECK.
-  bah bud --quiet --isolation chroot --format docker --layers --build-arg "BASE=$base_image" "${ca_args[@]}" \
+  bah bud --quiet --isolation chroot --format docker --layers --force-rm --build-arg "BASE=$base_image" "${ca_args[@]}" \
     -f Containerfile -t "$image" . >/dev/null
   log "image $image built in $(seconds_since "$t0") s ($(image_size "$image"))"
+}
+
+# One array from the image's JSON configuration, an element a line: config_list CONFIG_JSON JS_EXPRESSION_ON_j
+config_list() {
+  node -e 'const j = JSON.parse(process.argv[1]); for (const a of eval(process.argv[2]) || []) console.log(a)' "$1" "$2"
 }
 
 free_port() {
@@ -105,11 +110,13 @@ free_port() {
 cmd_test() {
   need buildah curl node
   bah inspect --type image "$image" >/dev/null 2>&1 || die "no image $image: run scripts/container.sh build first"
-  local t0 tmp port ctr cmd_json photo server_pid="" answer
+  local t0 port photo answer
   t0=$(date +%s)
+  # Globals, for the exit trap.
   tmp="$(mktemp -d)"
-  port="${AREYOUACAT_CONTAINER_PORT:-$(free_port)}"
   ctr=""
+  server_pid=""
+  port="${AREYOUACAT_CONTAINER_PORT:-$(free_port)}"
   cleanup() {
     if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
       kill -TERM "$server_pid" 2>/dev/null || true
@@ -119,7 +126,7 @@ cmd_test() {
     [ -n "$ctr" ] && bah rm "$ctr" >/dev/null 2>&1 || true
     rm -rf "$tmp"
   }
-  trap cleanup RETURN
+  trap cleanup EXIT
 
   log "a small promoted model in a temporary data folder"
   node_modules/.bin/tsx scripts/container-model.ts "$tmp/data" >&2
@@ -128,11 +135,15 @@ cmd_test() {
   # The image runs as a non-root user (uid 10001) that must be able to write the data folder.
   chown -R 10001:10001 "$tmp/data"
 
-  ctr="$(bah from --quiet "$image")"
-  cmd_json="$(bah inspect --type container --format '{{json .OCIv1.Config.Cmd}}' "$ctr")"
-  local -a cmd
-  mapfile -t cmd < <(node -e 'for (const a of JSON.parse(process.argv[1])) console.log(a)' "$cmd_json")
+  # The image's own command and health check, as the Containerfile set them.
+  local config
+  config="$(bah inspect --type image "$image")"
+  local -a cmd health
+  mapfile -t cmd < <(config_list "$config" 'j.OCIv1.config.Cmd')
+  mapfile -t health < <(config_list "$config" '(j.Docker.config.Healthcheck || {}).Test')
   [ ${#cmd[@]} -gt 0 ] || die "the image has no CMD"
+  [ "${health[0]:-}" = CMD-SHELL ] && [ ${#health[@]} = 2 ] || die "the image has no HEALTHCHECK CMD (built without --format docker?)"
+  ctr="$(bah from --quiet "$image")"
   log "running the image's command on 127.0.0.1:$port: ${cmd[*]}"
   # Chroot isolation shares the host's network: the server listens on the host's loopback.
   bah run --isolation chroot --env "PORT=$port" --env "HOST=127.0.0.1" --volume "$tmp/data:/data" "$ctr" -- "${cmd[@]}" \
@@ -140,7 +151,7 @@ cmd_test() {
   server_pid=$!
 
   local url="http://127.0.0.1:$port" deadline=$(( $(date +%s) + ready_timeout ))
-  until curl -fsS --max-time 2 -o /dev/null "$url/v2/health/ready"; do
+  until curl -fs --max-time 2 -o /dev/null "$url/v2/health/ready"; do
     if ! kill -0 "$server_pid" 2>/dev/null; then
       cat "$tmp/server.log" >&2
       die "the server in the container exited before it was ready (its log is above)"
@@ -152,6 +163,11 @@ cmd_test() {
     sleep 1
   done
   log "ready after $(seconds_since "$t0") s: $url/v2/health/ready"
+
+  # The image's HEALTHCHECK, run inside the container next to the server.
+  bah run --isolation chroot --env "PORT=$port" "$ctr" -- sh -c "${health[1]}" ||
+    die "the image's HEALTHCHECK failed while $url/v2/health/ready answered: ${health[1]}"
+  log "the image's HEALTHCHECK passes"
 
   answer="$(curl -sS --max-time 60 -w '\n%{http_code}' -H 'content-type: image/jpeg' --data-binary "@$photo" "$url/api/predict")" ||
     die "POST /api/predict failed: $answer"
