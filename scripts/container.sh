@@ -103,6 +103,33 @@ config_list() {
   node -e 'const j = JSON.parse(process.argv[1]); for (const a of eval(process.argv[2]) || []) console.log(a)' "$1" "$2"
 }
 
+# A process and all its descendants (the server runs under buildah-chroot-runtime and -exec).
+tree_pids() {
+  local p
+  echo "$1"
+  for p in $(ps -o pid= --ppid "$1" 2>/dev/null); do tree_pids "$p"; done
+}
+
+# SIGTERM to ROOT (buildah forwards it), wait up to SECONDS for ROOT and its descendants to exit, then SIGKILL
+# what is left; returns 1 when something had to be killed.
+stop_tree() {
+  local root="$1" limit="$2" pids p deadline alive
+  pids="$(tree_pids "$root")"
+  kill -TERM "$root" 2>/dev/null || true
+  deadline=$(( $(date +%s) + limit ))
+  while :; do
+    alive=""
+    for p in $pids; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done
+    [ -z "$alive" ] && return 0
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      log "still running after $limit s, killing:$alive"
+      for p in $alive; do kill -KILL "$p" 2>/dev/null || true; done
+      return 1
+    fi
+    sleep 0.5
+  done
+}
+
 free_port() {
   node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{process.stdout.write(String(s.address().port));s.close()})"
 }
@@ -118,11 +145,7 @@ cmd_test() {
   server_pid=""
   port="${AREYOUACAT_CONTAINER_PORT:-$(free_port)}"
   cleanup() {
-    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-      kill -TERM "$server_pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.2; done
-      kill -KILL "$server_pid" 2>/dev/null || true
-    fi
+    [ -n "$server_pid" ] && stop_tree "$server_pid" 30 || true
     [ -n "$ctr" ] && bah rm "$ctr" >/dev/null 2>&1 || true
     rm -rf "$tmp"
   }
@@ -146,8 +169,9 @@ cmd_test() {
   ctr="$(bah from --quiet "$image")"
   log "running the image's command on 127.0.0.1:$port: ${cmd[*]}"
   # Chroot isolation shares the host's network: the server listens on the host's loopback.
-  bah run --isolation chroot --env "PORT=$port" --env "HOST=127.0.0.1" --volume "$tmp/data:/data" "$ctr" -- "${cmd[@]}" \
-    >"$tmp/server.log" 2>&1 &
+  # buildah itself in the background (not a shell function), so $! is its pid: it forwards SIGTERM to the server.
+  buildah --storage-driver vfs run --isolation chroot --env "PORT=$port" --env "HOST=127.0.0.1" --volume "$tmp/data:/data" \
+    "$ctr" -- "${cmd[@]}" >"$tmp/server.log" 2>&1 &
   server_pid=$!
 
   local url="http://127.0.0.1:$port" deadline=$(( $(date +%s) + ready_timeout ))
@@ -182,12 +206,8 @@ cmd_test() {
     }' "$body"
   log "POST /api/predict classified $(basename "$photo"): $body"
 
-  kill -TERM "$server_pid"
-  local stop_deadline=$(( $(date +%s) + 30 ))
-  while kill -0 "$server_pid" 2>/dev/null; do
-    [ "$(date +%s)" -lt "$stop_deadline" ] || { cat "$tmp/server.log" >&2; die "the server did not stop within 30 s of SIGTERM"; }
-    sleep 0.2
-  done
+  stop_tree "$server_pid" 30 || { cat "$tmp/server.log" >&2; die "the server did not stop within 30 s of SIGTERM"; }
+  grep -q 'SIGTERM: stopping' "$tmp/server.log" || { cat "$tmp/server.log" >&2; die "the server did not log its SIGTERM shutdown"; }
   server_pid=""
   log "container test passed in $(seconds_since "$t0") s"
 }
