@@ -110,12 +110,17 @@ tree_pids() {
   for p in $(ps -o pid= --ppid "$1" 2>/dev/null); do tree_pids "$p"; done
 }
 
-# SIGTERM to ROOT (buildah forwards it), wait up to SECONDS for ROOT and its descendants to exit, then SIGKILL
-# what is left; returns 1 when something had to be killed.
+# SIGTERM to the processes under ROOT that are not buildah's own (`buildah run` answers SIGTERM by killing its
+# command, so the server gets the signal directly, as from a container engine), wait up to SECONDS for ROOT and
+# its descendants to exit, then SIGKILL what is left; returns 1 when something had to be killed.
 stop_tree() {
-  local root="$1" limit="$2" pids p deadline alive
+  local root="$1" limit="$2" pids p deadline alive targets=""
   pids="$(tree_pids "$root")"
-  kill -TERM "$root" 2>/dev/null || true
+  for p in $pids; do
+    case "$(ps -o comm= -p "$p" 2>/dev/null)" in buildah*|"") ;; *) targets="$targets $p" ;; esac
+  done
+  [ -n "$targets" ] || targets="$root"
+  for p in $targets; do kill -TERM "$p" 2>/dev/null || true; done
   deadline=$(( $(date +%s) + limit ))
   while :; do
     alive=""
@@ -169,7 +174,7 @@ cmd_test() {
   ctr="$(bah from --quiet "$image")"
   log "running the image's command on 127.0.0.1:$port: ${cmd[*]}"
   # Chroot isolation shares the host's network: the server listens on the host's loopback.
-  # buildah itself in the background (not a shell function), so $! is its pid: it forwards SIGTERM to the server.
+  # buildah itself in the background (not a shell function), so $! is its pid and the server is below it.
   buildah --storage-driver vfs run --isolation chroot --env "PORT=$port" --env "HOST=127.0.0.1" --volume "$tmp/data:/data" \
     "$ctr" -- "${cmd[@]}" >"$tmp/server.log" 2>&1 &
   server_pid=$!
