@@ -61,7 +61,10 @@ cmd_base() {
     --customize-hook='ln -s ../lib/node_modules/npm/bin/npm-cli.js "$1/usr/local/bin/npm" && ln -s ../lib/node_modules/npm/bin/npx-cli.js "$1/usr/local/bin/npx"' \
     --customize-hook='chroot "$1" node --version && chroot "$1" npm --version' \
     bookworm "$work/rootfs.tar"
+  local previous
+  previous="$(bah images --quiet --no-trunc "$base_image" 2>/dev/null | head -n 1 || true)"
   import_rootfs "$work/rootfs.tar"
+  [ -z "$previous" ] || bah rmi "$previous" >/dev/null 2>&1 || true
   log "base image $base_image made in $(seconds_since "$t0") s ($(image_size "$base_image"))"
 }
 
@@ -82,8 +85,9 @@ image_size() {
 cmd_build() {
   need buildah
   bah inspect --type image "$base_image" >/dev/null 2>&1 || die "no base image $base_image: run scripts/container.sh base first"
-  local t0
+  local t0 previous
   t0=$(date +%s)
+  previous="$(bah images --quiet --no-trunc "$image" 2>/dev/null | head -n 1 || true)"
   log "building $image on $base_image"
   # A TLS-intercepting proxy between this machine and the npm registry: its CA file (the host's
   # NODE_EXTRA_CA_CERTS) is mounted read-only for the RUN steps only and named by a build argument.
@@ -92,9 +96,14 @@ cmd_build() {
     ca_args=(--volume "$NODE_EXTRA_CA_CERTS:/run/build-extra-ca.crt:ro" --build-arg NODE_EXTRA_CA_CERTS=/run/build-extra-ca.crt)
     log "npm in the build trusts the extra CA certificates of NODE_EXTRA_CA_CERTS"
   fi
-  # docker format: the OCI format has no HEALTHCHECK.
-  bah bud --quiet --isolation chroot --format docker --layers --force-rm --build-arg "BASE=$base_image" "${ca_args[@]}" \
+  # docker format: the OCI format has no HEALTHCHECK. No --layers: on vfs storage every cached layer is a full copy
+  # of the file system, which made even a fully cached rebuild slower than one commit at the end.
+  bah bud --quiet --isolation chroot --format docker --build-arg "BASE=$base_image" "${ca_args[@]}" \
     -f Containerfile -t "$image" . >/dev/null
+  # The image this one replaced (now untagged) would keep another full copy on vfs storage.
+  if [ -n "$previous" ] && [ "$previous" != "$(bah images --quiet --no-trunc "$image" | head -n 1)" ]; then
+    bah rmi "$previous" >/dev/null 2>&1 || true
+  fi
   log "image $image built in $(seconds_since "$t0") s ($(image_size "$image"))"
 }
 
