@@ -59,7 +59,7 @@ cmd_base() {
     --customize-hook="tar -xzf '$node_tgz' -C \"\$1/usr/local/bin\" --strip-components=2 package/bin/node" \
     --customize-hook="mkdir -p \"\$1/usr/local/lib/node_modules/npm\" && tar -xzf '$npm_tgz' -C \"\$1/usr/local/lib/node_modules/npm\" --strip-components=1" \
     --customize-hook='ln -s ../lib/node_modules/npm/bin/npm-cli.js "$1/usr/local/bin/npm" && ln -s ../lib/node_modules/npm/bin/npx-cli.js "$1/usr/local/bin/npx"' \
-    --customize-hook='chroot "$1" node --version && chroot "$1" npm --version' \
+    --customize-hook='chroot "$1" env -u NODE_EXTRA_CA_CERTS node --version && chroot "$1" env -u NODE_EXTRA_CA_CERTS npm --version' \
     bookworm "$work/rootfs.tar"
   local previous
   previous="$(bah images --quiet --no-trunc "$base_image" 2>/dev/null | head -n 1 || true)"
@@ -126,7 +126,8 @@ stop_tree() {
   local root="$1" limit="$2" pids p deadline alive targets=""
   pids="$(tree_pids "$root")"
   for p in $pids; do
-    case "$(ps -o comm= -p "$p" 2>/dev/null)" in buildah*|"") ;; *) targets="$targets $p" ;; esac
+    # buildah's helpers show as buildah-chroot-... or, re-executed from memory, memfd:buildah-...
+    case "$(ps -o comm= -p "$p" 2>/dev/null)" in *buildah*|"") ;; *) targets="$targets $p" ;; esac
   done
   [ -n "$targets" ] || targets="$root"
   for p in $targets; do kill -TERM "$p" 2>/dev/null || true; done
