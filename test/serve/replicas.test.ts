@@ -9,6 +9,7 @@ import { makeJpeg } from './helpers/images.js';
 import { registerTestModel } from './helpers/model-fixture.js';
 import { form, useTempHome } from './helpers/server-fixture.js';
 import { startServerProcess, type ServerProcess } from './helpers/server-process.js';
+import { TcpProxy } from './helpers/tcp-proxy.js';
 import { waitFor } from './helpers/wait-for.js';
 
 // Two `serve --model-from` replicas in their own processes and data folders, following the models this process
@@ -38,21 +39,24 @@ beforeAll(async () => {
   await registerTestModel({ tmp: home.home, seed: 2 });
   await promote(v1.version, { force: true, reason: 'test model' });
   await publishRegistry(loc, { versions: 'all' });
-  for (const name of ['a', 'b']) {
-    const dir = path.join(home.home, `replica-${name}`);
-    await fs.mkdir(dir, { recursive: true });
-    const env = {
-      ...process.env,
-      AREYOUACAT_HOME: dir,
-      AREYOUACAT_S3_ENDPOINT: s3.endpoint,
-      AREYOUACAT_S3_BUCKET: s3.bucket,
-      AREYOUACAT_S3_ACCESS_KEY_ID: s3.accessKeyId,
-      AREYOUACAT_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      AREYOUACAT_S3_REGION: s3.region,
-    };
-    replicas.push(await startServerProcess({ modelFrom: `s3://${s3.bucket}/models`, workers: 0, rateLimit: null, monitorInputs: false }, env));
-  }
+  for (const name of ['a', 'b']) replicas.push(await startReplica(name, s3.endpoint));
 }, 240_000);
+
+/** A replica in its own process and data folder, reaching S3 at `endpoint`. */
+async function startReplica(name: string, endpoint: string): Promise<ServerProcess> {
+  const dir = path.join(home.home, `replica-${name}`);
+  await fs.mkdir(dir, { recursive: true });
+  const env = {
+    ...process.env,
+    AREYOUACAT_HOME: dir,
+    AREYOUACAT_S3_ENDPOINT: endpoint,
+    AREYOUACAT_S3_BUCKET: s3.bucket,
+    AREYOUACAT_S3_ACCESS_KEY_ID: s3.accessKeyId,
+    AREYOUACAT_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    AREYOUACAT_S3_REGION: s3.region,
+  };
+  return startServerProcess({ modelFrom: `s3://${s3.bucket}/models`, workers: 0, rateLimit: null, monitorInputs: false }, env);
+}
 
 afterAll(async () => {
   await Promise.all(replicas.map((r) => r.stop()));
@@ -140,4 +144,33 @@ describe('serve --model-from: replicas', () => {
     const photos = (await s3.store.listKeys(s3.bucket, 'feedback/')).filter((o) => o.key.endsWith('.jpg'));
     expect(photos).toHaveLength(2);
   }, 120_000);
+
+  it('keeps serving while S3 is unreachable, says so in health, and catches up once it is back', async () => {
+    const proxy = TcpProxy.forUrl(s3.endpoint);
+    await proxy.start();
+    const r = await startReplica('c', proxy.endpoint);
+    try {
+      await waitFor(async () => (await versionOf(r)) === 1, 'replica c serving v1', 120_000);
+      proxy.mode = 'drop';
+      proxy.cut();
+      await waitFor(async () => (await health(r)).modelSource?.state === 'unavailable', 'health to say the model source is unavailable', 30_000);
+      const h = await health(r);
+      expect(h.status).toBe('ok');
+      expect(h.model.version).toBe(1);
+      expect(h.modelSource.lastError).toMatch(/unreachable/);
+      expect(h.modelSource.nextAttemptAt).not.toBeNull();
+      const res = await fetch(`${r.url}/api/predict`, { method: 'POST', body: new Uint8Array(jpeg), headers: { 'content-type': 'image/jpeg' } });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as any).modelVersion).toBe(1);
+
+      await promote(2, { force: true, reason: 'test model' });
+      await publishRegistry(loc);
+      proxy.mode = 'forward';
+      await waitFor(async () => (await versionOf(r)) === 2, 'replica c serving v2 after S3 came back', 60_000);
+      expect((await health(r)).modelSource).toMatchObject({ state: 'ok', version: 2, lastError: null });
+    } finally {
+      await r.stop();
+      await proxy.stop();
+    }
+  }, 240_000);
 });
