@@ -1,6 +1,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Log } from '../progress/index.js';
+import { S3UnavailableError } from '../storage/s3-client.js';
 import { getVersion, listVersions, readPromotedPointer } from './registry.js';
 import {
   defaultModelsUrl,
@@ -147,7 +148,8 @@ export async function publishIfConfigured(opts: RootOpt & { log?: Log; env?: Rec
   try {
     return await publishRegistry(loc, { root: opts.root, log: opts.log });
   } catch (err) {
-    throw new Error(`the local registry is updated, but publishing to ${url} failed: ${(err as Error).message}; run "areyouacat registry publish" once S3 is reachable`, { cause: err });
+    const when = err instanceof S3UnavailableError ? 'once S3 is reachable' : 'after fixing that';
+    throw new Error(`the local registry is updated, but publishing to ${url} failed: ${(err as Error).message}; run "areyouacat registry publish" ${when}`, { cause: err });
   } finally {
     loc.store.close();
   }

@@ -2,7 +2,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildProgram } from '../../src/cli/program.js';
+import { registerRegistryCommands } from '../../src/cli/commands/registry.js';
 import { promote, registerModel, rollback } from '../../src/registry/registry.js';
 import { publishRegistry, publishVersion } from '../../src/registry/publish.js';
 import {
@@ -66,7 +68,7 @@ describe('registry publish', () => {
     const v1 = await registerFake(root, 'a1');
     const v2 = await registerFake(root, 'a2');
     await promote(v1.version, { root, force: true, reason: 'test' });
-    const loc = location('models');
+    const loc = location('first');
     const r = await publishRegistry(loc, { root, versions: 'all' });
     expect(r.versions.map((v) => [v.version, v.uploaded])).toEqual([[1, true], [2, true]]);
     expect(await listRemoteVersions(loc)).toEqual([1, 2]);
@@ -77,10 +79,10 @@ describe('registry publish', () => {
       const local = await fs.readFile(path.join(v2.dir, f.path));
       expect(f.sha256).toBe(sha(local));
       expect(f.size).toBe(local.length);
-      expect(sha(await s3.store.getObject(s3.bucket, `models/versions/v2/${f.path}`))).toBe(f.sha256);
+      expect(sha(await s3.store.getObject(s3.bucket, `first/versions/v2/${f.path}`))).toBe(f.sha256);
     }
     expect(manifest.backbones).toEqual([{ backbone: 'coco-centernet', imageSize: 256 }]);
-    expect(sha256).toBe(sha(await s3.store.getObject(s3.bucket, 'models/versions/v2/manifest.json')));
+    expect(sha256).toBe(sha(await s3.store.getObject(s3.bucket, 'first/versions/v2/manifest.json')));
 
     const pointer = (await readRemotePointer(loc))!;
     expect(pointer.version).toBe(1);
@@ -185,4 +187,65 @@ describe('registry publish', () => {
       dead.close();
     }
   }, 60_000);
+
+  it('CLI: promote and rollback publish by themselves when a bucket is configured; publish --all --to', async () => {
+    const home = path.join(tmp, 'cli-home');
+    const env = {
+      AREYOUACAT_HOME: home,
+      AREYOUACAT_S3_ENDPOINT: s3.endpoint,
+      AREYOUACAT_S3_BUCKET: s3.bucket,
+      AREYOUACAT_S3_ACCESS_KEY_ID: s3.accessKeyId,
+      AREYOUACAT_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      AREYOUACAT_S3_REGION: s3.region,
+    };
+    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    Object.assign(process.env, env);
+    const cli = async (...args: string[]) => {
+      let out = '';
+      let err = '';
+      const o = vi.spyOn(process.stdout, 'write').mockImplementation((t) => ((out += String(t)), true));
+      const e = vi.spyOn(process.stderr, 'write').mockImplementation((t) => ((err += String(t)), true));
+      process.exitCode = 0;
+      try {
+        await buildProgram([registerRegistryCommands]).exitOverride().parseAsync(['node', 'areyouacat', ...args]);
+      } finally {
+        o.mockRestore();
+        e.mockRestore();
+      }
+      const code = Number(process.exitCode ?? 0);
+      process.exitCode = 0;
+      return { out, err, code };
+    };
+    try {
+      const root = path.join(home, 'registry');
+      await registerFake(root, 'e1');
+      await registerFake(root, 'e2');
+      const loc = location('models/');
+      const first = await cli('registry', 'promote', '1', '--force', '--reason', 'test');
+      expect(first.err).toContain('promoted.json names v1');
+      expect(first.code).toBe(0);
+      expect((await readRemotePointer(loc))!.version).toBe(1);
+      expect((await cli('registry', 'promote', '2', '--force', '--reason', 'test')).code).toBe(0);
+      expect((await readRemotePointer(loc))!.version).toBe(2);
+      const back = await cli('registry', 'rollback', '1', '--reason', 'test');
+      expect(back.code).toBe(0);
+      expect(back.err).toContain('promoted.json names v1');
+      expect((await readRemotePointer(loc))!.version).toBe(1);
+
+      const other = await cli('registry', 'publish', '--all', '--to', `s3://${s3.bucket}/elsewhere`, '--json');
+      expect(other.code).toBe(0);
+      expect(JSON.parse(other.out)).toMatchObject({ url: `s3://${s3.bucket}/elsewhere/`, versions: [{ version: 1 }, { version: 2 }], pointer: { version: 1 } });
+      expect(await listRemoteVersions(location('elsewhere'))).toEqual([1, 2]);
+
+      delete process.env.AREYOUACAT_S3_BUCKET;
+      const nowhere = await cli('registry', 'publish');
+      expect(nowhere.code).not.toBe(0);
+      expect(nowhere.err).toMatch(/nowhere to publish/);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  }, 120_000);
 });
