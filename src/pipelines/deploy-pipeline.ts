@@ -5,6 +5,7 @@ import { rocAuc } from '../stats/roc-auc.js';
 import { predictProbabilities } from '../model/predict.js';
 import { isAlreadyPromoted, listVersions, promote, readPromoted, registerFromRun } from '../registry/index.js';
 import type { Decision, ModelCard, PromotedModel, PromotionPolicy } from '../registry/types.js';
+import { publishIfConfigured, type PublishResult } from '../registry/publish.js';
 import { loadRegisteredModel } from './registered-model.js';
 import { runTrainingPipeline, type TrainPipelineOptions, type TrainPipelineResult } from './train-pipeline.js';
 
@@ -20,6 +21,8 @@ export interface DeployPipelineResult {
   decision: Decision | null;
   /** Set when the candidate already was the promoted model (a cached re-run). */
   alreadyPromoted: boolean;
+  /** What was published to S3 (AREYOUACAT_S3_BUCKET set), else null. */
+  published: PublishResult | null;
 }
 
 /**
@@ -58,7 +61,9 @@ export async function runDeployPipeline(opts: DeployPipelineOptions): Promise<De
     log('site: refreshing the report data');
     await opts.refreshSite();
   }
-  return { training, version, decision, alreadyPromoted };
+  // Replicas (serve --model-from) follow the promoted model through its published copy.
+  const published = await publishIfConfigured({ log });
+  return { training, version, decision, alreadyPromoted, published };
 }
 
 /**

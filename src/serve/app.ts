@@ -13,6 +13,7 @@ import { FEEDBACK_FORM } from '../feedback/form.js';
 import type { PredictResponse } from '../feedback/types.js';
 import type { PredictionMonitor } from './prediction-monitor.js';
 import type { Log } from '../progress/index.js';
+import type { ModelSourceStatus } from '../registry/remote.js';
 import type { Semaphore } from '../data/concurrency.js';
 import {
   handleOpenInference,
@@ -43,6 +44,8 @@ export interface AppContext {
   maxBatch: number;
   /** Largest JSON body of a /v2 inference request. */
   maxInferBodyBytes: number;
+  /** A replica's model source (models published on S3), shown in /api/health; absent for the local registry. */
+  modelSource?: () => ModelSourceStatus;
 }
 
 export type { PredictResponse };
@@ -155,6 +158,7 @@ async function health(ctx: AppContext, res: ServerResponse): Promise<void> {
     status: model ? 'ok' : loadError ? 'model-load-failed' : 'no-model',
     model: model ? { version: model.version, threshold: model.threshold, imageSize: model.imageSize } : null,
     modelLoadError: loadError,
+    ...(ctx.modelSource ? { modelSource: ctx.modelSource() } : {}),
     feedback: feedbackHealth(ctx, depth),
     uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
   });

@@ -10,6 +10,7 @@ import { JsonlAppender } from '../monitoring/event-log.js';
 import { METRICS_SNAPSHOT_FILE } from '../monitoring/serving-stats.js';
 import type { PromotedModel } from '../registry/types.js';
 import { readPromoted } from '../registry/registry.js';
+import { openModelsLocation, RemotePromotedReader, type ModelsLocation } from '../registry/remote.js';
 import { createRequestHandler, type AppContext } from './app.js';
 import { createStaticSiteHandler } from './static-site.js';
 import { ModelHolder, type ModelLoader } from './model-holder.js';
@@ -54,7 +55,13 @@ export interface ServeOptions {
   feedbackPrefix?: string;
   /** Feedback older than this is purged (a minute after start, then daily). Default AREYOUACAT_FEEDBACK_RETENTION_DAYS or 90. */
   retentionDays?: number;
-  /** Registry poll interval for promotions (fs.watch is tried too). */
+  /**
+   * A replica: the promoted model comes from the models published at this S3 URL (`s3://bucket/prefix`, with the
+   * AREYOUACAT_S3_* endpoint and keys), downloaded and verified into the data folder's cache, polled every
+   * `modelPollMs` (default 3 s) instead of the local registry.
+   */
+  modelFrom?: string;
+  /** Registry poll interval for promotions (fs.watch is tried too); default 2 s, 3 s with modelFrom. */
   modelPollMs?: number;
   /** First retry delay after a promoted version failed to load (doubles up to 60 s; default 2 s). */
   modelRetryMs?: number;
@@ -121,6 +128,14 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   // First, before anything is started: these may refuse a setting.
   const clientAddress = clientAddressResolver(parseTrustProxy(options.trustProxy));
   const maxPixels = options.maxPixels ?? servePixelLimitFromEnv();
+  let models: ModelsLocation | null = null;
+  let remote: RemotePromotedReader | null = null;
+  if (options.modelFrom) {
+    // Bounded: a stalled S3 fails a read within seconds, and the reader backs off while it lasts.
+    models = openModelsLocation(options.modelFrom, { connectTimeoutMs: 2000, requestTimeoutMs: 15_000, maxAttempts: 2 });
+    remote = new RemotePromotedReader(models, { cacheDir: paths.remoteModels() });
+    log(`models from ${models.url} (polled every ${(options.modelPollMs ?? 3000) / 1000} s)`);
+  }
   const metrics = createServerMetrics();
   metrics.modelVersion.set(0);
   let localS3: LocalS3 | null = null;
@@ -157,7 +172,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const decodes = new Semaphore(options.maxConcurrentDecodes ?? 2);
 
   const holder = new ModelHolder({
-    readPromoted: options.readPromoted ?? (() => readPromoted()),
+    readPromoted: options.readPromoted ?? remote?.read ?? (() => readPromoted()),
     load:
       options.loadModel ??
       ((p) =>
@@ -170,8 +185,8 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
             metrics.batchSize.observe(n);
           },
         })),
-    watchDir: paths.registry(),
-    pollMs: options.modelPollMs ?? 2000,
+    watchDir: remote ? undefined : paths.registry(),
+    pollMs: options.modelPollMs ?? (remote ? 3000 : 2000),
     onSwap: (from, to) => {
       metrics.modelVersion.set(to.version);
       metrics.modelInfo.reset();
@@ -213,6 +228,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     modelName: options.modelName ?? 'areyouacat',
     maxBatch: options.maxBatch ?? 32,
     maxInferBodyBytes: options.maxInferBodyBytes ?? 4 * (options.maxUploadBytes ?? 10 * 1024 * 1024),
+    modelSource: remote ? () => remote.status() : undefined,
   };
 
   await holder.start();
@@ -241,6 +257,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     await holder.close();
     await uploader.close();
     closeStore();
+    models?.store.close();
     await localS3?.stop();
     const code = (err as NodeJS.ErrnoException).code;
     throw new Error(
@@ -291,6 +308,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       await eventLog.close().catch(() => undefined);
       await writeSnapshot().catch(() => undefined);
       closeStore();
+      models?.store.close();
       await localS3?.stop();
     })();
     return closing;

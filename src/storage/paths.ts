@@ -16,6 +16,8 @@ export const paths = {
   preparedCache: () => path.join(dataRoot(), 'cache', 'prepared'),
   stepCache: () => path.join(dataRoot(), 'cache', 'steps'),
   featureCache: () => path.join(dataRoot(), 'cache', 'features'),
+  /** Model versions a replica downloaded from S3 (serve --model-from). */
+  remoteModels: () => path.join(dataRoot(), 'cache', 'models'),
   downloads: () => path.join(dataRoot(), 'downloads'),
   runs: () => path.join(dataRoot(), 'runs'),
   registry: () => path.join(dataRoot(), 'registry'),

@@ -3,6 +3,8 @@ import { DEFAULT_POLICY } from '../../registry/gate.js';
 import { registerFromRun } from '../../registry/from-run.js';
 import { getVersion, listVersions, promote, readDecisions, readPolicy, readPromoted, rollback, writePolicy } from '../../registry/registry.js';
 import type { Decision, PrimaryMetric, PromotionPolicy } from '../../registry/types.js';
+import { publishIfConfigured, publishRegistry } from '../../registry/publish.js';
+import { defaultModelsUrl, openModelsLocation } from '../../registry/remote.js';
 import { action } from '../program.js';
 import { formatNumber, printListing } from '../output.js';
 
@@ -26,6 +28,8 @@ function formatDecision(d: Decision): string {
   if (d.userReason) lines.push(`  reason: ${d.userReason}`);
   return lines.join('\n') + '\n';
 }
+
+const stderrLog = (m: string) => process.stderr.write(`${m}\n`);
 
 export function registerRegistryCommands(program: Command): void {
   const reg = program.command('registry').description('Model versions, the promotion gate, promotion and rollback');
@@ -131,6 +135,7 @@ export function registerRegistryCommands(program: Command): void {
         };
         const d = await promote(v, { policy, force: opts.force, reason: opts.reason });
         process.stdout.write(formatDecision(d));
+        if (d.action !== 'reject') await publishIfConfigured({ log: stderrLog });
         return d.action === 'reject' ? 2 : 0;
       }),
     );
@@ -170,6 +175,36 @@ export function registerRegistryCommands(program: Command): void {
     .action(
       action(async (v: string, opts: { reason: string }) => {
         process.stdout.write(formatDecision(await rollback(v, { reason: opts.reason })));
+        await publishIfConfigured({ log: stderrLog });
+      }),
+    );
+
+  reg
+    .command('publish [version]')
+    .description(
+      'Publish model versions and the promotion pointer to S3 for replicas (serve --model-from): the promoted version ' +
+        '(and VERSION, or every version with --all), each with a manifest of checksums written last, then promoted.json. ' +
+        'Promote and rollback publish by themselves when AREYOUACAT_S3_BUCKET is set',
+    )
+    .option('--all', 'publish every local version')
+    .option('--to <url>', 'where: s3://bucket/prefix (default s3://$AREYOUACAT_S3_BUCKET/models/)')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (v: string | undefined, opts: { all?: boolean; to?: string; json?: boolean }) => {
+        if (v && opts.all) throw new Error('give a VERSION or --all, not both');
+        const url = opts.to ?? defaultModelsUrl();
+        if (!url) throw new Error('nowhere to publish: give --to s3://bucket/prefix or set AREYOUACAT_S3_BUCKET');
+        const loc = openModelsLocation(url, { connectTimeoutMs: 2000, requestTimeoutMs: 30_000, maxAttempts: 2 });
+        try {
+          const r = await publishRegistry(loc, { versions: opts.all ? 'all' : (v ?? 'promoted'), log: opts.json ? undefined : stderrLog });
+          if (opts.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+          else {
+            for (const p of r.versions) process.stdout.write(`v${p.version}  ${p.uploaded ? 'published' : 'already published'}  manifest ${p.manifestSha256.slice(0, 12)}  (${p.files} files)\n`);
+            process.stdout.write(r.pointer ? `promoted: v${r.pointer.version} at ${r.url}promoted.json\n` : 'nothing is promoted locally: no pointer published\n');
+          }
+        } finally {
+          loc.store.close();
+        }
       }),
     );
 

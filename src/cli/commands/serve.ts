@@ -55,6 +55,8 @@ export function registerServeCommands(program: Command): void {
     .option('--max-batch <n>', 'largest forward-pass batch and largest N of a /v2 infer request', wholeNumber('--max-batch', 1), 32)
     .option('--model-name <name>', 'the model name on the Open Inference Protocol routes (/v2/models/NAME)', 'areyouacat')
     .option('--feedback-wait-ms <ms>', 'longest a feedback request waits for S3 before it answers 202 (queued on disk)', wholeNumber('--feedback-wait-ms'), 2000)
+    .option('--model-from <url>', 'a replica: serve the models published at s3://bucket/prefix (registry publish) instead of the local registry, following promotions and rollbacks')
+    .option('--model-poll-s <s>', 'how often the promoted model is checked (default 3 with --model-from, else 2)', positiveNumber('--model-poll-s'))
     .option('--replay-window-s <s>', 'a feedback replay (same photo, answer and prediction) within this window is not stored again', wholeNumber('--replay-window-s'), 600)
     .action(
       action(async (opts: {
@@ -71,6 +73,8 @@ export function registerServeCommands(program: Command): void {
         modelName: string;
         feedbackWaitMs: number;
         replayWindowS: number;
+        modelFrom?: string;
+        modelPollS?: number;
       }) => {
         if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new Error(`--port must be 0-65535`);
         const srv = await startServer({
@@ -87,6 +91,8 @@ export function registerServeCommands(program: Command): void {
           modelName: opts.modelName,
           feedbackWaitMs: opts.feedbackWaitMs,
           feedbackReplayWindowMs: opts.replayWindowS * 1000,
+          modelFrom: opts.modelFrom,
+          modelPollMs: opts.modelPollS === undefined ? undefined : Math.max(100, Math.round(opts.modelPollS * 1000)),
         });
         const model = srv.holder.current;
         process.stdout.write(
