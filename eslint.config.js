@@ -1,6 +1,7 @@
 // Lint rules that catch defects (unhandled promises, unused values, unsafe `any`, loose equality, switch
 // fallthrough), not style: formatting is left to each editor. Type-aware, through the project's tsconfig.json.
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 const defects = {
@@ -29,11 +30,11 @@ const browserGlobals = readonly(`${commonGlobals} window document navigator loca
   ResizeObserver IntersectionObserver getComputedStyle`);
 const nodeGlobals = readonly(`${commonGlobals} process Buffer global globalThis setImmediate clearImmediate`);
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['node_modules/', 'dist/', 'data/', 'test-output/', 'reports/.observablehq/', 'notebooks/'] },
   {
     files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', '*.config.ts'],
-    extends: [js.configs.recommended, ...tseslint.configs.recommendedTypeChecked],
+    extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
