@@ -16,7 +16,7 @@ const batchSize = 16;
 
 async function featuresPerSecond(n: number, batch: number): Promise<number> {
   const graph = await tf.loadGraphModel(tf.io.fromMemory(await backboneArtifacts(size)));
-  const x = tf.randomUniform([batch, size, size, 3], 0, 255, 'float32', 3) as tf.Tensor4D;
+  const x = tf.randomUniform<tf.Rank.R4>([batch, size, size, 3], 0, 255, 'float32', 3);
   tf.dispose(backboneFeatures(graph, x)); // warm-up (kernel setup, weight upload)
   const t0 = performance.now();
   for (let done = 0; done < n; done += batch) {

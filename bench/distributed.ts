@@ -79,7 +79,7 @@ const workers = [0, 1].map(() => {
   });
   const ready = new Promise<void>((resolve, reject) => {
     let out = '';
-    child.stderr!.on('data', (d) => {
+    child.stderr.on('data', (d) => {
       out += d;
       if (/^worker \S+ on redis:/m.test(out)) resolve();
     });

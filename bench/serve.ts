@@ -26,7 +26,7 @@ import { prepareImage } from '../src/data/prepare.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
 }
 
 async function benchPhotos(max = 16): Promise<{ data: Buffer[]; from: string }> {
@@ -105,7 +105,7 @@ function run(opts: autocannon.Options): Promise<autocannon.Result> {
 }
 
 function quantile(sorted: number[], q: number): number {
-  return sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]! * 10) / 10 : NaN;
+  return sorted.length ? Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] * 10) / 10 : NaN;
 }
 
 /** GET /api/health one after another until `stop()`; latencies in ms. */
@@ -133,6 +133,7 @@ function probeHealth(url: string): { stop: () => Promise<number[]> } {
 async function benchPool(workers: number, photos: Buffer[], connections: number, duration: number) {
   const srv = await startServer({ port: 0, siteRoot: null, rateLimit: null, snapshotMs: 0, monitorInputs: false, workers, log: () => undefined });
   try {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-assertion -- needed: the symbol key exists only on the pooled type
     await (srv.holder.current as PooledServingModel | null)?.[POOL]?.allStarted(); // measure the whole pool
     const url = `${srv.url}/api/predict`;
     const requests = photos.map((body) => ({ method: 'POST' as const, headers: { 'content-type': 'image/jpeg' }, body }));
@@ -140,7 +141,7 @@ async function benchPool(workers: number, photos: Buffer[], connections: number,
     // autocannon stops at the deadline but the server still owes the requests it accepted: one more request, queued
     // behind them (batches are first come, first served), returns when they are done, so runs do not overlap.
     const drain = async () => {
-      await (await fetch(url, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(photos[0]!) })).arrayBuffer();
+      await (await fetch(url, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(photos[0]) })).arrayBuffer();
     };
     await run({ ...opts, connections, duration: 3 }); // warm-up
     await drain();
@@ -156,7 +157,7 @@ async function benchPool(workers: number, photos: Buffer[], connections: number,
     let images = 0;
     const t0 = performance.now();
     while (performance.now() - t0 < (duration * 1000) / 2) {
-      await Promise.all(Array.from({ length: 128 }, (_, i) => model.predict(prepared[i % prepared.length]!)));
+      await Promise.all(Array.from({ length: 128 }, (_, i) => model.predict(prepared[i % prepared.length])));
       images += 128;
     }
     const inferenceOnly = { imagesPerSec: Math.round((images / ((performance.now() - t0) / 1000)) * 10) / 10 };

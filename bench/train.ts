@@ -21,7 +21,7 @@ function median(xs: number[]): number {
 
 function batch(n: number): { x: tf.Tensor4D; y: tf.Tensor2D } {
   return tf.tidy(() => ({
-    x: tf.randomUniform([n, hp.imageSize, hp.imageSize, 3], 0, 1, 'float32', 1) as tf.Tensor4D,
+    x: tf.randomUniform<tf.Rank.R4>([n, hp.imageSize, hp.imageSize, 3], 0, 1, 'float32', 1),
     y: tf.randomUniform([n, 1], 0, 1, 'float32', 2).round() as tf.Tensor2D,
   }));
 }
@@ -203,7 +203,7 @@ async function main() {
     },
     note: 'wall-clock figures on a shared 2-core machine are noisy; per-CPU-second figures count only this process',
   };
-  console.log(JSON.stringify(result, (_k, v) => (typeof v === 'number' && !Number.isInteger(v) ? +v.toPrecision(4) : v), 2));
+  console.log(JSON.stringify(result, (_k, v: unknown) => (typeof v === 'number' && !Number.isInteger(v) ? +v.toPrecision(4) : v), 2));
 }
 
 main().catch((err) => {

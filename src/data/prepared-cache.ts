@@ -106,7 +106,7 @@ export async function readPack(key: string): Promise<Pack | undefined> {
   const hlen = buf.readUInt32LE(8);
   let header: { size: number; shas: string[] };
   try {
-    header = JSON.parse(buf.subarray(12, 12 + hlen).toString('utf8'));
+    header = JSON.parse(buf.subarray(12, 12 + hlen).toString('utf8')) as typeof header;
   } catch {
     throw bad('bad header');
   }

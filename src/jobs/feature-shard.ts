@@ -68,7 +68,7 @@ export async function featureShardJob(input: FeatureShardInput, ctx: JobContext 
     const per = size * size * 3;
     const pixels = new Uint8Array(todo.length * per);
     await mapLimit(todo, 4, async (i, j) => {
-      const item = input.items[i]!;
+      const item = input.items[i];
       const buf = await source.read({ ...item });
       let prepared: Uint8Array;
       try {
@@ -94,7 +94,7 @@ export async function featureShardJob(input: FeatureShardInput, ctx: JobContext 
     }
     const row = (j: number) => computed.subarray(j * BACKBONE_FEATURES, (j + 1) * BACKBONE_FEATURES);
     todo.forEach((i, j) => out.set(row(j), i * BACKBONE_FEATURES));
-    if (store) await mapLimit(todo, 8, (i, j) => store.put(input.keys[i]!, row(j).slice()));
+    if (store) await mapLimit(todo, 8, (i, j) => store.put(input.keys[i], row(j).slice()));
   }
   return { features: Buffer.from(out.buffer, out.byteOffset, out.byteLength).toString('base64') };
 }

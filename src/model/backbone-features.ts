@@ -64,7 +64,7 @@ export async function imageFeatures(images: PixelImages, options: FeatureOptions
     const count = Math.min(batchSize, images.n - start);
     const indices = Array.from({ length: count }, (_, i) => start + i);
     const f = tf.tidy(() => {
-      let x = tf.mul(imageBatch(images, indices), 255) as tf.Tensor4D;
+      let x = tf.mul<tf.Tensor4D>(imageBatch(images, indices), 255);
       if (flip) x = tf.reverse(x, 2);
       return backboneFeatures(graph, x);
     });

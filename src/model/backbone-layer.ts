@@ -32,7 +32,7 @@ export class PretrainedBackbone extends tf.layers.Layer {
 
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-    return tf.tidy(() => backboneFeatures(loadedBackbone(this.imageSize), tf.mul(x, 255) as tf.Tensor4D));
+    return tf.tidy(() => backboneFeatures(loadedBackbone(this.imageSize), tf.mul<tf.Tensor4D>(x, 255)));
   }
 
   getConfig(): tf.serialization.ConfigDict {
@@ -43,7 +43,7 @@ tf.serialization.registerClass(PretrainedBackbone);
 
 /** The backbone layer of a model built on one (its first layer after the input), else null. */
 export function pretrainedBackboneOf(model: tf.LayersModel): PretrainedBackbone | null {
-  return (model.layers.find((l) => l instanceof PretrainedBackbone) as PretrainedBackbone | undefined) ?? null;
+  return model.layers.find((l) => l instanceof PretrainedBackbone) ?? null;
 }
 
 /**

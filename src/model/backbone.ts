@@ -95,7 +95,7 @@ export function artifactsForSize(json: GraphJson, bin: Uint8Array, size: number)
   }
   if (offset !== data.byteLength) throw new Error(`backbone weights: manifest describes ${offset} bytes, file has ${data.byteLength}`);
   if (patched !== 3) throw new Error(`backbone graph: expected 3 upsampling sizes, found ${patched}`);
-  return { modelTopology: topology as unknown as tf.io.ModelArtifacts['modelTopology'], weightSpecs: weights, weightData: data.buffer };
+  return { modelTopology: topology, weightSpecs: weights, weightData: data.buffer };
 }
 
 const loaded = new Map<number, tf.GraphModel>();

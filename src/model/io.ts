@@ -50,11 +50,11 @@ export async function saveModel(model: tf.LayersModel, dir: string, metadata?: R
         }
         const weights = concatWeightData(artifacts.weightData);
         const json: LayersModelJson = {
-          modelTopology: artifacts.modelTopology as object,
+          modelTopology: artifacts.modelTopology,
           format: 'layers-model',
           generatedBy: artifacts.generatedBy,
           convertedBy: artifacts.convertedBy ?? null,
-          ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig as object } : {}),
+          ...(artifacts.trainingConfig ? { trainingConfig: artifacts.trainingConfig } : {}),
           ...(metadata ? { userDefinedMetadata: metadata } : {}),
           weightsManifest: [{ paths: [`./${WEIGHTS_BIN}`], weights: artifacts.weightSpecs }],
         };

@@ -99,7 +99,7 @@ export function trainStep(
       probs = tf.keep(p.clone());
       const pc = p.clipByValue(EPS, 1 - EPS);
       const bce = tf.neg(tf.add(tf.mul(y, tf.log(pc)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, pc)))));
-      return tf.mean(sampleWeights ? tf.mul(bce, sampleWeights) : bce) as tf.Scalar;
+      return tf.mean<tf.Scalar>(sampleWeights ? tf.mul(bce, sampleWeights) : bce);
     },
     true,
     trainable,

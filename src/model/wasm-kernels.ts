@@ -252,7 +252,7 @@ function makeBatchMatMul(fallback: tf.KernelFunc) {
       const out = transpose2D(backend, cT, n, m);
       dispose(backend, aT, cT);
       const rank = Math.max(a.shape.length, b.shape.length);
-      out.shape = [...new Array(rank - 2).fill(1), m, n];
+      out.shape = [...new Array<number>(rank - 2).fill(1), m, n];
       return out;
     }
     // XNNPACK repacks B on every call: cheap for a small B, dominant for a large fresh one (a dense layer's weights).
@@ -264,7 +264,7 @@ function makeBatchMatMul(fallback: tf.KernelFunc) {
       const [lda, aStep] = transposeA ? [1, m] : [k, 1];
       simdGemm(simd, heapOffset(backend, a), lda, heapOffset(backend, b), n, heapOffset(backend, out), n, m, n, k, aStep);
       const rank = Math.max(a.shape.length, b.shape.length);
-      out.shape = [...new Array(rank - 2).fill(1), m, n];
+      out.shape = [...new Array<number>(rank - 2).fill(1), m, n];
       return out;
     }
     const a2 = transposeA ? transpose2D(backend, a, a0, a1) : a;
@@ -273,7 +273,7 @@ function makeBatchMatMul(fallback: tf.KernelFunc) {
     if (a2 !== a) dispose(backend, a2);
     if (b2 !== b) dispose(backend, b2);
     const rank = Math.max(a.shape.length, b.shape.length);
-    out.shape = [...new Array(rank - 2).fill(1), m, n];
+    out.shape = [...new Array<number>(rank - 2).fill(1), m, n];
     return out;
   };
 }
@@ -454,7 +454,7 @@ function makeSum(fallback: tf.KernelFunc) {
     if (!leading || x.dtype !== 'float32') return fallback(args) as Info;
     const C = x.shape[rank - 1];
     const rows = x.shape.slice(0, -1).reduce((p, d) => p * d, 1);
-    const out = backend.makeOutput(keepDims ? [...new Array(rank - 1).fill(1), C] : [C], 'float32');
+    const out = backend.makeOutput(keepDims ? [...new Array<number>(rank - 1).fill(1), C] : [C], 'float32');
     const src = backend.typedArrayFromHeap(x) as Float32Array;
     const acc = new Float64Array(C);
     const k = C % 4 === 0 ? simdKernels(backend) : null;
@@ -542,25 +542,25 @@ function replaceKernel(config: tf.KernelConfig): tf.KernelConfig | undefined {
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
   registered = true;
-  replaceKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter as tf.KernelFunc });
+  replaceKernel({ kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter });
   const stockInput = tf.getKernel('Conv2DBackpropInput', 'wasm');
   const fallback: tf.KernelFunc = stockInput
     ? stockInput.kernelFunc
     : () => {
         throw new Error('Conv2DBackpropInput: padding larger than the filter is not supported on wasm');
       };
-  replaceKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: makeConv2DBackpropInput(fallback) as tf.KernelFunc });
-  replaceKernel({ kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: maxPoolGrad as tf.KernelFunc });
+  replaceKernel({ kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: makeConv2DBackpropInput(fallback) });
+  replaceKernel({ kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: maxPoolGrad });
   const stockSum = tf.getKernel('Sum', 'wasm');
-  if (stockSum) replaceKernel({ kernelName: 'Sum', backendName: 'wasm', kernelFunc: makeSum(stockSum.kernelFunc) as tf.KernelFunc });
+  if (stockSum) replaceKernel({ kernelName: 'Sum', backendName: 'wasm', kernelFunc: makeSum(stockSum.kernelFunc) });
   const stockAdd = tf.getKernel('Add', 'wasm');
-  if (stockAdd) replaceKernel({ kernelName: 'Add', backendName: 'wasm', kernelFunc: makeAdd(stockAdd.kernelFunc) as tf.KernelFunc });
+  if (stockAdd) replaceKernel({ kernelName: 'Add', backendName: 'wasm', kernelFunc: makeAdd(stockAdd.kernelFunc) });
   const stockIdentity = tf.getKernel('Identity', 'wasm');
-  if (stockIdentity) replaceKernel({ kernelName: 'Identity', backendName: 'wasm', kernelFunc: makeIdentity(stockIdentity.kernelFunc) as tf.KernelFunc });
+  if (stockIdentity) replaceKernel({ kernelName: 'Identity', backendName: 'wasm', kernelFunc: makeIdentity(stockIdentity.kernelFunc) });
   const stockCast = tf.getKernel('Cast', 'wasm');
-  if (stockCast) replaceKernel({ kernelName: 'Cast', backendName: 'wasm', kernelFunc: makeCast(stockCast.kernelFunc) as tf.KernelFunc });
+  if (stockCast) replaceKernel({ kernelName: 'Cast', backendName: 'wasm', kernelFunc: makeCast(stockCast.kernelFunc) });
   const stockMatMul = tf.getKernel('BatchMatMul', 'wasm');
   if (stockMatMul) {
-    replaceKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: makeBatchMatMul(stockMatMul.kernelFunc) as tf.KernelFunc });
+    replaceKernel({ kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: makeBatchMatMul(stockMatMul.kernelFunc) });
   }
 }

@@ -66,7 +66,7 @@ export function assemble(functions: WasmFunction[]) {
     return [...uleb(bytes.length), ...bytes];
   };
   const arities = [...new Set(functions.map((f) => f.params))];
-  const types = arities.flatMap((n) => [0x60, ...uleb(n), ...new Array(n).fill(I32), 0]);
+  const types = arities.flatMap((n) => [0x60, ...uleb(n), ...new Array<number>(n).fill(I32), 0]);
   const code = functions.flatMap((f) => {
     const fn = [2, ...uleb(f.i32Locals), I32, ...uleb(f.v128Locals), V128, ...f.body, 0x0b];
     return [...uleb(fn.length), ...fn];

@@ -70,7 +70,7 @@ export function listLogDays(dir: string, kind: LogKind): string[] {
   return names
     .map((n) => FILE_RE.exec(n))
     .filter((m): m is RegExpExecArray => m !== null && m[1] === kind)
-    .map((m) => m[2]!)
+    .map((m) => m[2])
     .sort();
 }
 

@@ -117,7 +117,7 @@ export class Histogram extends Metric {
     const key = labelKey(labels);
     let v = this.values.get(key);
     if (!v) {
-      v = { labels: { ...labels }, h: { buckets: new Array(this.bounds.length).fill(0), sum: 0, count: 0 } };
+      v = { labels: { ...labels }, h: { buckets: new Array<number>(this.bounds.length).fill(0), sum: 0, count: 0 } };
       this.values.set(key, v);
     }
     const i = this.bounds.findIndex((b) => value <= b);

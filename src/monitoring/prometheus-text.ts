@@ -25,11 +25,11 @@ export function parsePrometheusText(text: string): PromSample[] {
       const re = /\s*([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"\s*,?/gy;
       let lm: RegExpExecArray | null;
       while ((lm = re.exec(body)) !== null) {
-        labels[lm[1]!] = lm[2]!.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+        labels[lm[1]] = lm[2].replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
         if (re.lastIndex >= body.length) break;
       }
     }
-    out.push({ name: m[1]!, labels, value: parseValue(m[3]!) });
+    out.push({ name: m[1], labels, value: parseValue(m[3]) });
   }
   return out;
 }
@@ -47,7 +47,7 @@ export interface CumulativeBucket {
  */
 export function histogramQuantile(buckets: CumulativeBucket[], q: number): number | null {
   const b = [...buckets].sort((x, y) => x.le - y.le);
-  const total = b.length ? b[b.length - 1]!.count : 0;
+  const total = b.length ? b[b.length - 1].count : 0;
   if (total <= 0) return null;
   const rank = q * total;
   let prevLe = 0;

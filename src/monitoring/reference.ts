@@ -25,7 +25,7 @@ export type Unavailable = { unavailable: string };
 /** Evenly spaced sample of at most `max` items (deterministic). */
 function spread<T>(items: T[], max: number): T[] {
   if (items.length <= max) return items;
-  return Array.from({ length: max }, (_, i) => items[Math.floor((i * items.length) / max)]!);
+  return Array.from({ length: max }, (_, i) => items[Math.floor((i * items.length) / max)]);
 }
 
 /**
@@ -113,7 +113,7 @@ export async function loadPredictionReference(card: ModelCard): Promise<Predicti
   }
   const bins = report.test?.calibration?.bins ?? [];
   if (bins.length === 0) return { unavailable: `the evaluation of run ${card.runId} has no calibration histogram` };
-  const edges = [bins[0]!.lo, ...bins.map((b) => b.hi)];
+  const edges = [bins[0].lo, ...bins.map((b) => b.hi)];
   const counts = bins.map((b) => b.count);
   return { source: `run ${card.runId} (test split)`, edges, counts, n: counts.reduce((a, b) => a + b, 0) };
 }

@@ -65,10 +65,10 @@ function isUnavailable<T extends object>(x: T | Unavailable): x is Unavailable {
 
 /** Counts of values in bins [e0, e1), [e1, e2), ..., the last bin including its upper edge. */
 export function binCounts(values: number[], edges: number[]): number[] {
-  const counts = new Array(edges.length - 1).fill(0);
+  const counts = new Array<number>(edges.length - 1).fill(0);
   for (const v of values) {
     let k = edges.findIndex((e, i) => i > 0 && v < e) - 1;
-    if (k < 0) k = v >= edges[edges.length - 1]! ? edges.length - 2 : 0;
+    if (k < 0) k = v >= edges[edges.length - 1] ? edges.length - 2 : 0;
     counts[k]++;
   }
   return counts;

@@ -60,7 +60,7 @@ export interface TuneOutput {
 
 /** Merge sampled parameters into the base hyperparameters. */
 export function withParams(base: CnnHyperparameters, params: Params): CnnHyperparameters {
-  return { ...base, ...params } as CnnHyperparameters;
+  return { ...base, ...params };
 }
 
 /**

@@ -12,7 +12,7 @@ const PRIMARY: PrimaryMetric[] = ['f1', 'prAuc', 'rocAuc', 'precision', 'recall'
 
 /** Fill a partial policy from the defaults and check its values. */
 export function resolvePolicy(p: Partial<PromotionPolicy> = {}): PromotionPolicy {
-  const policy = { ...DEFAULT_POLICY, ...Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) } as PromotionPolicy;
+  const policy = { ...DEFAULT_POLICY, ...Object.fromEntries(Object.entries(p).filter(([, v]) => v !== undefined)) };
   for (const key of ['minPrecision', 'minRecall', 'tolerance'] as const) {
     const v = policy[key];
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) throw new Error(`promotion policy: ${key} must be a number in [0, 1], got ${v}`);

@@ -243,7 +243,7 @@ export function createRequestHandler(ctx: AppContext) {
         throw new HttpError(404, 'not_found', `nothing at ${pathname}`);
       }
       if (route === 'not-found') throw new HttpError(404, 'not_found', `no API route ${pathname}`);
-      const method = API_METHODS[route]!;
+      const method = API_METHODS[route];
       if (req.method !== method && !(method === 'GET' && req.method === 'HEAD')) {
         throw new HttpError(405, 'method_not_allowed', `${route} accepts ${method} only`, { allow: method });
       }

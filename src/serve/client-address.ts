@@ -61,9 +61,9 @@ export function clientAddressResolver(trust: TrustProxy): (remote: string | unde
     // Nearest hop first: the socket's peer, then X-Forwarded-For from its right end (what each proxy appended).
     const header = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor;
     const hops = [peer, ...header.split(',').map(normalizeAddress).filter(Boolean).reverse()];
-    if ('hops' in trust) return hops[Math.min(trust.hops, hops.length - 1)]!;
+    if ('hops' in trust) return hops[Math.min(trust.hops, hops.length - 1)];
     // Skip trusted proxies; the first untrusted hop is the client. Entries left of it are the client's own words.
     for (const hop of hops) if (!isTrusted(hop)) return hop;
-    return hops[hops.length - 1]!;
+    return hops[hops.length - 1];
   };
 }

@@ -19,7 +19,7 @@ export function sniffImageFormat(buf: Buffer): string | null {
 
 /** Check a declared content type: an image type the server reads (parameters ignored). */
 export function checkImageContentType(contentType: string | undefined): void {
-  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = (contentType ?? '').split(';')[0].trim().toLowerCase();
   if (type === 'image/jpg' || ACCEPTED_CONTENT_TYPES.includes(type)) return;
   throw new HttpError(
     415,

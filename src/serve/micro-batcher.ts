@@ -58,7 +58,7 @@ export class MicroBatcher<I, O> {
     try {
       const out = await this.runBatch(batch.map((b) => b.item));
       if (out.length !== batch.length) throw new Error(`batch returned ${out.length} results for ${batch.length} items`);
-      batch.forEach((b, i) => b.resolve(out[i]!));
+      batch.forEach((b, i) => b.resolve(out[i]));
     } catch (err) {
       for (const b of batch) b.reject(err);
     }

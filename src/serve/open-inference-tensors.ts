@@ -90,7 +90,7 @@ function parseImages(input: Record<string, unknown>, shape: number[], maxBatch: 
   const what = `input "${INPUT_IMAGE}"`;
   if (input.datatype !== 'BYTES') throw bad(`${what} must have datatype BYTES (got ${JSON.stringify(input.datatype)})`);
   if (!(shape.length === 1 || (shape.length === 2 && shape[1] === 1))) throw bad(`${what}: shape must be [N] or [N, 1] (got ${JSON.stringify(shape)})`);
-  const n = shape[0]!;
+  const n = shape[0];
   checkBatch(n, maxBatch, what);
   const data = flatten(input.data, what, n);
   if (data.length !== n) throw bad(`${what}: shape ${JSON.stringify(shape)} needs ${n} elements, "data" has ${data.length}`);
@@ -103,7 +103,7 @@ function parsePixels(input: Record<string, unknown>, shape: number[], imageSize:
   if (shape.length !== 4 || shape[1] !== imageSize || shape[2] !== imageSize || shape[3] !== 3) {
     throw bad(`${what}: shape must be [N, ${imageSize}, ${imageSize}, 3] (got ${JSON.stringify(shape)})`);
   }
-  const n = shape[0]!;
+  const n = shape[0];
   checkBatch(n, maxBatch, what);
   const per = imageSize * imageSize * 3;
   const data = flatten(input.data, what, n * per);
@@ -158,7 +158,7 @@ export function parseInferRequest(body: unknown, opts: { imageSize: number; maxB
     });
     if (new Set(outputs).size !== outputs.length) throw bad('an output is requested twice');
   }
-  return { id: body.id as string | undefined, input: parsed, outputs };
+  return { id: body.id, input: parsed, outputs };
 }
 
 export interface ResponseTensor {

@@ -48,7 +48,7 @@ export function matchOpenInference(pathname: string): OpenInferenceRoute {
     let name: string;
     let version: string | null;
     try {
-      name = decodeURIComponent(m[1]!);
+      name = decodeURIComponent(m[1]);
       version = m[2] === undefined ? null : decodeURIComponent(m[2]);
     } catch {
       return { kind: 'not-found', label: '/v2/not-found' };
@@ -108,7 +108,7 @@ function checkVersion(model: ServingModel, wanted: string | null): void {
 }
 
 function checkJsonContentType(req: IncomingMessage): void {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
   if (type === 'application/json' || /^application\/[a-z0-9.+-]+\+json$/.test(type)) return;
   throw new HttpError(415, 'unsupported_media_type', `send the inference request as application/json (got "${type || 'none'}")`);
 }
@@ -129,7 +129,7 @@ async function preparedPixels(input: InferInput, imageSize: number, maxPixels: n
   // One image at a time: a request's decode memory stays that of one image, whatever N is.
   for (let i = 0; i < input.files.length; i++) {
     try {
-      out.push((await decodes.run(() => prepareUpload(input.files[i]!, imageSize, maxPixels))).pixels);
+      out.push((await decodes.run(() => prepareUpload(input.files[i], imageSize, maxPixels))).pixels);
     } catch (err) {
       if (err instanceof HttpError) throw new HttpError(400, err.code, `input "image"[${i}]: ${err.message}`);
       throw err;
@@ -167,7 +167,7 @@ async function infer(ctx: OpenInferenceContext, route: { name: string; version: 
       decision: probability >= model.threshold ? 'cat' : 'not-cat',
       version: model.version,
       latencyMs,
-      photo: request.input.kind === 'images' ? request.input.files[i]! : null,
+      photo: request.input.kind === 'images' ? request.input.files[i] : null,
     }),
   );
 }

@@ -39,6 +39,7 @@ export class PredictionMonitor {
     this.inFlight++;
     measureProperties(image)
       .then((properties) => this.log.append('predictions', properties ? { ...entry, properties } : entry))
+      .catch(() => undefined) // a monitoring failure loses this log line, never the server
       .finally(() => {
         this.inFlight--;
       });

@@ -111,7 +111,7 @@ export async function invalidateLoaderCache(opts: InvalidateOptions): Promise<In
   const cacheDir = path.join(opts.siteRoot, '.observablehq', 'cache');
   // Inside the (git-ignored) cache folder; names starting with _ there are not loader outputs.
   const stateFile = path.join(cacheDir, '_loader-inputs.json');
-  const previous = await readJson<Record<string, string>>(stateFile).catch(() => ({}) as Record<string, string>);
+  const previous = await readJson<Record<string, string>>(stateFile).catch((): Record<string, string> => ({}));
   const code = await fingerprintFiles(opts.codeDirs.map((dir) => ({ dir, match: (rel: string) => /\.(ts|js|mjs|cjs|cts|json)$/.test(rel) })));
   const env = `${dataRoot()}\n${code}\n`;
 

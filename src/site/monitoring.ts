@@ -33,7 +33,7 @@ const mean = (xs: number[]) => (xs.length ? round(xs.reduce((a, b) => a + b, 0) 
 function p95(xs: number[]): number | null {
   if (!xs.length) return null;
   const s = [...xs].sort((a, b) => a - b);
-  return round(s[Math.min(s.length - 1, Math.ceil(0.95 * s.length) - 1)]!);
+  return round(s[Math.min(s.length - 1, Math.ceil(0.95 * s.length) - 1)]);
 }
 
 interface FeedbackLine {

@@ -12,7 +12,10 @@ import { binOf, quantileEdges } from './quantiles.js';
 export function psiFromCounts(reference: readonly number[], current: readonly number[]): number {
   const k = Math.max(reference.length, current.length);
   let nr = 0, nc = 0;
-  for (let i = 0; i < k; i++) nr += reference[i] ?? 0, nc += current[i] ?? 0;
+  for (let i = 0; i < k; i++) {
+    nr += reference[i] ?? 0;
+    nc += current[i] ?? 0;
+  }
   if (nr === 0 || nc === 0) return 0;
   const eps = 0.5 / Math.min(nr, nc);
   let total = 0;

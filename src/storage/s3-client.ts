@@ -274,7 +274,7 @@ export class S3Store {
       );
       const failed = res.Errors ?? [];
       if (failed.length > 0) {
-        const f = failed[0]!;
+        const f = failed[0];
         throw new Error(`cannot delete s3://${bucket}/${f.Key}: ${f.Code ?? 'error'} ${f.Message ?? ''} (${failed.length} failed)`);
       }
     }

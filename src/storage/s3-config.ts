@@ -66,9 +66,9 @@ export function normalizeS3Config(config: S3Config): S3Config {
 export function parseS3Url(url: string): { bucket: string; prefix: string } {
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(url);
   if (!m) throw new Error(`"${url}" is not an S3 URL (expected s3://bucket/prefix)`);
-  const bucket = m[1]!;
+  const bucket = m[1];
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
     throw new Error(`"${bucket}" is not a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)`);
   }
-  return { bucket, prefix: m[2]!.replace(/^\/+/, '') };
+  return { bucket, prefix: m[2].replace(/^\/+/, '') };
 }

@@ -95,7 +95,7 @@ export class ProcessPool {
 
 /** The worker side: answer tasks with `handler`; `emit` sends progress events back to the parent. */
 export function serveTasks(handler: (task: unknown, emit: (event: unknown) => void) => Promise<unknown>): void {
-  process.on('message', async (msg: { id: number; task: unknown }) => {
+  const answer = async (msg: { id: number; task: unknown }) => {
     const emit = (event: unknown) => process.send?.({ id: msg.id, event });
     try {
       const result = await handler(msg.task, emit);
@@ -103,5 +103,7 @@ export function serveTasks(handler: (task: unknown, emit: (event: unknown) => vo
     } catch (err) {
       process.send?.({ id: msg.id, error: (err as Error).message });
     }
-  });
+  };
+  // answer() sends every failure back to the parent, so nothing is left to reject.
+  process.on('message', (msg: { id: number; task: unknown }) => void answer(msg));
 }

@@ -136,9 +136,9 @@ export function mergeValidationConfig(input: ValidationConfigInput = {}): Valida
     const base = out[key];
     if (base && typeof base === 'object' && !Array.isArray(base) && key !== 'mix') {
       for (const sub of Object.keys(value as object)) {
-        if (!(sub in (base as object))) throw new Error(`unknown validation setting "${key}.${sub}"`);
+        if (!(sub in base)) throw new Error(`unknown validation setting "${key}.${sub}"`);
       }
-      out[key] = { ...(base as object), ...(value as object) };
+      out[key] = { ...base, ...(value as object) };
     } else {
       out[key] = value;
     }

@@ -50,7 +50,7 @@ export function importEdges(root: string): ImportEdge[] {
 /** Top-level folder of a path relative to src/ ('.' for files directly in src/). */
 export function folderOf(relative: string): string {
   const parts = relative.split('/');
-  return parts.length > 1 ? parts[0]! : '.';
+  return parts.length > 1 ? parts[0] : '.';
 }
 
 /** Folder graph: folder -> imported folder -> the first file-level import that made the edge. */
@@ -75,8 +75,11 @@ export function folderCycles(graph: Map<string, Map<string, unknown>>): string[]
   const stack: string[] = [];
   const components: string[][] = [];
   const visit = (v: string) => {
-    index.set(v, counter), low.set(v, counter), counter++;
-    stack.push(v), onStack.add(v);
+    index.set(v, counter);
+    low.set(v, counter);
+    counter++;
+    stack.push(v);
+    onStack.add(v);
     for (const w of [...(graph.get(v)?.keys() ?? [])].sort()) {
       if (!index.has(w)) {
         visit(w);
@@ -95,7 +98,7 @@ export function folderCycles(graph: Map<string, Map<string, unknown>>): string[]
     }
   };
   for (const v of [...graph.keys()].sort()) if (!index.has(v)) visit(v);
-  return components.map((component) => cycleWithin(graph, new Set(component), component[0]!));
+  return components.map((component) => cycleWithin(graph, new Set(component), component[0]));
 }
 
 /** A shortest path from `start` back to itself inside one strongly connected component (breadth first). */
@@ -111,7 +114,10 @@ function cycleWithin(graph: Map<string, Map<string, unknown>>, component: Set<st
         for (let x: string | undefined = v; x !== undefined && x !== start; x = previous.get(x)) between.unshift(x);
         return [start, ...between, start];
       }
-      if (!previous.has(w)) previous.set(w, v), queue.push(w);
+      if (!previous.has(w)) {
+        previous.set(w, v);
+        queue.push(w);
+      }
     }
   }
   return [start, start];
@@ -131,7 +137,7 @@ function describeCycles(cycles: string[][], graph: Map<string, Map<string, Impor
   return cycles
     .map((c) => {
       const steps = c.slice(1).map((b, i) => {
-        const e = graph.get(c[i]!)!.get(b)!;
+        const e = graph.get(c[i])!.get(b)!;
         return `    ${c[i]} -> ${b}: ${e.from} imports ${e.to}`;
       });
       return `  ${c.join(' -> ')}\n${steps.join('\n')}`;

@@ -41,7 +41,7 @@ describe.skipIf(!present)('cats-v1 smoke (subset)', () => {
     expect(summary.rejected).toBe(0);
     expect(summary.selected).toBe(240);
     const shipped = new Map(
-      (parse(fs.readFileSync(path.join(CATS_V1, 'manifest.csv'), 'utf8'), { columns: true }) as Record<string, string>[]).map((r) => [r.path, r]),
+      parse<Record<string, string>>(fs.readFileSync(path.join(CATS_V1, 'manifest.csv'), 'utf8'), { columns: true }).map((r) => [r.path, r]),
     );
     for (const e of manifest) {
       const row = shipped.get(e.path)!;

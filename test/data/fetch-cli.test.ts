@@ -36,7 +36,7 @@ describe('areyouacat data fetch', () => {
   it('passes --url and --sha256 to the fetcher and refuses a mirror whose bytes are not the official archive', async () => {
     const sha = crypto.createHash('sha256').update(archive).digest('hex');
     // The given sha256 matches, but the recipe also pins the official archive's md5.
-    const err = await cli('oxford-iiit-pet', '--url', server.url('/images.tar.gz'), '--sha256', sha).catch((e) => e);
+    const err = (await cli('oxford-iiit-pet', '--url', server.url('/images.tar.gz'), '--sha256', sha).catch((e: unknown) => e)) as { code: number; stderr: string };
     expect(err.code).toBe(1);
     expect(err.stderr).toMatch(
       /error: download of http:\/\/127\.0\.0\.1:\d+\/images\.tar\.gz is damaged or not the expected file: expected md5 5c4f3ee8e5d25df40f4fd59a7f44e54c, got [0-9a-f]{32}; it was deleted/,

@@ -75,7 +75,7 @@ describe('fetchDataset', () => {
       ['dog/american_pit_bull_terrier_7.jpg', 'dog', 'oxford-iiit-pet'],
       ['dog/beagle_1.jpg', 'dog', 'oxford-iiit-pet'],
     ]);
-    expect((await src.read(items[3]!)).equals(await noiseJpeg(160, 3))).toBe(true);
+    expect((await src.read(items[3])).equals(await noiseJpeg(160, 3))).toBe(true);
     const downloads = progress.filter((p) => p[2] === 'download');
     expect(downloads.at(-1)).toEqual([petsArchive.length, petsArchive.length, 'download']);
     expect(progress.at(-1)?.[2]).toBe('unpack');

@@ -6,7 +6,7 @@ import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
 
 async function photo(width: number, height: number, rgb: [number, number, number]): Promise<Buffer> {
   const noise = Buffer.alloc(width * height * 3);
-  for (let i = 0; i < noise.length; i++) noise[i] = (rgb[i % 3]! + ((i * 7919) % 61)) & 255;
+  for (let i = 0; i < noise.length; i++) noise[i] = (rgb[i % 3] + ((i * 7919) % 61)) & 255;
   return sharp(noise, { raw: { width, height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer();
 }
 
@@ -25,7 +25,7 @@ describe('S3Source', () => {
     // Not data: loose top-level files, hidden files, a neighbouring prefix.
     await s3.store.putObject(s3.bucket, 'sets/v1/README.md', '# about');
     await s3.store.putObject(s3.bucket, 'sets/v1/cat/.DS_Store', 'x');
-    await s3.store.putObject(s3.bucket, 'sets/v10/cat/elsewhere.jpg', files['cat/tabby.jpg']!);
+    await s3.store.putObject(s3.bucket, 'sets/v10/cat/elsewhere.jpg', files['cat/tabby.jpg']);
     await s3.store.putObject(
       s3.bucket,
       'sets/v1/manifest.csv',
@@ -48,9 +48,9 @@ describe('S3Source', () => {
       ['kittens/small.jpg', 'cat', 'v1'],
       ['misc/notes.txt', 'misc', 'v1'],
     ]);
-    expect(items.find((i) => i.path === 'cat/tabby.jpg')?.size).toBe(files['cat/tabby.jpg']!.length);
+    expect(items.find((i) => i.path === 'cat/tabby.jpg')?.size).toBe(files['cat/tabby.jpg'].length);
     const back = await src.read(items.find((i) => i.path === 'dog/beagle.jpg')!);
-    expect(back.equals(files['dog/beagle.jpg']!)).toBe(true);
+    expect(back.equals(files['dog/beagle.jpg'])).toBe(true);
   });
 
   it('feeds the manifest builder: images accepted, the text file and the missing key rejected', async () => {
@@ -59,7 +59,7 @@ describe('S3Source', () => {
     const by = Object.fromEntries(entries.map((e) => [e.path, e]));
     expect(by['cat/tabby.jpg']).toMatchObject({ status: 'ok', width: 96, height: 80, label: 1, source: 'shelter-photos' });
     expect(by['dog/beagle.jpg']).toMatchObject({ status: 'ok', width: 120, height: 90, label: 0 });
-    expect(by['misc/notes.txt']!.status).toBe('rejected');
+    expect(by['misc/notes.txt'].status).toBe('rejected');
     expect(by['dog/gone.jpg']).toMatchObject({ status: 'rejected', reason: 'missing file' });
   });
 

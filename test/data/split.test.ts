@@ -21,7 +21,7 @@ function fakeEntries(n: number, seed: string): ManifestEntry[] {
     path: `${GROUPS[i % 4]}/${i}.jpg`, group: GROUPS[i % 4], label: i % 4 === 0 ? 1 : 0, source: 's',
     sha256: i.toString(16).padStart(64, '0'), bytes: 1, format: 'jpeg', width: 100, height: 100,
     phash: rnd.slice(i * 16, i * 16 + 16).join(''), status: 'ok', reason: '',
-  }) as ManifestEntry);
+  }));
 }
 
 describe('split keeps planted copies on one side', () => {

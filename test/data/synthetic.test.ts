@@ -39,7 +39,7 @@ async function decodeAll(source: SyntheticSource): Promise<Decoded[]> {
       for (let c = 0; c < 3; c++) mean[c] += data[i + c] / pixels;
       hist[(data[i] >> 6) * 16 + (data[i + 1] >> 6) * 4 + (data[i + 2] >> 6)] += 1 / pixels;
     }
-    out.push({ group: it.group, width: info.width, height: info.height, format: meta.format!, mean, hist });
+    out.push({ group: it.group, width: info.width, height: info.height, format: meta.format, mean, hist });
   }
   return out;
 }

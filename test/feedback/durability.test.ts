@@ -80,7 +80,7 @@ describe(`feedback durability (S3: ${process.env.AREYOUACAT_TEST_S3_ENDPOINT ? '
       ids.push(r.body.id);
     }
     expect(await srv.queue.depth()).toBe(5);
-    const health = (await (await fetch(`${srv.url}/api/health`)).json()) as any;
+    const health = await (await fetch(`${srv.url}/api/health`)).json();
     expect(health.feedback.queued).toBe(5);
     await srv.close(); // the server goes down with items still queued
 

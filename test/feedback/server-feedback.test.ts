@@ -62,11 +62,11 @@ async function post(srv: RunningServer, photo: Buffer, fields: Record<string, st
     method: 'POST',
     body: form({ consent: 'true', answer: 'cat', prediction: 'cat', ...fields, photo: { data: photo, filename: 'p.jpg', type: 'image/jpeg' } }),
   });
-  return { status: res.status, body: (await res.json()) as any, ms: performance.now() - t0 };
+  return { status: res.status, body: await res.json(), ms: performance.now() - t0 };
 }
 
 async function health(srv: RunningServer): Promise<any> {
-  return (await (await fetch(`${srv.url}/api/health`)).json()) as any;
+  return (await fetch(`${srv.url}/api/health`)).json();
 }
 
 async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
@@ -136,7 +136,7 @@ describe('idempotent feedback', () => {
     }
     const id = results[0].body.id;
     expect(results.every((r) => [200, 201, 202].includes(r.status)), JSON.stringify(results.map((r) => r.status))).toBe(true);
-    expect(new Set(results.map((r) => r.body.id))).toEqual(new Set([id]));
+    expect(new Set(results.map((r) => r.body.id as string))).toEqual(new Set([id]));
     expect(results.filter((r) => r.status !== 200).length).toBe(1);
     expect(results.filter((r) => r.body.replay === true).length).toBe(99);
     await waitFor('the queue to drain', async () => (await srv.queue.depth()) === 0);

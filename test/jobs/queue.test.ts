@@ -108,7 +108,7 @@ describe.skipIf(!hasRedisServer)('jobs on a BullMQ queue and on the local pool',
     const queue = await QueueExecutor.open({ url: redis.url });
     let err: unknown;
     try {
-      err = await queue.run([shardJob({ source: bad })]).catch((e) => e);
+      err = await queue.run([shardJob({ source: bad })]).catch((e: unknown) => e);
     } finally {
       await queue.close();
     }
@@ -133,7 +133,7 @@ describe.skipIf(!hasRedisServer)('jobs on a BullMQ queue and on the local pool',
   it('a worker of another code version refuses the job with a message', async () => {
     const queue = await QueueExecutor.open({ url: redis.url, codeVersion: 'deadbeefdeadbeef' });
     try {
-      const err = (await queue.run([shardJob()]).catch((e) => e)) as JobFailedError;
+      const err = (await queue.run([shardJob()]).catch((e: unknown) => e)) as JobFailedError;
       expect(err).toBeInstanceOf(JobFailedError);
       expect(err.reason).toMatch(/made by code version deadbeefdeadbeef, this worker runs [0-9a-f]{16}/);
     } finally {

@@ -38,7 +38,7 @@ describe('pretrained backbone', () => {
     const bin = await fs.readFile(files.bin);
     const a = artifactsForSize(json, bin, 256);
     const input = (a.modelTopology as { node: { op: string; attr: any }[] }).node.find((n) => n.op === 'Placeholder')!;
-    expect(input.attr.shape.shape.dim.map((d: { size: string }) => d.size)).toEqual(['-1', '256', '256', '3']);
+    expect((input.attr.shape.shape.dim as { size: string }[]).map((d) => d.size)).toEqual(['-1', '256', '256', '3']);
     // the package's own bytes are left alone
     const again = artifactsForSize(json, bin, 512);
     expect(Buffer.compare(Buffer.from(again.weightData as ArrayBuffer), bin)).toBe(0);

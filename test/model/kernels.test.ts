@@ -13,7 +13,7 @@ async function runOn(
   await tf.setBackend(backend);
   const tensors: Record<string, tf.Tensor> = {};
   for (const [k, v] of Object.entries(inputs)) tensors[k] = tf.tensor(v.values, v.shape);
-  const out = tf.engine().runKernel(kernel, tensors as unknown as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as tf.Tensor;
+  const out = tf.engine().runKernel<tf.Tensor>(kernel, tensors, attrs as tf.NamedAttrMap);
   const result = { values: (await out.data()) as Float32Array, shape: out.shape };
   out.dispose();
   Object.values(tensors).forEach((t) => t.dispose());
@@ -96,7 +96,7 @@ describe('wasm training kernels match the cpu backend', () => {
       fc.asyncProperty(convCase, async (c) => {
         const o = outSize(c);
         fc.pre(o !== null);
-        await compareFilterGradient(c, o!);
+        await compareFilterGradient(c, o);
       }),
       { numRuns: 60, seed: 42 },
     );
@@ -114,7 +114,7 @@ describe('wasm training kernels match the cpu backend', () => {
       fc.asyncProperty(convCase, async (c) => {
         const o = outSize(c);
         fc.pre(o !== null);
-        const [oh, ow] = o!;
+        const [oh, ow] = o;
         await compare(
           'Conv2DBackpropInput',
           {
@@ -204,7 +204,7 @@ describe('wasm training kernels match the cpu backend', () => {
       fc.asyncProperty(simdCase, async (c) => {
         const o = outSize(c);
         fc.pre(o !== null);
-        await compareFilterGradient(c, o!);
+        await compareFilterGradient(c, o);
       }),
       { numRuns: 40, seed: 21 },
     );

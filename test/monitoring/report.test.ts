@@ -160,7 +160,7 @@ describe('monitoring report', () => {
     process.stdout.write = ((chunk: string) => {
       writes.push(String(chunk));
       return true;
-    }) as typeof process.stdout.write;
+    });
     const oldExit = process.exitCode;
     try {
       await program.parseAsync(['node', 'areyouacat', 'monitor', '--json']);

@@ -47,7 +47,7 @@ describe('deploy pipeline on a small synthetic set', () => {
     const out = path.join(process.env.AREYOUACAT_HOME!, 'predictions.jsonl');
     const inf = await runInferencePipeline({ data: 'synthetic:seed=9,n=12', out });
     expect(inf.n).toBe(12);
-    const rows = (await fs.readFile(out, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const rows = (await fs.readFile(out, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { probability: number });
     expect(rows).toHaveLength(12);
     for (const row of rows) expect(row.probability).toBeGreaterThanOrEqual(0);
 

@@ -91,12 +91,12 @@ describe('runs and registry commands', () => {
     expect(JSON.parse(list.out).promoted).toBe(1);
     expect((await cli('registry', 'show', 'v1')).out).toMatch(/model v1\s+\(promoted\)/);
     const d = JSON.parse((await cli('registry', 'decisions', '--json')).out);
-    expect(d.map((x: { action: string }) => x.action)).toEqual(['promote', 'reject', 'force-promote', 'rollback']);
+    expect((d as { action: string }[]).map((x) => x.action)).toEqual(['promote', 'reject', 'force-promote', 'rollback']);
     // A configured policy applies to later decisions and is recorded with them.
     expect((await cli('registry', 'policy', '--min-recall', '0.99', '--metric', 'prAuc')).out).toMatch(/policy updated[\s\S]*minRecall\s+0.99/);
     expect(JSON.parse((await cli('registry', 'policy', '--json')).out)).toMatchObject({ minRecall: 0.99, primaryMetric: 'prAuc', minPrecision: 0.85 });
     expect((await cli('registry', 'promote', 'v2')).code).toBe(2);
-    const last = JSON.parse((await cli('registry', 'decisions', '--json')).out).pop();
+    const last = (JSON.parse((await cli('registry', 'decisions', '--json')).out) as { policy: unknown }[]).pop()!;
     expect(last.policy).toMatchObject({ minRecall: 0.99, primaryMetric: 'prAuc' });
     await expect(cli('registry', 'policy', '--metric', 'loss')).resolves.toMatchObject({ code: 1, err: expect.stringMatching(/primaryMetric must be one of/) });
     // Option errors reach the CLI entry point, which prints them as `error: ...`.

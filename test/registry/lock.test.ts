@@ -109,7 +109,7 @@ describe('registry lock', () => {
       for (let i = 0; i < contenders; i++) {
         for (;;) {
           if (await fs.stat(path.join(tmp, `done-${r}-${i}`)).then(() => true, () => false)) break;
-          if (children[i]!.exitCode !== null) throw new Error(`contender ${i} exited early`);
+          if (children[i].exitCode !== null) throw new Error(`contender ${i} exited early`);
           await new Promise((res) => setTimeout(res, 10));
         }
       }

@@ -22,7 +22,7 @@ describe('bounded decoding for serving', () => {
     expect(Math.min(decoded.width, decoded.height)).toBe(1024);
     const bounded = await prepareDecoded(decoded, 64);
     let sum = 0;
-    for (let i = 0; i < full.length; i++) sum += Math.abs(full[i]! - bounded[i]!);
+    for (let i = 0; i < full.length; i++) sum += Math.abs(full[i] - bounded[i]);
     expect(sum / full.length).toBeLessThan(2);
   }, 60_000);
 

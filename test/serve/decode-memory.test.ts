@@ -64,7 +64,7 @@ describe('decode memory under load', () => {
     try {
       const res = await fetch(`${other.url}/api/predict`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: new Uint8Array(png) });
       expect(res.status).toBe(413);
-      expect(((await res.json()) as any).error.code).toBe('image_too_large');
+      expect((await res.json()).error.code).toBe('image_too_large');
     } finally {
       await other.stop();
     }

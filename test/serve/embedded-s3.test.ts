@@ -72,7 +72,7 @@ describe('serve with no S3 configured', () => {
     process.stdout.write = ((chunk: string) => {
       writes.push(String(chunk));
       return true;
-    }) as typeof process.stdout.write;
+    });
     try {
       await program.parseAsync(['node', 'areyouacat', 'feedback', 'purge', '--older-than', '30', '--json']);
     } finally {

@@ -58,8 +58,8 @@ describe('inference pool (worker threads)', () => {
       const batched = await serving[POOL]!.run(pixels.slice(), 7);
       const single = await Promise.all(Array.from({ length: 7 }, (_, i) => serving.predict(pixels.slice(i * PER, (i + 1) * PER))));
       for (let i = 0; i < 7; i++) {
-        expect(Math.abs(batched[i]! - expected[i]!)).toBeLessThan(1e-6);
-        expect(Math.abs(single[i]! - expected[i]!)).toBeLessThan(1e-6);
+        expect(Math.abs(batched[i] - expected[i])).toBeLessThan(1e-6);
+        expect(Math.abs(single[i] - expected[i])).toBeLessThan(1e-6);
       }
     } finally {
       serving.dispose();
@@ -96,7 +96,7 @@ describe('inference pool (worker threads)', () => {
     const pool = await InferencePool.start({ modelDir: promoted.dir, version: promoted.version, imageSize: SIZE, size: 2, log: (m) => logs.push(m) });
     await pool.allStarted();
     try {
-      const victim = pool.workers[0]!;
+      const victim = pool.workers[0];
       const running = pool.run(randomPixels(2048, 5), 2048); // goes to the first idle worker
       void victim.terminate();
       await expect(running).rejects.toMatchObject({ status: 503, message: expect.stringMatching(/worker stopped/) });
@@ -113,7 +113,7 @@ describe('inference pool (worker threads)', () => {
     const serving = await loadTfjsServingModel(promoted, { workers: 1 });
     const pool = serving[POOL]!;
     try {
-      const before = pool.workers[0]!;
+      const before = pool.workers[0];
       const exited = new Promise<number>((r) => before.once('exit', r));
       before.postMessage({ type: 'exit', code: 7 });
       expect(await exited).toBe(7);

@@ -29,11 +29,11 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 
 const health = async () => {
   const res = await fetch(`${srv.url}/api/health`);
-  return { status: res.status, body: (await res.json()) as any };
+  return { status: res.status, body: await res.json() };
 };
 const predict = async () => {
   const res = await fetch(`${srv.url}/api/predict`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(await makeJpeg()) });
-  return { status: res.status, body: (await res.json()) as any };
+  return { status: res.status, body: await res.json() };
 };
 
 beforeAll(async () => {

@@ -43,12 +43,12 @@ afterAll(async () => {
 
 async function get(path: string, server = srv) {
   const res = await fetch(`${server.url}${path}`);
-  return { status: res.status, type: res.headers.get('content-type'), json: (await res.json()) as any };
+  return { status: res.status, type: res.headers.get('content-type'), json: await res.json() };
 }
 
 async function infer(body: unknown, path = '/v2/models/areyouacat/infer', headers: Record<string, string> = { 'content-type': 'application/json' }, server = srv) {
   const res = await fetch(`${server.url}${path}`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
-  return { status: res.status, json: (await res.json()) as any };
+  return { status: res.status, json: await res.json() };
 }
 
 const b64 = (b: Buffer) => b.toString('base64');
@@ -164,7 +164,7 @@ describe('Open Inference Protocol: inference', () => {
     expect(pCat.data).toHaveLength(MAX_BATCH);
     expect(label.data).toHaveLength(MAX_BATCH);
     const single = await Promise.all(photos.map(apiPredict));
-    pCat.data.forEach((p: number, i: number) => expect(Math.abs(p - single[i]!)).toBeLessThan(1e-5));
+    (pCat.data as number[]).forEach((p, i) => expect(Math.abs(p - single[i])).toBeLessThan(1e-5));
   });
 
   it('FP32 [N, S, S, 3] prepared pixels (0..255, flat or nested) give the same p_cat as the encoded photos', async () => {
@@ -187,9 +187,9 @@ describe('Open Inference Protocol: inference', () => {
     const r = await infer({ inputs: [imageInput([photo])], outputs: [{ name: 'label' }] }, '/v2/models/areyouacat/versions/1/infer');
     expect(r.status).toBe(200);
     expect(r.json.model_version).toBe('1');
-    expect(r.json.outputs.map((o: { name: string }) => o.name)).toEqual(['label']);
+    expect((r.json.outputs as { name: string }[]).map((o) => o.name)).toEqual(['label']);
     const both = await infer({ inputs: [imageInput([photo])], outputs: [{ name: 'label' }, { name: 'p_cat' }] });
-    expect(both.json.outputs.map((o: { name: string }) => o.name)).toEqual(['label', 'p_cat']);
+    expect((both.json.outputs as { name: string }[]).map((o) => o.name)).toEqual(['label', 'p_cat']);
   });
 
   it('a plain HTTP client following the KServe V2 examples gets the same p_cat as /api/predict (1e-5)', async () => {
@@ -202,7 +202,7 @@ describe('Open Inference Protocol: inference', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { id: string; outputs: Array<{ name: string; data: number[] }> };
     expect(body.id).toBe('42');
-    expect(Math.abs(body.outputs[0]!.data[0]! - (await apiPredict(photo)))).toBeLessThan(1e-5);
+    expect(Math.abs(body.outputs[0].data[0] - (await apiPredict(photo)))).toBeLessThan(1e-5);
   });
 });
 
@@ -215,7 +215,7 @@ describe('Open Inference Protocol: bad input (4xx with a reason, server stays up
     ['pixels shape not matching the data length', async () => ({ inputs: [{ name: 'pixels', shape: [2, SIZE, SIZE, 3], datatype: 'FP32', data: new Array(per).fill(0) }] }), 400, /needs 6144 elements/],
     ['pixels of another image size', async () => ({ inputs: [{ name: 'pixels', shape: [1, 64, 64, 3], datatype: 'FP32', data: [] }] }), 400, /shape must be \[N, 32, 32, 3\]/],
     ['pixel values out of range', async () => ({ inputs: [{ name: 'pixels', shape: [1, SIZE, SIZE, 3], datatype: 'FP32', data: new Array(per).fill(300) }] }), 400, /from 0 to 255/],
-    ['N above the maximum', async () => ({ inputs: [imageInput(Array.from({ length: MAX_BATCH + 1 }, () => photos[0]!))] }), 400, /batch of 17 is above the maximum of 16/],
+    ['N above the maximum', async () => ({ inputs: [imageInput(Array.from({ length: MAX_BATCH + 1 }, () => photos[0]))] }), 400, /batch of 17 is above the maximum of 16/],
     ['an empty batch', async () => ({ inputs: [{ name: 'image', shape: [0], datatype: 'BYTES', data: [] }] }), 400, /empty/],
     ['base64 that does not decode', async () => ({ inputs: [{ name: 'image', shape: [1], datatype: 'BYTES', data: ['not base64 at all!'] }] }), 400, /not valid base64/],
     ['bytes that are not an image', async () => ({ inputs: [imageInput([Buffer.from('hello, this is plain text and no photo')])] }), 400, /not a JPEG, PNG, WebP or GIF/],

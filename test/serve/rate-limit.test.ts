@@ -31,7 +31,7 @@ describe('serve without a model, with a rate limit', () => {
   it('answers 503 with a clear error while no model is promoted', async () => {
     const health = await fetch(`${srv.url}/api/health`);
     expect(health.status).toBe(503);
-    expect(((await health.json()) as any).status).toBe('no-model');
+    expect((await health.json()).status).toBe('no-model');
   });
 
   it('limits each client with a token bucket: 429 with Retry-After once the burst is spent', async () => {
@@ -41,7 +41,7 @@ describe('serve without a model, with a rate limit', () => {
     for (let i = 0; i < 4; i++) {
       const res = await post();
       statuses.push(res.status);
-      const body = (await res.json()) as any;
+      const body = await res.json();
       if (res.status === 429) {
         retryAfter = res.headers.get('retry-after');
         expect(body.error.code).toBe('rate_limited');

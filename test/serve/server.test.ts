@@ -54,7 +54,7 @@ describe('serve: prediction API', () => {
   it('reports health with the promoted model', async () => {
     const res = await fetch(`${srv.url}/api/health`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as any;
+    const body = await res.json();
     expect(body.status).toBe('ok');
     expect(body.model).toEqual({ version: 1, threshold: 0.5, imageSize: 32 });
   });
@@ -76,7 +76,7 @@ describe('serve: prediction API', () => {
       body: form({ photo: { data: jpeg, filename: 'x.jpg', type: 'image/jpeg' } }),
     });
     expect(res.status).toBe(200);
-    const json = (await res.json()) as any;
+    const json = await res.json();
     expect(json.probability).toBeCloseTo(raw.json.probability, 6);
   });
 
@@ -136,7 +136,7 @@ describe('serve: prediction API', () => {
   it('answers unknown API routes with 404 and wrong methods with 405, and serves the site', async () => {
     const nope = await fetch(`${srv.url}/api/nope`);
     expect(nope.status).toBe(404);
-    expect(((await nope.json()) as any).error.code).toBe('not_found');
+    expect((await nope.json()).error.code).toBe('not_found');
     const get = await fetch(`${srv.url}/api/predict`);
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
@@ -179,7 +179,7 @@ describe('serve: feedback', () => {
       if (consent) fields.consent = consent;
       const res = await fetch(`${srv.url}/api/feedback`, { method: 'POST', body: form(fields) });
       expect(res.status).toBe(400);
-      expect(((await res.json()) as any).error.code).toBe('consent_required');
+      expect((await res.json()).error.code).toBe('consent_required');
     }
     expect((await s3.store.listKeys(s3.bucket, 'feedback/')).length).toBe(before);
     expect(await srv.queue.depth()).toBe(0);
@@ -201,7 +201,7 @@ describe('serve: feedback', () => {
       }),
     });
     expect(res.status).toBe(201);
-    const { id, status } = (await res.json()) as any;
+    const { id, status } = await res.json();
     expect(status).toBe('stored');
     const keys = (await s3.store.listKeys(s3.bucket, 'feedback/')).map((o) => o.key);
     const photoKey = keys.find((k) => k.includes(id) && k.endsWith('.jpg'))!;
@@ -233,7 +233,7 @@ describe('serve: feedback', () => {
       body: form({ consent: 'true', answer: 'dog', prediction: 'cat', photo: { data: jpeg, filename: 'a.jpg', type: 'image/jpeg' } }),
     });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as any).error.code).toBe('invalid_answer');
+    expect((await bad.json()).error.code).toBe('invalid_answer');
     const json = await fetch(`${srv.url}/api/feedback`, { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
     expect(json.status).toBe(415);
   });

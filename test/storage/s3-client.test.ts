@@ -16,7 +16,7 @@ async function inParallel<T>(items: T[], limit: number, fn: (t: T) => Promise<vo
   let next = 0;
   await Promise.all(
     Array.from({ length: limit }, async () => {
-      while (next < items.length) await fn(items[next++]!);
+      while (next < items.length) await fn(items[next++]);
     }),
   );
 }
@@ -63,7 +63,7 @@ describe('S3Store', () => {
     await s3.store.putObject(s3.bucket, 'other/x.txt', 'x');
     const listed = await s3.store.listKeys(s3.bucket, 'many/', { pageSize });
     expect(listed.map((o) => o.key)).toEqual(keys);
-    expect(listed[0]!.size).toBe(keys[0]!.length);
+    expect(listed[0].size).toBe(keys[0].length);
     const all = await s3.store.listKeys(s3.bucket);
     expect(all.map((o) => o.key)).toContain('other/x.txt');
     expect(all.length).toBe(keys.length + 2); // + bin/random.bin

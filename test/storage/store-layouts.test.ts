@@ -26,7 +26,7 @@ function handBuilt(text: string): string[] {
   const found: string[] = [];
   const quoted = NAMES.map((n) => n.replace('.', '\\.')).join('|');
   const join = new RegExp(`path\\.(?:posix\\.)?(?:join|resolve)\\(([^()]|\\([^()]*\\))*['"](${quoted})['"]`, 'g');
-  for (const m of text.matchAll(join)) found.push(m[2]!);
+  for (const m of text.matchAll(join)) found.push(m[2]);
   for (const m of text.matchAll(/path\.(?:join|resolve)\(\s*paths\.(runs|registry)\(\)\s*,/g)) found.push(`paths.${m[1]}() + ...`);
   return found;
 }

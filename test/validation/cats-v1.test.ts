@@ -16,7 +16,7 @@ describe.skipIf(!present)('validation on a sample of cats-v1', () => {
 
   beforeAll(async () => {
     home = tempHome();
-    const rows = parse(fs.readFileSync(path.join(dataDir, 'manifest.csv')), { columns: true }) as Array<{ path: string; label: string }>;
+    const rows = parse<{ path: string; label: string }>(fs.readFileSync(path.join(dataDir, 'manifest.csv')), { columns: true });
     const perGroup = new Map<string, number>();
     for (const [i, row] of rows.entries()) {
       if (i % 25 !== 0 || (perGroup.get(row.label) ?? 0) >= 60) continue;

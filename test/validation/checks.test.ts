@@ -86,7 +86,7 @@ describe('duplicates and leakage', () => {
     const b = copy(clean);
     const [t1, t2, t3] = b.entries.filter((e) => e.split === 'train' && e.group === 'cat');
     await addFile(b, 'cat/exact-copy.png', b.files.get(t1.path)!, 'cat', 'train');
-    const recoded = await sharp(b.files.get(t2.path)!).resize(60, 60).jpeg({ quality: 85 }).toBuffer();
+    const recoded = await sharp(b.files.get(t2.path)).resize(60, 60).jpeg({ quality: 85 }).toBuffer();
     await addFile(b, 'cat/near-copy.jpg', recoded, 'cat', 'train');
     await addFile(b, 'cat/leaked.png', b.files.get(t3.path)!, 'cat', 'test');
     const report = await run(b);

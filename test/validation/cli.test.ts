@@ -46,8 +46,8 @@ describe('areyouacat data validate', () => {
     const r = await cli('data', 'validate', '--data', folder, '--name', 'cli-set', '--json');
     const report = JSON.parse(r.stdout);
     expect(report.dataset).toBe('cli-set');
-    expect(report.checks.map((c: { id: string }) => c.id)).toContain('property-label-correlation');
-    expect(report.checks.find((c: { id: string }) => c.id === 'integrity').status).toBe('fail');
+    expect((report.checks as { id: string }[]).map((c) => c.id)).toContain('property-label-correlation');
+    expect((report.checks as { id: string; status: string }[]).find((c) => c.id === 'integrity')?.status).toBe('fail');
     expect(JSON.parse(fs.readFileSync(path.join(home, 'datasets', 'cli-set', 'validation.json'), 'utf8')).createdAt).toBe(report.createdAt);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('--allow-check integrity');

@@ -66,7 +66,7 @@ export function pipelineOptions(f: TrainingFlags, log: Log): TrainPipelineOption
   let hp: TrainPipelineOptions['hyperparameters'];
   if (f.hp) {
     try {
-      hp = JSON.parse(f.hp);
+      hp = JSON.parse(f.hp) as TrainPipelineOptions['hyperparameters'];
     } catch (err) {
       throw new Error(`--hp is not valid JSON: ${(err as Error).message}`);
     }
@@ -91,7 +91,7 @@ const logLine = (line: string) => process.stderr.write(`${line}\n`);
 
 function printMetrics(metrics: Record<string, number | null>): string {
   const keys = ['precision', 'recall', 'f1', 'accuracy', 'rocAuc', 'prAuc', 'threshold'];
-  return keys.filter((k) => metrics[k] !== undefined).map((k) => `${k} ${metrics[k] === null ? '-' : (metrics[k] as number).toFixed(3)}`).join('  ');
+  return keys.filter((k) => metrics[k] !== undefined).map((k) => `${k} ${metrics[k] === null ? '-' : metrics[k].toFixed(3)}`).join('  ');
 }
 
 export function registerPipelineCommands(program: Command): void {

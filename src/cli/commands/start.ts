@@ -49,9 +49,14 @@ export function registerStartCommand(program: Command): void {
             `  model: ${promoted ? `v${promoted.version} (threshold ${promoted.card.threshold.toFixed(3)})` : 'none'}; feedback goes to ${srv.localS3 ? 'the local S3 under data/s3' : 'the configured S3'}\n` +
             `Ctrl-C stops.\n`,
         );
-        const stop = async () => {
-          await srv.close();
-          process.exit(0);
+        const stop = () => {
+          srv.close().then(
+            () => process.exit(0),
+            (err: unknown) => {
+              log(`error: stopping the server: ${(err as Error)?.message ?? String(err)}`);
+              process.exit(1);
+            },
+          );
         };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);

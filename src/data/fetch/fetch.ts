@@ -108,13 +108,13 @@ export async function fetchDataset(recipeOrName: FetchRecipe | string, opts: Fet
     const groups: Record<string, number> = {};
     const taken = new Set<string>();
     for (let i = 0; i < members.length; i++) {
-      const place = recipe.place(members[i]!);
+      const place = recipe.place(members[i]);
       if (!place) continue;
       const rel = `${place.group}/${place.file}`;
       if (taken.has(rel)) throw new Error(`recipe ${recipe.name} maps two archive files to ${rel}`);
       taken.add(rel);
       await fsp.mkdir(path.join(staged, place.group), { recursive: true });
-      await fsp.rename(path.join(unpacked, members[i]!), path.join(staged, rel));
+      await fsp.rename(path.join(unpacked, members[i]), path.join(staged, rel));
       rows.push({ path: rel, label: place.group, source: place.source });
       groups[place.group] = (groups[place.group] ?? 0) + 1;
       opts.onProgress?.(i + 1, members.length, 'unpack');

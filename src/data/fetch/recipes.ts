@@ -58,13 +58,13 @@ export const OXFORD_IIIT_PET: FetchRecipe = {
   bytes: 791_918_971,
   place(archivePath) {
     const m = /^images\/([^/]+)$/.exec(archivePath);
-    if (!m || !JPEG.test(m[1]!)) return undefined; // a few stray .mat files sit beside the photos
-    const breed = oxfordPetBreed(m[1]!);
+    if (!m || !JPEG.test(m[1])) return undefined; // a few stray .mat files sit beside the photos
+    const breed = oxfordPetBreed(m[1]);
     if (!breed) return undefined;
     // Cat breeds are capitalised in this set's file names (Abyssinian_1.jpg), dog breeds are not (beagle_1.jpg).
     const isCat = OXFORD_PET_CAT_BREEDS.includes(breed);
-    if (!isCat && breed[0] !== breed[0]!.toLowerCase()) return undefined; // unknown capitalised breed: skip
-    return { group: isCat ? 'cat' : 'dog', file: m[1]!, source: 'oxford-iiit-pet' };
+    if (!isCat && breed[0] !== breed[0].toLowerCase()) return undefined; // unknown capitalised breed: skip
+    return { group: isCat ? 'cat' : 'dog', file: m[1], source: 'oxford-iiit-pet' };
   },
 };
 
@@ -100,9 +100,9 @@ export const CALTECH_101: FetchRecipe = {
   bytes: 137_414_764,
   place(archivePath) {
     const m = /^101_ObjectCategories\/([^/]+)\/([^/]+)$/.exec(archivePath);
-    if (!m || !JPEG.test(m[2]!)) return undefined;
+    if (!m || !JPEG.test(m[2])) return undefined;
     const [, category, file] = m;
-    const group = CALTECH_101_FACES.includes(category!) ? 'selfie' : CALTECH_101_MISC.includes(category!) ? 'misc' : undefined;
+    const group = CALTECH_101_FACES.includes(category) ? 'selfie' : CALTECH_101_MISC.includes(category) ? 'misc' : undefined;
     if (!group) return undefined;
     return { group, file: `${category}_${file}`, source: `caltech-101/${category}` };
   },

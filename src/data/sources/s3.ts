@@ -39,7 +39,7 @@ export class S3Source implements DataSource {
   }
 
   private groupOf(relPath: string): string {
-    const folder = relPath.split('/')[0]!;
+    const folder = relPath.split('/')[0];
     return this.groups[folder] ?? folder;
   }
 
@@ -53,8 +53,8 @@ export class S3Source implements DataSource {
     } catch (err) {
       throw new Error(`s3://${this.bucket}/${key} is not valid CSV: ${(err as Error).message}`);
     }
-    if (rows.length && !('path' in rows[0]!)) throw new Error(`s3://${this.bucket}/${key} has no "path" column`);
-    return new Map(rows.map((r) => [r.path!.replace(/\\/g, '/'), r.source || this.fallbackSource()]));
+    if (rows.length && !('path' in rows[0])) throw new Error(`s3://${this.bucket}/${key} has no "path" column`);
+    return new Map(rows.map((r) => [r.path.replace(/\\/g, '/'), r.source || this.fallbackSource()]));
   }
 
   private fallbackSource(): string {

@@ -23,7 +23,7 @@ export async function startServerProcess(options: Record<string, unknown>, env: 
   });
   const logs: string[] = [];
   let err = '';
-  child.stderr!.on('data', (d) => {
+  child.stderr.on('data', (d) => {
     err += d;
     const lines = err.split('\n');
     err = lines.pop()!;
@@ -31,10 +31,10 @@ export async function startServerProcess(options: Record<string, unknown>, env: 
   });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    child.stdout!.on('data', (d) => {
+    child.stdout.on('data', (d) => {
       out += d;
       const m = /^listening (\S+)$/m.exec(out);
-      if (m) resolve(m[1]!);
+      if (m) resolve(m[1]);
     });
     child.once('exit', (code) => reject(new Error(`server process exited (${code}) before listening:\n${logs.join('\n')}${err}`)));
   });
