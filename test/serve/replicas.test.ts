@@ -21,9 +21,15 @@ let loc: ModelsLocation;
 const replicas: ServerProcess[] = [];
 let jpeg: Buffer;
 
-async function health(r: ServerProcess): Promise<any> {
+interface ReplicaHealth {
+  model?: { version?: number } | null;
+  modelSource?: { state: string; version: number | null; lastError: string | null; nextAttemptAt: string | null } | null;
+  [field: string]: unknown;
+}
+
+async function health(r: ServerProcess): Promise<ReplicaHealth> {
   const res = await fetch(`${r.url}/api/health`, { signal: AbortSignal.timeout(5000) });
-  return res.json();
+  return (await res.json()) as ReplicaHealth;
 }
 
 async function versionOf(r: ServerProcess): Promise<number | null> {
@@ -67,7 +73,7 @@ afterAll(async () => {
 describe('serve --model-from: replicas', () => {
   it('both replicas follow a promotion and a rollback within 10 s, with no failed request under load', async () => {
     await waitFor(async () => (await Promise.all(replicas.map(versionOf))).every((v) => v === 1), 'both replicas serving v1', 120_000);
-    const h = await health(replicas[0]!);
+    const h = await health(replicas[0]);
     expect(h.modelSource).toMatchObject({ url: `s3://${s3.bucket}/models/`, state: 'ok', version: 1 });
 
     const failures: string[] = [];
@@ -75,7 +81,7 @@ describe('serve --model-from: replicas', () => {
     let requests = 0;
     let stop = false;
     const client = async (i: number) => {
-      const r = replicas[i % replicas.length]!;
+      const r = replicas[i % replicas.length];
       while (!stop) {
         try {
           const res = await fetch(`${r.url}/api/predict`, {
@@ -84,10 +90,10 @@ describe('serve --model-from: replicas', () => {
             headers: { 'content-type': 'image/jpeg' },
             signal: AbortSignal.timeout(30_000),
           });
-          const json = (await res.json()) as any;
+          const json = (await res.json());
           requests++;
           if (res.status !== 200) failures.push(`${res.status} ${JSON.stringify(json)}`);
-          else seen[i % replicas.length]!.add(json.modelVersion);
+          else seen[i % replicas.length].add(json.modelVersion);
         } catch (err) {
           failures.push(String(err));
         }
@@ -133,7 +139,7 @@ describe('serve --model-from: replicas', () => {
         body: form({ consent: 'true', answer: 'cat', prediction: 'cat', probability: '0.9', modelVersion: '1', photo: { data: photo, filename: 'p.jpg', type: 'image/jpeg' } }),
       });
       expect([201, 202]).toContain(res.status);
-      ids.push(((await res.json()) as any).id);
+      ids.push(((await res.json())).id);
     }
     expect(new Set(ids).size).toBe(2);
     const records = async () => (await s3.store.listKeys(s3.bucket, 'feedback/')).map((o) => o.key).filter((k) => k.endsWith('.json'));
@@ -156,12 +162,12 @@ describe('serve --model-from: replicas', () => {
       await waitFor(async () => (await health(r)).modelSource?.state === 'unavailable', 'health to say the model source is unavailable', 30_000);
       const h = await health(r);
       expect(h.status).toBe('ok');
-      expect(h.model.version).toBe(1);
-      expect(h.modelSource.lastError).toMatch(/unreachable/);
-      expect(h.modelSource.nextAttemptAt).not.toBeNull();
+      expect(h.model?.version).toBe(1);
+      expect(h.modelSource?.lastError).toMatch(/unreachable/);
+      expect(h.modelSource?.nextAttemptAt).not.toBeNull();
       const res = await fetch(`${r.url}/api/predict`, { method: 'POST', body: new Uint8Array(jpeg), headers: { 'content-type': 'image/jpeg' } });
       expect(res.status).toBe(200);
-      expect(((await res.json()) as any).modelVersion).toBe(1);
+      expect(((await res.json())).modelVersion).toBe(1);
 
       await promote(2, { force: true, reason: 'test model' });
       await publishRegistry(loc);
