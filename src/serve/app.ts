@@ -13,6 +13,7 @@ import { FEEDBACK_FORM } from '../feedback/form.js';
 import type { PredictResponse } from '../feedback/types.js';
 import type { PredictionMonitor } from './prediction-monitor.js';
 import type { Log } from '../progress/index.js';
+import { monitoringRoute } from './monitoring-route.js';
 
 export interface AppContext {
   holder: ModelHolder;
@@ -31,12 +32,13 @@ export interface AppContext {
 
 export type { PredictResponse };
 
-type Route = '/api/predict' | '/api/feedback' | '/api/health' | '/metrics' | 'site' | 'not-found';
+type Route = '/api/predict' | '/api/feedback' | '/api/health' | '/api/monitoring' | '/metrics' | 'site' | 'not-found';
 
 const API_METHODS: Record<string, string> = {
   '/api/predict': 'POST',
   '/api/feedback': 'POST',
   '/api/health': 'GET',
+  '/api/monitoring': 'GET',
   '/metrics': 'GET',
 };
 
@@ -196,6 +198,8 @@ export function createRequestHandler(ctx: AppContext) {
           return health(ctx, res);
         case '/metrics':
           return metricsRoute(ctx, res);
+        case '/api/monitoring':
+          return monitoringRoute(res);
       }
     };
     run().catch(fail);
