@@ -91,6 +91,11 @@ describe.skipIf(!haveChromium)('report site in a browser', () => {
     for (const id of ['integrity', 'group-balance', 'split-leakage', 'property-outliers', 'label-errors']) expect(text).toContain(`(${id})`);
     expect(charts).toBeGreaterThanOrEqual(8); // one distribution chart per property
     expect(await page.locator('.gallery img').count()).toBeGreaterThan(0);
+    // Evidence in words; the internal field names only in the folded raw details.
+    expect(text).toContain('rejected files');
+    expect(await page.locator('.check-facts dt', { hasText: 'rejected files' }).first().innerText()).toBe('rejected files');
+    for (const internal of ['problemFraction', 'rejectedByReason', 'clusterCount', 'labelShare']) expect(text).not.toContain(internal);
+    expect(await page.locator('details.check-raw:not([open])').count()).toBeGreaterThanOrEqual(5);
     await page.close();
   });
 
