@@ -186,13 +186,16 @@ export function renderPredict(bundle, weightsPromise, backboneWeightsPromise = n
   const output = h("div", { class: "predict-output" }, answer);
   let generation = 0;
 
-  async function run(blob, what = "your photo") {
+  /** Answer for a photo (a Blob, or a promise of one): the previous photo's answer and explanation go at once. */
+  async function run(photo, what = "your photo") {
     const token = ++generation;
     const current = () => token === generation;
     const started = performance.now();
+    delete answer.dataset.answerMs;
     answer.replaceChildren(h("p", { class: "muted" }, `Looking at ${what}…`));
     output.replaceChildren(answer);
     try {
+      const blob = await photo;
       const model = await modelPromise;
       const { bitmap, rgb, width, height } = await decode(blob);
       if (!current()) return;
@@ -281,7 +284,7 @@ export function renderPredict(bundle, weightsPromise, backboneWeightsPromise = n
       h("div", { class: "sample-buttons" }, samples.map((s, i) => {
         const b = h("button", { type: "button", class: "sample", "data-group": s.group, "aria-label": `Try sample ${i + 1}: a ${s.group} photo` },
           h("img", { src: s.photo, alt: "" }), h("span", {}, s.group));
-        b.addEventListener("click", async () => run(await (await fetch(s.photo)).blob(), `the ${s.group} sample`));
+        b.addEventListener("click", () => run(fetch(s.photo).then((r) => r.blob()), `the ${s.group} sample`));
         return b;
       })))
     : null;
@@ -319,7 +322,7 @@ export function renderPredict(bundle, weightsPromise, backboneWeightsPromise = n
       h("label", { for: "photo-input" }, "Choose a photo: "), fileInput, " ",
       h("label", { for: "camera-input" }, "or take one: "), cameraInput),
     camera,
-    sampleRow,
+    ...(sampleRow ? [sampleRow] : []),
     output);
   return root;
 }

@@ -79,6 +79,7 @@ describe.skipIf(!haveChromium || !haveCats)('predict page with a pretrained-back
     const dog = await probabilityOf(dogPhoto);
     const cat = await probabilityOf(catPhoto);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'predict-backbone.png'), fullPage: true });
+    expect(await page.locator('main').innerText()).not.toMatch(/\bnull\b|undefined/); // no sample row here: nothing in its place
 
     // Time to the answer and to the finished explanation, as a visitor waits for them (the model is loaded).
     const grids = await recordGrids(page);
