@@ -78,9 +78,39 @@ function objectsTable(list) {
 const isDistributions = (key, v) => key === "distributions" && Array.isArray(v) && v[0]?.edges && v[0]?.series;
 const isClusters = (v) => Array.isArray(v) && v[0]?.members;
 
-/** The charts and image galleries of a check's evidence (distributions, duplicate clusters, listed images). */
+/** Share of each group per split against the target mix (group balance). */
+function balanceChart(rows) {
+  return vl({
+    data: { values: rows.map((r) => ({ split: r.split, group: r.group, share: r.share, target: r.target })) },
+    layer: [
+      { mark: { type: "bar", tooltip: true }, encoding: { x: { field: "split", type: "nominal", title: null }, xOffset: { field: "group" }, y: { field: "share", type: "quantitative", title: "share of images", axis: { format: "%" } }, color: { field: "group", type: "nominal" } } },
+      { mark: { type: "tick", color: "black", thickness: 2 }, encoding: { x: { field: "split", type: "nominal" }, xOffset: { field: "group" }, y: { field: "target", type: "quantitative" } } },
+    ],
+  }, { width: 420, height: 160 });
+}
+
+/** KS statistic of each property's shift from train to each other split (property drift). */
+function driftChart(rows) {
+  return vl({
+    data: { values: rows.map((r) => ({ property: r.property, split: `${r.reference} → ${r.split}`, ks: r.ks })) },
+    mark: { type: "bar", tooltip: true },
+    encoding: {
+      y: { field: "property", type: "nominal", title: null },
+      yOffset: { field: "split" },
+      x: { field: "ks", type: "quantitative", title: "KS statistic (0 = same distribution)" },
+      color: { field: "split", type: "nominal", title: null },
+    },
+  }, { width: 420, height: 200 });
+}
+
+const isBalanceRows = (v) => Array.isArray(v) && v.length && v.every((r) => isObj(r) && "split" in r && "group" in r && typeof r.share === "number" && typeof r.target === "number");
+const isDriftRows = (v) => Array.isArray(v) && v.length && v.every((r) => isObj(r) && "property" in r && typeof r.ks === "number" && "split" in r);
+
+/** The charts and image galleries of a check's evidence (distributions, balance, drift, duplicate clusters, listed images). */
 function visuals(ev) {
   return Object.entries(ev).flatMap(([k, v]) => {
+    if (k === "rows" && isBalanceRows(v)) return [balanceChart(v)];
+    if (k === "rows" && isDriftRows(v)) return [driftChart(v)];
     if (isDistributions(k, v)) return [distributions(v)];
     if (isClusters(v)) return [clusters(v)];
     if (isImageList(v)) return [h("div", {}, gallery(v))];

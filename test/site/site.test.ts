@@ -96,6 +96,8 @@ describe.skipIf(!haveChromium)('report site in a browser', () => {
     expect(await page.locator('.check-facts dt', { hasText: 'rejected files' }).first().innerText()).toBe('rejected files');
     for (const internal of ['problemFraction', 'rejectedByReason', 'clusterCount', 'labelShare']) expect(text).not.toContain(internal);
     expect(await page.locator('details.check-raw:not([open])').count()).toBeGreaterThanOrEqual(5);
+    // Checks with a distribution lead with a chart: the group mix per split, the drift per property.
+    for (const id of ['group-balance', 'property-drift']) expect(await page.locator(`#check-fixture-${id} > .vl-chart svg`).count(), id).toBe(1);
     await page.close();
   });
 
@@ -284,10 +286,13 @@ describe.skipIf(!haveChromium)('report site in a browser', () => {
     expect(log).toContain('reloading');
     const page = await browser.newPage();
     await page.goto(`${server.origin}${PREFIX}/runs/${fixture.trainingRunId}`, { waitUntil: 'networkidle' });
+    // Wait for the rendered numbers themselves (a slow machine may draw the cards before the metrics).
     await page.locator('.kv').first().waitFor();
+    await page.locator('main', { hasText: '0.432' }).waitFor();
     expect(await page.locator('main').innerText()).toContain('0.432');
     await page.goto(`${server.origin}${PREFIX}/runs/`, { waitUntil: 'networkidle' });
     await page.locator('table').first().waitFor();
+    await page.locator('main', { hasText: 'fixture training, re-evaluated' }).waitFor();
     expect(await page.locator('main').innerText()).toContain('fixture training, re-evaluated');
     await page.close();
   }, 600_000);
