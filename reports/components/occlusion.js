@@ -16,6 +16,20 @@ export function occludedCopy(input, size, grid, index, fill) {
   return v;
 }
 
+/**
+ * Resolve after the browser has painted a frame (or after 50 ms where frames are throttled, e.g. a hidden tab).
+ * The model's passes block the main thread: without this the answer and the progress would only show once the
+ * next batch is done.
+ */
+export function nextPaint() {
+  return new Promise((resolve) => {
+    let done = false;
+    const go = () => { if (!done) { done = true; setTimeout(resolve, 0); } };
+    requestAnimationFrame(go);
+    setTimeout(go, 50);
+  });
+}
+
 /** Thrown (and caught by the page) when a refinement is cancelled. */
 export class Cancelled extends Error {
   constructor() {
@@ -35,14 +49,14 @@ export async function refineOcclusion(input, size, base, predict, { grids, fill,
   for (const grid of grids) {
     const drops = [];
     for (let start = 0; start < grid * grid; start += batch) {
+      // Let the page paint (the answer first, then the progress) and take a click before each batch.
+      await nextPaint();
       if (cancelled()) throw new Cancelled();
       const n = Math.min(batch, grid * grid - start);
       const probs = await predict(Array.from({ length: n }, (_, k) => occludedCopy(input, size, grid, start + k, fill)));
       drops.push(...probs.map((p) => base - p));
       done += n;
       onProgress?.(done, total);
-      // Let the page paint the progress (and take a click) between batches.
-      await new Promise((resolve) => setTimeout(resolve, 0));
     }
     if (cancelled()) throw new Cancelled();
     onMap?.({ grid, drops });

@@ -230,7 +230,8 @@ export function renderPredict(bundle, weightsPromise, backboneWeightsPromise = n
 
       try {
         await refineOcclusion(input, size, probability, predict, {
-          grids: GRIDS, fill, cancelled: () => !current(),
+          // Smaller batches for the heavier backbone models: the page stays responsive between them.
+          grids: GRIDS, fill, batch: bundle.backbone ? 4 : 8, cancelled: () => !current(),
           onProgress: (done) => { progress.value = done; },
           onMap: (map) => {
             drawHeatmap(canvas, bitmap, crop, map);
