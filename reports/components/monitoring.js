@@ -92,7 +92,7 @@ function predictionView(pr) {
 }
 
 function feedbackView(f) {
-  return h("section", { class: "monitoring-feedback" },
+  return h("section", { class: "monitoring-feedback", "data-answers": f.n },
     sectionHead("Real-world precision and recall (feedback)", f),
     keyValues({ answers: f.n, precision: f.precision, recall: f.recall, accuracy: f.accuracy }),
     table([
@@ -159,6 +159,60 @@ function daysView(days) {
     ]));
 }
 
+/** The last hours of served predictions: request rate, latency percentiles; the error rate from the server's counters. */
+function hoursView(hours, serving) {
+  const rate = hours.map((x) => ({ hour: x.hour, series: "predictions per hour", value: x.predictions }));
+  const latency = hours.flatMap((x) => [["p50", x.p50LatencyMs], ["p95", x.p95LatencyMs], ["p99", x.p99LatencyMs]]
+    .filter(([, v]) => v != null).map(([series, value]) => ({ hour: x.hour, series, value })));
+  const chart = (values, title) => vl({
+    data: { values },
+    mark: { type: "line", point: true, tooltip: true },
+    encoding: {
+      x: { field: "hour", type: "temporal", title: null, axis: { format: "%H:%M" } },
+      y: { field: "value", type: "quantitative", title },
+      color: { field: "series", type: "nominal", title: null },
+    },
+  }, { width: 560, height: 160 });
+  const total = hours.reduce((a, x) => a + x.predictions, 0);
+  return h("section", { class: "monitoring-hours" },
+    h("h2", {}, `The last ${hours.length} hours`),
+    h("p", { "data-predictions": total }, `${fmt(total)} predictions in the last ${hours.length} hours`,
+      serving?.errorRate != null ? `; error rate ${(serving.errorRate * 100).toFixed(2)}% (5xx answers of ${fmt(serving.requests)} requests since the server started)` : "", "."),
+    h("div", { class: "charts" }, chart(rate, "requests per hour"), latency.length ? chart(latency, "predict latency (ms)") : null));
+}
+
+/**
+ * The monitoring page. Served by `areyouacat serve`, it reads the current numbers from `GET /api/monitoring`
+ * and refreshes them every `refreshMs`; served as static files it shows the report the site was built with.
+ */
+export function liveMonitoring(initial, { refreshMs = 30_000, url = "/api/monitoring" } = {}) {
+  const root = h("div", { class: "monitoring", "data-source": "file" });
+  const show = (data, note) => {
+    root.replaceChildren(h("p", { class: "muted monitoring-source", "aria-live": "polite" }, note), renderMonitoring(data));
+    root.dataset.source = data.source ?? "file";
+    root.dataset.updated = new Date().toISOString();
+  };
+  show(initial, initial.report
+    ? `The last saved report (made ${fmtTime(initial.report.createdAt)}), as the site was built. Served by areyouacat serve, this page shows live numbers.`
+    : "As the site was built. Served by areyouacat serve, this page shows live numbers.");
+  let timer = null;
+  const refresh = async () => {
+    if (!root.isConnected && timer) return clearInterval(timer);
+    try {
+      const res = await fetch(url, { headers: { accept: "application/json" } });
+      if (!res.ok || !/json/.test(res.headers.get("content-type") ?? "")) return false;
+      const data = await res.json();
+      if (!data || data.source !== "server") return false;
+      show(data, `Live from the server: report made ${fmtTime(data.report?.createdAt)}; refreshed every ${Math.round(refreshMs / 1000)} s.`);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  refresh().then((live) => { if (live) timer = setInterval(refresh, refreshMs); });
+  return root;
+}
+
 export function renderMonitoring(data) {
   const problems = data.problems?.length ? h("ul", { class: "problems" }, data.problems.map((p) => h("li", {}, p))) : null;
   if (!data.report && !data.days?.length) {
@@ -171,5 +225,6 @@ export function renderMonitoring(data) {
     data.report ? reportView(data.report)
       : h("div", { class: "note" }, h("p", {}, h("strong", {}, "No monitoring report yet"), ": run ", h("code", {}, "areyouacat monitor"),
         " while ", h("code", {}, "areyouacat serve"), " runs, then rebuild the reports.")),
+    data.hours?.some((x) => x.predictions > 0) ? hoursView(data.hours, data.report?.serving) : null,
     data.days?.length ? daysView(data.days) : null);
 }

@@ -2,7 +2,9 @@ import * as tf from "@tensorflow/tfjs";
 import { h, fmt, emptyState } from "./dom.js";
 import { loadBackbone } from "./backbone.js";
 import { FEEDBACK_FORM, feedbackFormData } from "./feedback-form.js";
-import { prepareRgb, rgbaToRgb, scaleToUnit, modelRescalesItself, modelImageSize, occlusionMap } from "./preprocess.js";
+import { prepareRgb, rgbaToRgb, scaleToUnit, modelRescalesItself, modelImageSize } from "./preprocess.js";
+import { chooseBackend } from "./tf-backend.js";
+import { refineOcclusion, Cancelled } from "./occlusion.js";
 
 /**
  * Load the promoted model from the attached files (names are content-hashed, so weights come from memory); a
@@ -40,13 +42,14 @@ async function decode(blob) {
   return { bitmap, rgb: rgbaToRgb(data, bitmap.width, bitmap.height), width: bitmap.width, height: bitmap.height };
 }
 
-/** The photo's model crop with the occlusion map over it: red = supports "cat", blue = argues against. */
-function drawHeatmap(canvas, bitmap, crop, map) {
+/** The photo's model crop, with the occlusion map over it when there is one: red = supports "cat", blue = argues against. */
+function drawHeatmap(canvas, bitmap, crop, map = null) {
   const side = 320;
   canvas.width = side;
   canvas.height = side;
   const ctx = canvas.getContext("2d");
   ctx.drawImage(bitmap, crop.x, crop.y, crop.side, crop.side, 0, 0, side, side);
+  if (!map) return;
   const max = Math.max(1e-6, ...map.drops.map(Math.abs));
   const cell = side / map.grid;
   map.drops.forEach((d, i) => {
@@ -56,10 +59,17 @@ function drawHeatmap(canvas, bitmap, crop, map) {
     ctx.fillRect(gx * cell, gy * cell, cell, cell);
   });
   canvas.dataset.heatmap = "drawn";
+  canvas.dataset.grid = String(map.grid);
 }
 
 /** Is the page served by the project's server? Its /api/health answers JSON (503 while no model is loaded). */
-async function serverAvailable() {
+let serverCheck = null;
+function serverAvailable() {
+  serverCheck ??= askServer();
+  return serverCheck;
+}
+
+async function askServer() {
   try {
     const res = await fetch("/api/health", { headers: { accept: "application/json" } });
     if (!res.ok && res.status !== 503) return false;
@@ -106,55 +116,187 @@ function feedbackForm(result) {
     h("p", {}, yes, " ", no), status);
 }
 
-export function renderPredict(bundle, weightsPromise, backboneWeightsPromise = null) {
+/** The server's answer for the same photo (POST /api/predict), next to the browser's. */
+function serverCompare(blob) {
+  const out = h("p", { class: "muted server-answer", "aria-live": "polite" });
+  const ask = h("button", { type: "button", class: "ask-server" }, "Ask the server too");
+  ask.addEventListener("click", async () => {
+    ask.disabled = true;
+    out.textContent = "Asking the server…";
+    try {
+      const form = new FormData();
+      form.append("photo", blob, "photo");
+      const res = await fetch("/api/predict", { method: "POST", body: form });
+      const body = await res.json().catch(() => null);
+      if (!res.ok || typeof body?.probability !== "number") throw new Error(body?.error?.message ?? body?.message ?? `HTTP ${res.status}`);
+      out.dataset.serverProbability = String(body.probability);
+      out.replaceChildren(h("strong", {}, "Server: "),
+        `P(cat) = ${body.probability.toFixed(3)}, ${body.isCat ? "a cat" : "not a cat"} (model version ${body.modelVersion}, threshold ${fmt(body.threshold)}, ${Math.round(body.latencyMs)} ms on the server)`);
+    } catch (err) {
+      out.textContent = `The server could not answer: ${err.message}`;
+    } finally {
+      ask.disabled = false;
+    }
+  });
+  return h("div", { class: "server-compare card" },
+    h("h3", {}, "Compare with the server"),
+    h("p", {}, "Send this photo to the server's model (", h("code", {}, "/api/predict"), ") and see its answer next to your browser's. ", ask),
+    out);
+}
+
+const BACKEND_NAMES = { webgl: "WebGL", wasm: "WebAssembly", cpu: "CPU (plain JavaScript)" };
+
+/** Refinement steps of the explanation: a coarse grid at once, a finer one after. */
+const GRIDS = [4, 8];
+
+/**
+ * The predict page. `options.wasm` is the wasm backend's script and binaries on this site (see chooseBackend);
+ * `options.samples` are photos of the test split to try with one click ({group, path, photo: data URI}).
+ */
+export function renderPredict(bundle, weightsPromise, backboneWeightsPromise = null, options = {}) {
   if (!bundle) return emptyState("no model has been promoted, so there is nothing to run in the browser.");
+  const { wasm = null, samples = [] } = options;
   const size = modelImageSize(bundle.modelTopology) ?? bundle.card.imageSize;
   const threshold = bundle.card.threshold;
   const rescales = modelRescalesItself(bundle.modelTopology);
-  const modelPromise = Promise.resolve(weightsPromise).then((w) => loadModel(bundle, w, backboneWeightsPromise));
-  // Each occlusion cell is one more pass of the model: fewer, larger cells for the heavier backbone models.
-  const grid = bundle.backbone ? 4 : 8;
-  const output = h("div", { class: "predict-output" });
+  const fill = rescales ? 127.5 : 0.5;
   const status = h("p", { class: "muted predict-status" }, "Loading the model…");
-  modelPromise.then(() => { status.textContent = `Model version ${bundle.card.version} ready (${size}×${size} input, threshold ${fmt(threshold)}).`; },
-    (err) => { status.textContent = `The model could not be loaded: ${err.message}`; console.error(err); });
+  const backendNote = h("p", { class: "muted predict-backend" });
+  const t0 = performance.now();
+  const backendPromise = chooseBackend(wasm).then((b) => {
+    backendNote.dataset.backend = b.name;
+    backendNote.textContent = `Runs on TensorFlow.js's ${BACKEND_NAMES[b.name] ?? b.name} backend (${b.reason}).`;
+    return b;
+  });
+  const modelPromise = backendPromise
+    .then(() => weightsPromise)
+    .then((w) => loadModel(bundle, w, backboneWeightsPromise))
+    .then(async (model) => {
+      // One pass on a blank photo: the backend compiles and allocates now, not on the visitor's first photo.
+      await predictor(model, size)([new Float32Array(size * size * 3).fill(fill)]);
+      return model;
+    });
+  modelPromise.then(() => {
+    status.dataset.readyMs = String(Math.round(performance.now() - t0));
+    status.textContent = `Model version ${bundle.card.version} ready (${size}×${size} input, threshold ${fmt(threshold)}).`;
+  }, (err) => { status.textContent = `The model could not be loaded: ${err.message}`; console.error(err); });
 
-  async function run(blob) {
-    output.replaceChildren(h("p", { class: "muted" }, "Thinking…"));
+  // The answer is announced to screen readers; the explanation below it is refined quietly.
+  const answer = h("div", { class: "predict-answer", role: "status", "aria-live": "polite", "aria-atomic": "true" });
+  const output = h("div", { class: "predict-output" }, answer);
+  let generation = 0;
+
+  /** Answer for a photo (a Blob, or a promise of one): the previous photo's answer and explanation go at once. */
+  async function run(photo, what = "your photo") {
+    const token = ++generation;
+    const current = () => token === generation;
+    const started = performance.now();
+    delete answer.dataset.answerMs;
+    answer.replaceChildren(h("p", { class: "muted" }, `Looking at ${what}…`));
+    output.replaceChildren(answer);
     try {
+      const blob = await photo;
       const model = await modelPromise;
       const { bitmap, rgb, width, height } = await decode(blob);
+      if (!current()) return;
       const { pixels, crop } = prepareRgb(rgb, width, height, size);
       const input = rescales ? Float32Array.from(pixels) : scaleToUnit(pixels);
       const predict = predictor(model, size);
-      const map = await occlusionMap(input, size, predict, { grid, fill: rescales ? 127.5 : 0.5 });
-      const probability = map.base;
+      const [probability] = await predict([input]);
+      if (!current()) return;
+      const answerMs = Math.round(performance.now() - started);
       const isCat = probability >= threshold;
-      const canvas = h("canvas", { class: "heatmap", "aria-label": "explanation heatmap" });
-      drawHeatmap(canvas, bitmap, crop, map);
-      const result = { probability, threshold, version: bundle.card.version, bitmap };
-      output.replaceChildren(
-        h("p", {}, h("span", { class: "prob", "data-probability": probability }, `P(cat) = ${probability.toFixed(3)}`),
-          " ", h("strong", { class: "verdict" }, isCat ? "a cat" : "not a cat"), ` (threshold ${fmt(threshold)})`),
+      answer.dataset.answerMs = String(answerMs);
+      answer.replaceChildren(h("p", {},
+        h("span", { class: "prob", "data-probability": probability }, `P(cat) = ${probability.toFixed(3)}`),
+        " ", h("strong", { class: "verdict" }, isCat ? "a cat" : "not a cat"), ` (threshold ${fmt(threshold)})`,
+        h("span", { class: "muted" }, ` · answered in ${answerMs} ms`)));
+
+      const canvas = h("canvas", { class: "heatmap", role: "img", "aria-label": "the square the model sees, with the explanation heatmap over it" });
+      drawHeatmap(canvas, bitmap, crop);
+      const total = GRIDS.reduce((s, g) => s + g * g, 0);
+      const progress = h("progress", { max: total, value: 0, "aria-label": "explanation progress" });
+      const progressText = h("span", { class: "muted" }, " Explaining: hiding each part of the photo in turn…");
+      const explain = h("div", { class: "predict-explain", "data-state": "refining" },
         h("div", { class: "predict-stage" }, canvas),
-        h("p", { class: "muted" }, `What the model looked at: the square it sees, with each of ${grid}×${grid} cells greyed out in turn. Red cells lowered P(cat) when hidden (they support “cat”), blue ones raised it.`),
-        h("div", { class: "feedback-slot" }));
-      if (await serverAvailable()) output.querySelector(".feedback-slot").append(feedbackForm(result));
+        h("p", { class: "predict-progress" }, progress, progressText),
+        h("p", { class: "muted" }, `What the model looked at: the square it sees, with each cell greyed out in turn, first in ${GRIDS[0]}×${GRIDS[0]} cells, then ${GRIDS.slice(1).map((g) => `${g}×${g} cells`).join(", ")}. Red cells lowered P(cat) when hidden (they support “cat”), blue ones raised it.`));
+      const result = { probability, threshold, version: bundle.card.version, bitmap };
+      const extras = h("div", { class: "feedback-slot" });
+      output.append(explain, extras);
+      serverAvailable().then((yes) => {
+        if (yes && current()) extras.append(feedbackForm(result), serverCompare(blob));
+      });
+
+      try {
+        await refineOcclusion(input, size, probability, predict, {
+          // Smaller batches for the heavier backbone models: the page stays responsive between them.
+          grids: GRIDS, fill, batch: bundle.backbone ? 4 : 8, cancelled: () => !current(),
+          onProgress: (done) => { progress.value = done; },
+          onMap: (map) => {
+            drawHeatmap(canvas, bitmap, crop, map);
+            progressText.textContent = map.grid === GRIDS[GRIDS.length - 1] ? ` Explanation done: ${map.grid}×${map.grid} cells.` : ` Shown: ${map.grid}×${map.grid} cells; refining…`;
+          },
+        });
+        explain.dataset.state = "done";
+        explain.dataset.doneMs = String(Math.round(performance.now() - started));
+        progress.hidden = true;
+      } catch (err) {
+        if (!(err instanceof Cancelled)) throw err;
+        explain.dataset.state = "cancelled";
+      }
     } catch (err) {
-      output.replaceChildren(h("p", {}, `Could not read this photo: ${err.message}`));
+      if (!current()) return;
+      answer.replaceChildren(h("p", {}, `Could not read this photo: ${err.message}`));
       console.error(err);
     }
   }
 
-  const fileInput = h("input", { type: "file", accept: "image/*", capture: "environment", id: "photo-input" });
-  fileInput.addEventListener("change", () => fileInput.files?.[0] && run(fileInput.files[0]));
+  const firstImage = (files) => Array.from(files ?? []).find((f) => f.type.startsWith("image/"));
+
+  const fileInput = h("input", { type: "file", accept: "image/*", id: "photo-input" });
+  fileInput.addEventListener("change", () => fileInput.files?.[0] && run(fileInput.files[0], fileInput.files[0].name));
+  const cameraInput = h("input", { type: "file", accept: "image/*", capture: "environment", id: "camera-input" });
+  cameraInput.addEventListener("change", () => cameraInput.files?.[0] && run(cameraInput.files[0], "the camera's photo"));
+
+  const drop = h("div", { class: "dropzone", tabindex: 0, role: "button", "aria-label": "Drop a photo here, or press Enter to choose one" },
+    "Drop a photo here, paste one (Ctrl+V), or press Enter to choose a file.");
+  drop.addEventListener("click", () => fileInput.click());
+  drop.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); fileInput.click(); } });
+  drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("dragging"); });
+  drop.addEventListener("dragleave", () => drop.classList.remove("dragging"));
+  drop.addEventListener("drop", (e) => {
+    e.preventDefault();
+    drop.classList.remove("dragging");
+    const file = firstImage(e.dataTransfer?.files);
+    if (file) run(file, file.name || "the dropped photo");
+  });
+  const root = h("div", { class: "predict" });
+  const onPaste = (e) => {
+    if (!root.isConnected) return document.removeEventListener("paste", onPaste);
+    const file = firstImage(e.clipboardData?.files);
+    if (file) { e.preventDefault(); run(file, "the pasted photo"); }
+  };
+  document.addEventListener("paste", onPaste);
+
+  const sampleRow = samples.length
+    ? h("div", { class: "predict-samples", role: "group", "aria-label": "Sample photos from the test split" },
+      h("p", {}, "Or try a photo of the test split (the model never trained on these):"),
+      h("div", { class: "sample-buttons" }, samples.map((s, i) => {
+        const b = h("button", { type: "button", class: "sample", "data-group": s.group, "aria-label": `Try sample ${i + 1}: a ${s.group} photo` },
+          h("img", { src: s.photo, alt: "" }), h("span", {}, s.group));
+        b.addEventListener("click", () => run(fetch(s.photo).then((r) => r.blob()), `the ${s.group} sample`));
+        return b;
+      })))
+    : null;
+
   const camera = h("div", { class: "camera" });
   if (navigator.mediaDevices?.getUserMedia) {
     const start = h("button", { type: "button" }, "Use the camera");
     start.addEventListener("click", async () => {
       try {
         const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
-        const video = h("video", { autoplay: true, playsinline: true, muted: true, style: { maxWidth: "320px" } });
+        const video = h("video", { autoplay: true, playsinline: true, muted: true, style: { maxWidth: "320px" }, "aria-label": "camera preview" });
         video.srcObject = stream;
         const snap = h("button", { type: "button" }, "Take the photo");
         snap.addEventListener("click", () => {
@@ -164,7 +306,7 @@ export function renderPredict(bundle, weightsPromise, backboneWeightsPromise = n
           c.getContext("2d").drawImage(video, 0, 0);
           stream.getTracks().forEach((t) => t.stop());
           camera.replaceChildren(start);
-          c.toBlob((b) => b && run(b), "image/png");
+          c.toBlob((b) => b && run(b, "the camera's photo"), "image/png");
         });
         camera.replaceChildren(video, h("p", {}, snap));
       } catch (err) {
@@ -173,9 +315,15 @@ export function renderPredict(bundle, weightsPromise, backboneWeightsPromise = n
     });
     camera.append(start);
   }
-  return h("div", {},
+  root.append(
     status,
-    h("p", {}, h("label", { for: "photo-input" }, "Choose a photo: "), fileInput),
+    backendNote,
+    drop,
+    h("p", { class: "predict-inputs" },
+      h("label", { for: "photo-input" }, "Choose a photo: "), fileInput, " ",
+      h("label", { for: "camera-input" }, "or take one: "), cameraInput),
     camera,
+    ...(sampleRow ? [sampleRow] : []),
     output);
+  return root;
 }

@@ -60,27 +60,73 @@ function cell(v) {
   return JSON.stringify(v);
 }
 
-/** A table of records; lists of images inside a record (e.g. a property's outliers) are shown below it. */
-function objectsTable(list) {
-  const keys = [...new Set(list.flatMap((r) => Object.keys(r)))].filter((k) => k !== "thumbnail");
-  const nested = list.flatMap((r) => keys.filter((k) => isImageList(r[k])).map((k) => {
+/** Lists of images inside records (e.g. each property's outliers), one gallery per list, named by the record. */
+function nestedGalleries(list) {
+  const keys = [...new Set(list.flatMap((r) => Object.keys(r)))];
+  return h("div", {}, list.flatMap((r) => keys.filter((k) => isImageList(r[k])).map((k) => {
     const label = Object.values(r).find((x) => typeof x === "string") ?? "";
-    return h("div", {}, h("h5", {}, `${label} · ${k}`), gallery(r[k]));
-  }));
-  return h("div", {},
-    table(list, keys.map((k) => ({ label: k, value: (r) => cell(r[k]) })), { maxRows: 100 }),
-    nested);
+    return h("div", {}, h("h5", {}, `${label}: ${k}`), gallery(r[k]));
+  })));
 }
 
-/** Render one evidence value, choosing a chart, a gallery, a table or a key/value list by its shape. */
+/** A table of records (their image lists are shown as galleries above the raw details). */
+function objectsTable(list) {
+  const keys = [...new Set(list.flatMap((r) => Object.keys(r)))].filter((k) => k !== "thumbnail");
+  return table(list, keys.map((k) => ({ label: k, value: (r) => cell(r[k]) })), { maxRows: 100 });
+}
+
+const isDistributions = (key, v) => key === "distributions" && Array.isArray(v) && v[0]?.edges && v[0]?.series;
+const isClusters = (v) => Array.isArray(v) && v[0]?.members;
+
+/** Share of each group per split against the target mix (group balance). */
+function balanceChart(rows) {
+  return vl({
+    data: { values: rows.map((r) => ({ split: r.split, group: r.group, share: r.share, target: r.target })) },
+    layer: [
+      { mark: { type: "bar", tooltip: true }, encoding: { x: { field: "split", type: "nominal", title: null }, xOffset: { field: "group" }, y: { field: "share", type: "quantitative", title: "share of images", axis: { format: "%" } }, color: { field: "group", type: "nominal" } } },
+      { mark: { type: "tick", color: "black", thickness: 2 }, encoding: { x: { field: "split", type: "nominal" }, xOffset: { field: "group" }, y: { field: "target", type: "quantitative" } } },
+    ],
+  }, { width: 420, height: 160 });
+}
+
+/** KS statistic of each property's shift from train to each other split (property drift). */
+function driftChart(rows) {
+  return vl({
+    data: { values: rows.map((r) => ({ property: r.property, split: `${r.reference} → ${r.split}`, ks: r.ks })) },
+    mark: { type: "bar", tooltip: true },
+    encoding: {
+      y: { field: "property", type: "nominal", title: null },
+      yOffset: { field: "split" },
+      x: { field: "ks", type: "quantitative", title: "KS statistic (0 = same distribution)" },
+      color: { field: "split", type: "nominal", title: null },
+    },
+  }, { width: 420, height: 200 });
+}
+
+const isBalanceRows = (v) => Array.isArray(v) && v.length && v.every((r) => isObj(r) && "split" in r && "group" in r && typeof r.share === "number" && typeof r.target === "number");
+const isDriftRows = (v) => Array.isArray(v) && v.length && v.every((r) => isObj(r) && "property" in r && typeof r.ks === "number" && "split" in r);
+
+/** The charts and image galleries of a check's evidence (distributions, balance, drift, duplicate clusters, listed images). */
+function visuals(ev) {
+  return Object.entries(ev).flatMap(([k, v]) => {
+    if (k === "rows" && isBalanceRows(v)) return [balanceChart(v)];
+    if (k === "rows" && isDriftRows(v)) return [driftChart(v)];
+    if (isDistributions(k, v)) return [distributions(v)];
+    if (isClusters(v)) return [clusters(v)];
+    if (isImageList(v)) return [h("div", {}, gallery(v))];
+    // Records holding lists of images (e.g. each property's outliers): one gallery per list.
+    if (Array.isArray(v) && v.some((r) => isObj(r) && Object.values(r).some(isImageList))) return [nestedGalleries(v)];
+    return [];
+  });
+}
+
+/** Render one evidence value (raw details), choosing a table or a key/value list by its shape; charts and galleries are shown above. */
 function evidenceValue(key, v, depth) {
   if (Array.isArray(v)) {
     if (!v.length) return h("p", { class: "muted" }, `${key}: none`);
     if (v.every(isPrim)) return h("p", {}, h("strong", {}, `${key}: `), v.map((x) => fmt(x)).join(", "));
-    if (key === "distributions" && v[0].edges && v[0].series) return distributions(v);
-    if (v[0].members) return clusters(v);
-    const withThumbs = v.some((r) => r.thumbnail);
-    return h("div", {}, h(depth ? "h5" : "h4", {}, key), withThumbs ? gallery(v) : null, objectsTable(v));
+    if (isDistributions(key, v) || isClusters(v)) return null;
+    return h("div", {}, h(depth ? "h5" : "h4", {}, key), objectsTable(v));
   }
   // A record of records with plain values (e.g. per group): one table row per key.
   if (isObj(v) && Object.keys(v).length && Object.values(v).every((r) => isObj(r) && Object.values(r).every(isPrim))) {
@@ -102,7 +148,13 @@ function evidence(ev, depth = 0) {
     nested.map(([k, v]) => evidenceValue(k, v, depth)));
 }
 
-function renderReport({ dataset, report }) {
+/** A check's plain facts in words (from src/site/validation.ts), as a definition list. */
+function factList(facts) {
+  if (!facts?.length) return null;
+  return h("dl", { class: "kv check-facts" }, facts.flatMap((f) => [h("dt", {}, f.label), h("dd", {}, f.value)]));
+}
+
+function renderReport({ dataset, report, facts = {} }) {
   return h("section", {},
     h("h2", {}, `Data set ${dataset}`),
     h("p", {}, `Validated ${fmtTime(report.createdAt)}: `, badge("pass"), ` ${report.summary.pass} `, badge("warn"), ` ${report.summary.warn} `, badge("fail"), ` ${report.summary.fail}`),
@@ -114,8 +166,10 @@ function renderReport({ dataset, report }) {
     ]),
     report.checks.map((c) => h("div", { class: "check", id: `check-${dataset}-${c.id}` },
       h("h3", {}, badge(c.status), " ", c.title, h("span", { class: "muted" }, ` (${c.id})`)),
-      h("p", {}, c.summary),
-      evidence(c.evidence ?? {}))));
+      h("p", { class: "check-summary" }, c.summary),
+      factList(facts[c.id]),
+      visuals(c.evidence ?? {}),
+      h("details", { class: "check-raw" }, h("summary", {}, "Raw evidence"), evidence(c.evidence ?? {})))));
 }
 
 export function renderValidation(data) {

@@ -22,6 +22,7 @@ import {
   sendOpenInferenceError,
   type OpenInferenceContext,
 } from './open-inference.js';
+import { monitoringRoute } from './monitoring-route.js';
 
 export interface AppContext {
   holder: ModelHolder;
@@ -50,12 +51,13 @@ export interface AppContext {
 
 export type { PredictResponse };
 
-type Route = '/api/predict' | '/api/feedback' | '/api/health' | '/metrics' | 'site' | 'not-found';
+type Route = '/api/predict' | '/api/feedback' | '/api/health' | '/api/monitoring' | '/metrics' | 'site' | 'not-found';
 
 const API_METHODS: Record<string, string> = {
   '/api/predict': 'POST',
   '/api/feedback': 'POST',
   '/api/health': 'GET',
+  '/api/monitoring': 'GET',
   '/metrics': 'GET',
 };
 
@@ -256,6 +258,8 @@ export function createRequestHandler(ctx: AppContext) {
           return health(ctx, res);
         case '/metrics':
           return metricsRoute(ctx, res);
+        case '/api/monitoring':
+          return monitoringRoute(res);
       }
     };
     run().catch(fail);

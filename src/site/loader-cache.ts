@@ -4,6 +4,7 @@ import path from 'node:path';
 import { paths, dataRoot } from '../storage/paths.js';
 import { readJson, writeJsonAtomic } from '../storage/atomic.js';
 import { siteRunIds } from './runs.js';
+import { tfjsWasmDir } from './tfjs-wasm.js';
 
 /**
  * Observable Framework reuses a data loader's cached output until the loader file itself changes, even when the
@@ -36,6 +37,13 @@ export function loaderInputs(target: string): InputSpec[] | null {
       return [{ dir: paths.datasets(), match: (rel) => /^[^/]+\/validation\.json$/.test(rel) }];
     case 'data/monitoring.json':
       return [{ dir: paths.monitoring() }];
+    case 'data/samples.json':
+      return [registry, { dir: paths.datasets(), match: (rel) => /^[^/]+\/(split|summary)\.json$/.test(rel) }];
+    case 'data/tfjs-backend-wasm.wasm':
+    case 'data/tfjs-backend-wasm-simd.wasm':
+    case 'data/tfjs-backend-wasm-threaded-simd.wasm':
+    case 'data/tf-backend-wasm.js':
+      return [{ dir: tfjsWasmDir(), match: (rel) => rel.endsWith('.wasm') || rel === 'tf-backend-wasm.es2017.min.js' }];
   }
   // A run page reads its run, its trials (other runs) and files the run points at.
   if (/^runs\/[^/]+\.json$/.test(target)) return [runs];
@@ -117,7 +125,8 @@ export async function invalidateLoaderCache(opts: InvalidateOptions): Promise<In
 
   const expected = [
     'data/overview.json', 'data/runs.json', 'data/registry.json', 'data/model.json', 'data/model-weights.bin', 'data/backbone-weights.bin',
-    'data/validation.json', 'data/monitoring.json',
+    'data/validation.json', 'data/monitoring.json', 'data/samples.json', 'data/tfjs-backend-wasm.wasm', 'data/tfjs-backend-wasm-simd.wasm',
+    'data/tfjs-backend-wasm-threaded-simd.wasm', 'data/tf-backend-wasm.js',
     ...(await siteRunIds()).map((id) => `runs/${id}.json`),
   ];
   const byInputs = new Map<string, string>(); // fingerprints shared by outputs with the same inputs

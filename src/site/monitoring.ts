@@ -5,6 +5,7 @@ import { exists } from '../storage/atomic.js';
 import { listLogDays, readLog } from '../monitoring/event-log.js';
 import { MONITORING_REPORT_FILE } from '../monitoring/report.js';
 import type { MonitoringReport, PredictionLogEntry } from '../monitoring/types.js';
+import { quantileSorted, sorted } from '../stats/quantiles.js';
 
 /** One day of the served model's logs, summarised for the charts over time. */
 export interface MonitoringDay {
@@ -19,13 +20,32 @@ export interface MonitoringDay {
   feedbackAgreement: number | null;
 }
 
+/** One hour of served predictions (from the prediction log): request rate and latency percentiles. */
+export interface MonitoringHour {
+  /** Start of the hour, ISO 8601 UTC (`2026-12-01T09:00:00Z`). */
+  hour: string;
+  predictions: number;
+  p50LatencyMs: number | null;
+  p95LatencyMs: number | null;
+  p99LatencyMs: number | null;
+}
+
 export interface MonitoringPageData {
-  /** `<monitoring>/report.json` as `areyouacat monitor` wrote it; null when there is none or it is unreadable. */
+  /**
+   * The monitoring report: `<monitoring>/report.json` as `areyouacat monitor` wrote it (built site), or one built
+   * just now by the server (`GET /api/monitoring`); null when there is none or it is unreadable.
+   */
   report: MonitoringReport | null;
+  /** Where the numbers come from: the report file the site was built with, or the running server. */
+  source: 'file' | 'server';
   /** Daily summaries of the prediction and feedback logs, oldest first (at most `maxDays` newest days). */
   days: MonitoringDay[];
+  /** The last `HOURS` hours of predictions, oldest first (hours without predictions included, with zero). */
+  hours: MonitoringHour[];
   problems: string[];
 }
+
+const HOURS = 24;
 
 const round = (x: number) => Math.round(x * 10_000) / 10_000;
 const mean = (xs: number[]) => (xs.length ? round(xs.reduce((a, b) => a + b, 0) / xs.length) : null);
@@ -34,6 +54,30 @@ function p95(xs: number[]): number | null {
   if (!xs.length) return null;
   const s = [...xs].sort((a, b) => a - b);
   return round(s[Math.min(s.length - 1, Math.ceil(0.95 * s.length) - 1)]);
+}
+
+const quantile = (xs: number[], q: number) => (xs.length ? round(quantileSorted(sorted(xs), q)) : null);
+
+/** Hourly request counts and latency percentiles of the predictions in the `HOURS` hours up to `now`. */
+export function hourlyPredictions(records: readonly Pick<PredictionLogEntry, 'time' | 'latencyMs'>[], now: Date): MonitoringHour[] {
+  const end = Math.floor(now.getTime() / 3_600_000) * 3_600_000;
+  const start = end - (HOURS - 1) * 3_600_000;
+  const latencies: number[][] = Array.from({ length: HOURS }, () => []);
+  const counts = new Array<number>(HOURS).fill(0);
+  for (const r of records) {
+    const t = Date.parse(r?.time ?? '');
+    if (!Number.isFinite(t) || t < start || t >= end + 3_600_000) continue;
+    const i = Math.floor((t - start) / 3_600_000);
+    counts[i]++;
+    if (typeof r.latencyMs === 'number') latencies[i].push(r.latencyMs);
+  }
+  return counts.map((n, i) => ({
+    hour: new Date(start + i * 3_600_000).toISOString().replace('.000Z', 'Z'),
+    predictions: n,
+    p50LatencyMs: quantile(latencies[i], 0.5),
+    p95LatencyMs: quantile(latencies[i], 0.95),
+    p99LatencyMs: quantile(latencies[i], 0.99),
+  }));
 }
 
 interface FeedbackLine {
@@ -55,16 +99,21 @@ async function readReport(dir: string, problems: string[]): Promise<MonitoringRe
   }
 }
 
-/** The monitoring report and daily summaries of the server's logs under `paths.monitoring()`. */
-export async function monitoringPageData(maxDays = 90): Promise<MonitoringPageData> {
+/**
+ * The monitoring report and daily and hourly summaries of the server's logs under `paths.monitoring()`. `live`:
+ * a report just built (the server's /api/monitoring) instead of the saved report file.
+ */
+export async function monitoringPageData(maxDays = 90, live: { report: MonitoringReport; now?: Date } | null = null): Promise<MonitoringPageData> {
   const dir = paths.monitoring();
-  const out: MonitoringPageData = { report: null, days: [], problems: [] };
+  const now = live?.now ?? new Date();
+  const out: MonitoringPageData = { report: live?.report ?? null, source: live ? 'server' : 'file', days: [], hours: [], problems: [] };
   if (!(await exists(dir))) return out;
-  out.report = await readReport(dir, out.problems);
+  if (!live) out.report = await readReport(dir, out.problems);
   const allDays = [...new Set([...listLogDays(dir, 'predictions'), ...listLogDays(dir, 'feedback')])].sort();
   const since = allDays[Math.max(0, allDays.length - maxDays)];
   if (!since) return out;
   const predictions = await readLog<PredictionLogEntry>(dir, 'predictions', since);
+  out.hours = hourlyPredictions(predictions.records, now);
   const feedback = await readLog<FeedbackLine>(dir, 'feedback', since);
   const bad = predictions.badLines + feedback.badLines;
   if (bad) out.problems.push(`${bad} unreadable log lines skipped`);

@@ -30,11 +30,24 @@ export interface TrialPoint {
   params: Record<string, ParamValue>;
 }
 
+/** Settings of the conv blocks trained from scratch: a model on a pretrained backbone does not use them. */
+export const CONV_BLOCK_PARAMS = ['convBlocks', 'filters', 'kernelSize', 'batchNorm'] as const;
+
+/** The parameters that shaped the model: for a pretrained-backbone model, the head's (the conv-block settings dropped). */
+export function modelParams(params: Record<string, ParamValue>): { params: Record<string, ParamValue>; unused: string[] } {
+  const backbone = params.backbone;
+  if (typeof backbone !== 'string' || !backbone || backbone === 'none') return { params, unused: [] };
+  const unused = CONV_BLOCK_PARAMS.filter((k) => k in params);
+  return { params: Object.fromEntries(Object.entries(params).filter(([k]) => !unused.includes(k as never))), unused };
+}
+
 export interface RunPageData {
   found: boolean;
   id: string;
   run: RunSummary | null;
+  /** The run's parameters as the model used them (see modelParams); `unusedParams` names those left out. */
   params: Record<string, ParamValue>;
+  unusedParams: string[];
   tags: Record<string, string>;
   timings: Record<string, number>;
   git: { commit: string | null; dirty: boolean | null } | null;
@@ -120,7 +133,7 @@ export function trialMetric(study: RunView, trials: RunView[]): string | null {
 /** Everything the page of one run shows. A missing run gives `found: false`, not an error. */
 export async function runPageData(id: string): Promise<RunPageData> {
   const empty: RunPageData = {
-    found: false, id, run: null, params: {}, tags: {}, timings: {}, git: null, backend: null, error: null,
+    found: false, id, run: null, params: {}, unusedParams: [], tags: {}, timings: {}, git: null, backend: null, error: null,
     artifacts: [], curves: [], evaluation: null, trials: { metric: null, points: [] },
   };
   const run = await getRun(id);
@@ -138,7 +151,8 @@ export async function runPageData(id: string): Promise<RunPageData> {
     found: true,
     id,
     run: summarize(run, runs),
-    params: run.params,
+    params: modelParams(run.params).params,
+    unusedParams: modelParams(run.params).unused,
     tags: run.tags,
     timings: run.timings,
     git: run.git,

@@ -7,6 +7,7 @@ import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
 import { promoteTestModel, registerTestModel } from './helpers/model-fixture.js';
 import { catsV1Photo, makeJpeg, makeJpegWithGps, makePngBomb } from './helpers/images.js';
 import { form, rawRequest, useTempHome } from './helpers/server-fixture.js';
+import { until } from '../helpers/until.js';
 import { parsePrometheusText } from '../../src/monitoring/prometheus-text.js';
 import type { FeedbackRecord } from '../../src/feedback/types.js';
 
@@ -125,10 +126,7 @@ describe('serve: prediction API', () => {
       body: jpeg.subarray(0, 100),
       endEarly: true,
     }).catch(() => undefined);
-    const t0 = Date.now();
-    while (srv.metrics.errors.get({ route: '/api/predict', code: 'truncated_body' }) < 1 && Date.now() - t0 < 5000) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await until(() => srv.metrics.errors.get({ route: '/api/predict', code: 'truncated_body' }) >= 1, 'the truncated body to be counted');
     expect(srv.metrics.errors.get({ route: '/api/predict', code: 'truncated_body' })).toBeGreaterThanOrEqual(1);
     expect((await predictRaw(jpeg)).status).toBe(200);
   });
@@ -254,15 +252,13 @@ describe('serve: hot swap', () => {
       }
     };
     const workers = Array.from({ length: 8 }, worker);
+    // A version counts as swapped in once it is loaded and has answered a request under the running load.
     const waitFor = async (version: number) => {
-      const t0 = Date.now();
-      while (srv.holder.current?.version !== version) {
-        if (Date.now() - t0 > 20_000) throw new Error(`v${version} was not loaded`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      await new Promise((r) => setTimeout(r, 300));
+      await until(() => srv.holder.current?.version === version, `v${version} to be loaded`);
+      const answered = seen.length;
+      await until(() => seen.slice(answered).includes(version), `v${version} to answer a request`);
     };
-    await new Promise((r) => setTimeout(r, 300));
+    await until(() => seen.includes(1), 'v1 to answer a request');
     await promoteTestModel(v2);
     await waitFor(2);
     await promoteTestModel(v3);

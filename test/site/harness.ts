@@ -33,13 +33,18 @@ export interface FeedbackPost {
   photo: { mimeType: string; bytes: number };
 }
 
+/** What the stand-in /api/predict answers (the shape of the server's PredictResponse). */
+export const STUB_PREDICTION = { probability: 0.25, decision: 'not-cat', isCat: false, threshold: 0.5, modelVersion: 1, latencyMs: 12 };
+
 /**
- * Serve a built site under `prefix`, with the two API routes the predict page looks for. The feedback route reads
- * the form with the server's multipart reader and checks it with the server's own field rules.
+ * Serve a built site under `prefix`, with the API routes the predict page looks for. The feedback route reads
+ * the form with the server's multipart reader and checks it with the server's own field rules; the predict route
+ * records the photo it was sent and answers STUB_PREDICTION.
  */
-export async function serveSite(root: string, prefix: string): Promise<{ origin: string; feedback: FeedbackPost[]; close: () => Promise<void> }> {
+export async function serveSite(root: string, prefix: string): Promise<{ origin: string; feedback: FeedbackPost[]; predictions: FeedbackPost['photo'][]; close: () => Promise<void> }> {
   const site = createStaticSiteHandler({ root, prefix, notFound: true });
   const feedback: FeedbackPost[] = [];
+  const predictions: FeedbackPost['photo'][] = [];
   const server = http.createServer((req, res) => {
     if (req.url === '/api/health' && req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
@@ -55,6 +60,20 @@ export async function serveSite(root: string, prefix: string): Promise<{ origin:
       }).catch((err: Error) => res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: err.message })));
       return;
     }
+    // A server without live monitoring: the monitoring page keeps the report the site was built with.
+    if (req.url === '/api/monitoring' && req.method === 'GET') {
+      res.writeHead(204).end();
+      return;
+    }
+    if (req.url === '/api/predict' && req.method === 'POST') {
+      readMultipart(req, { fileBytes: 10 * 1024 * 1024 }).then((form) => {
+        const photo = form.files.find((f) => f.field === 'photo');
+        if (!photo) throw new Error('no photo');
+        predictions.push({ mimeType: photo.mimeType, bytes: photo.data.length });
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(STUB_PREDICTION));
+      }).catch((err: Error) => res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: err.message })));
+      return;
+    }
     if (!site(req, res)) res.writeHead(404).end('not found');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -62,6 +81,7 @@ export async function serveSite(root: string, prefix: string): Promise<{ origin:
   return {
     origin: `http://127.0.0.1:${port}`,
     feedback,
+    predictions,
     close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
   };
 }
@@ -113,4 +133,24 @@ export async function chartsDrawn(page: Page): Promise<number> {
     return charts.every((c) => c.querySelector('svg') || c.textContent?.includes('could not be drawn'));
   }, undefined, { timeout: BROWSER_WAIT_MS });
   return page.locator('.vl-chart svg').count();
+}
+
+/**
+ * Record the grid sizes the predict page's explanation is drawn with, in order (from now on); the returned function
+ * reads them. The page refines in steps, so a finished explanation shows e.g. ['4', '8'].
+ */
+export async function recordGrids(page: Page): Promise<() => Promise<string[]>> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __grids: string[]; __gridObserver?: MutationObserver };
+    w.__grids = [];
+    w.__gridObserver?.disconnect();
+    w.__gridObserver = new MutationObserver((records) => {
+      for (const r of records) {
+        const el = r.target as HTMLElement;
+        if (el.matches?.('canvas.heatmap') && el.dataset.grid && r.attributeName === 'data-grid') w.__grids.push(el.dataset.grid);
+      }
+    });
+    w.__gridObserver.observe(document.body, { subtree: true, attributes: true, attributeFilter: ['data-grid'] });
+  });
+  return () => page.evaluate(() => (window as unknown as { __grids: string[] }).__grids);
 }

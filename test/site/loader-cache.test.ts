@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { invalidateLoaderCache, loaderCodeDirs, loaderInputs } from '../../src/site/loader-cache.js';
+import { tfjsWasmDir } from '../../src/site/tfjs-wasm.js';
 import { startRun } from '../../src/tracking/runs.js';
 
 /** The project's own modules a file reaches through relative static imports (the loaders' import graph). */
@@ -98,6 +99,11 @@ describe('data loader cache invalidation', () => {
     expect(loaderInputs('data/model-weights.bin')?.map((s) => path.basename(s.dir))).toEqual(['registry']);
     expect(loaderInputs('runs/20261126T230501123Z-3fa9c1.json')?.map((s) => path.basename(s.dir))).toEqual(['runs']);
     expect(loaderInputs('data/unknown.csv')).toBeNull();
+    // The predict page's samples come from the promoted model's test split; the wasm files from the installed package.
+    expect(loaderInputs('data/samples.json')?.map((s) => path.basename(s.dir))).toEqual(['registry', 'datasets']);
+    for (const f of ['data/tfjs-backend-wasm.wasm', 'data/tfjs-backend-wasm-simd.wasm', 'data/tfjs-backend-wasm-threaded-simd.wasm', 'data/tf-backend-wasm.js']) {
+      expect(loaderInputs(f)?.map((s) => s.dir), f).toEqual([tfjsWasmDir()]);
+    }
   });
 
   it('counts every library module the loaders import: a change in src/monitoring refreshes the monitoring page', async () => {

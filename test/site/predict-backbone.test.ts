@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext } from 'playwright-core';
-import { buildSite, CHROMIUM, launchBrowser, offOrigin, SCREENSHOTS, serveSite, watchPage } from './harness.js';
+import { buildSite, CHROMIUM, launchBrowser, offOrigin, recordGrids, SCREENSHOTS, serveSite, watchPage } from './harness.js';
 import { catsV1Dir, catsV1Splits } from '../model/fixtures.js';
 import { buildCnn, predictProbabilities, saveModel, selectBackend, trainModel, type CnnHyperparameters } from '../../src/model/index.js';
 import { promote, registerModel } from '../../src/registry/index.js';
@@ -67,17 +67,56 @@ describe.skipIf(!haveChromium || !haveCats)('predict page with a pretrained-back
     const page = await browser.newPage();
     const log = watchPage(page);
     await page.goto(`${server.origin}${PREFIX}/predict`, { waitUntil: 'networkidle' });
-    await page.locator('.predict-status', { hasText: 'ready' }).waitFor({ timeout: 120_000 });
+    await page.locator('.predict-status', { hasText: 'ready' }).waitFor();
     const probabilityOf = async (file: string) => {
       await page.setInputFiles('#photo-input', file);
-      await page.locator('.predict-output [data-probability]').waitFor({ timeout: 180_000 });
+      await page.locator('.predict-output [data-probability]').waitFor();
       const p = Number(await page.locator('.predict-output [data-probability]').getAttribute('data-probability'));
+      await page.locator('.predict-explain[data-state="done"]').waitFor();
       expect(await page.locator('canvas.heatmap[data-heatmap="drawn"]').count()).toBe(1);
       return p;
     };
     const dog = await probabilityOf(dogPhoto);
     const cat = await probabilityOf(catPhoto);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'predict-backbone.png'), fullPage: true });
+    expect(await page.locator('main').innerText()).not.toMatch(/\bnull\b|undefined/); // no sample row here: nothing in its place
+
+    // Time to the answer and to the finished explanation, as a visitor waits for them (the model is loaded).
+    const grids = await recordGrids(page);
+    const t0 = Date.now();
+    await page.setInputFiles('#photo-input', dogPhoto);
+    await page.locator('.predict-answer[data-answer-ms] [data-probability]').waitFor();
+    const answerMs = Date.now() - t0;
+    await page.locator('.predict-explain[data-state="done"]').waitFor();
+    const heatmapMs = Date.now() - t0;
+    console.log(`predict page, cats-v1 photo, backend ${await page.locator('.predict-backend').getAttribute('data-backend')}: ` +
+      `answer ${answerMs} ms (in the page ${await page.locator('.predict-answer').getAttribute('data-answer-ms')} ms), finished heatmap ${heatmapMs} ms, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    expect(await grids()).toEqual(['4', '8']); // coarse first, then finer
+    expect(Number(await page.locator('.predict-explain').getAttribute('data-done-ms'))).toBeGreaterThan(Number(await page.locator('.predict-answer').getAttribute('data-answer-ms')));
+
+    // A new photo cancels the explanation of the previous one (its ~80 passes take seconds here). The page's main
+    // thread is busy with those passes, so the second photo is dropped from inside the page the moment the first
+    // answer shows, and the first explanation's final state is read there.
+    await page.setInputFiles('#photo-input', catPhoto);
+    const previousState = await page.evaluate(async (b64) => {
+      const answer = document.querySelector<HTMLElement>('.predict-answer')!;
+      const answered = () => answer.dataset.answerMs != null && answer.querySelector('[data-probability]') != null;
+      if (!answered()) {
+        await new Promise<void>((resolve) => {
+          const obs = new MutationObserver(() => { if (answered()) { obs.disconnect(); resolve(); } });
+          obs.observe(answer, { subtree: true, childList: true, attributes: true });
+        });
+      }
+      const previous = document.querySelector<HTMLElement>('.predict-explain')!;
+      const dt = new DataTransfer();
+      dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], 'dog.jpg', { type: 'image/jpeg' }));
+      document.querySelector('.dropzone')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      while (previous.dataset.state === 'refining') await new Promise((r) => setTimeout(r, 20));
+      return previous.dataset.state;
+    }, (await fs.readFile(dogPhoto)).toString('base64'));
+    expect(previousState).toBe('cancelled');
+    await page.locator('.predict-explain[data-state="done"]').waitFor();
+    expect(Math.abs(Number(await page.locator('.predict-output [data-probability]').getAttribute('data-probability')) - nodeProbs.dog)).toBeLessThan(0.05);
     console.log('backbone model p(cat): browser cat', cat.toFixed(4), 'dog', dog.toFixed(4), '| node cat', nodeProbs.cat.toFixed(4), 'dog', nodeProbs.dog.toFixed(4));
     expect(await page.locator('.predict-output', { hasText: '4×4 cells' }).count()).toBe(1);
     // The browser resizes with its own Lanczos-3 (within a grey level of sharp's), so allow a small difference.

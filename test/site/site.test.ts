@@ -5,9 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { buildSiteFixture, type SiteFixture } from './fixture.js';
 import { writeMonitoringFixture } from './monitoring-fixture.js';
-import { buildSite, chartsDrawn, CHROMIUM, launchBrowser, offOrigin, SCREENSHOTS, serveSite, watchPage } from './harness.js';
+import { buildSite, chartsDrawn, CHROMIUM, launchBrowser, offOrigin, recordGrids, SCREENSHOTS, serveSite, STUB_PREDICTION, watchPage } from './harness.js';
 import { getRun } from '../../src/tracking/runs.js';
 import { writeJsonAtomic } from '../../src/storage/atomic.js';
+import { startServer } from '../../src/serve/server.js';
+import { startTestS3 } from '../helpers/s3-server.js';
 
 const PREFIX = '/reports';
 const haveChromium = await fs.access(CHROMIUM).then(() => true, () => false);
@@ -89,6 +91,13 @@ describe.skipIf(!haveChromium)('report site in a browser', () => {
     for (const id of ['integrity', 'group-balance', 'split-leakage', 'property-outliers', 'label-errors']) expect(text).toContain(`(${id})`);
     expect(charts).toBeGreaterThanOrEqual(8); // one distribution chart per property
     expect(await page.locator('.gallery img').count()).toBeGreaterThan(0);
+    // Evidence in words; the internal field names only in the folded raw details.
+    expect(text).toContain('rejected files');
+    expect(await page.locator('.check-facts dt', { hasText: 'rejected files' }).first().innerText()).toBe('rejected files');
+    for (const internal of ['problemFraction', 'rejectedByReason', 'clusterCount', 'labelShare']) expect(text).not.toContain(internal);
+    expect(await page.locator('details.check-raw:not([open])').count()).toBeGreaterThanOrEqual(5);
+    // Checks with a distribution lead with a chart: the group mix per split, the drift per property.
+    for (const id of ['group-balance', 'property-drift']) expect(await page.locator(`#check-fixture-${id} > .vl-chart svg`).count(), id).toBe(1);
     await page.close();
   });
 
@@ -116,17 +125,60 @@ describe.skipIf(!haveChromium)('report site in a browser', () => {
     // The reference vs current histogram is drawn: one bar per bin and series.
     await expect.poll(() => page.locator('.monitoring-predictions .vl-chart svg').count()).toBe(1);
     expect(await page.locator('.monitoring-predictions .vl-chart svg path[aria-roledescription="bar"]').count()).toBe(20);
-    await expect.poll(() => page.locator('.vl-chart svg').count()).toBe(3); // and the two daily charts
+    await expect.poll(() => page.locator('.monitoring-predictions .vl-chart svg, .monitoring-days .vl-chart svg').count()).toBe(3); // and the two daily charts
+    // Served as static files: the saved report, said so with its time.
+    expect(await page.locator('.monitoring').getAttribute('data-source')).toBe('file');
+    expect(await page.locator('.monitoring-source').innerText()).toMatch(/The last saved report \(made \d{4}-\d\d-\d\d/);
     await page.close();
   });
 
+  it('monitoring page served by the server shows live numbers that change without a rebuild', async () => {
+    const s3 = await startTestS3('site-live');
+    const srv = await startServer({ port: 0, siteRoot: out, s3: { store: s3.store, bucket: s3.bucket }, rateLimit: null, snapshotMs: 0, log: () => undefined });
+    try {
+      const page = await browser.newPage();
+      const log = watchPage(page);
+      await page.goto(`${srv.url}/monitoring`, { waitUntil: 'networkidle' });
+      await page.locator('.monitoring[data-source="server"]').waitFor();
+      const predictions = async () => Number(await page.locator('.monitoring-hours [data-predictions]').getAttribute('data-predictions').catch(() => '0'));
+      const answers = async () => Number(await page.locator('.monitoring-feedback').getAttribute('data-answers'));
+      const before = { predictions: await predictions(), answers: await answers() };
+      const photo = await fs.readFile(fixture.catPhoto);
+      for (let i = 0; i < 3; i++) {
+        const res = await fetch(`${srv.url}/api/predict`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(photo) });
+        expect(res.status).toBe(200);
+      }
+      const form = new FormData();
+      form.append('photo', new Blob([new Uint8Array(photo)], { type: 'image/jpeg' }), 'photo.jpg');
+      for (const [k, v] of Object.entries({ prediction: 'cat', answer: 'cat', probability: '0.9', modelVersion: '1', consent: 'true' })) form.append(k, v);
+      expect((await fetch(`${srv.url}/api/feedback`, { method: 'POST', body: form })).status).toBeLessThan(300);
+      // The page refreshes itself (every 30 s; the server caches its report for 10 s): wait for the new numbers.
+      await page.waitForFunction((n) => Number(document.querySelector('.monitoring-hours [data-predictions]')?.getAttribute('data-predictions')) >= n, before.predictions + 3);
+      await page.waitForFunction((n) => Number(document.querySelector('.monitoring-feedback')?.getAttribute('data-answers')) >= n, before.answers + 1);
+      expect(await predictions()).toBe(before.predictions + 3);
+      expect(await answers()).toBe(before.answers + 1);
+      expect(await page.locator('.monitoring-source').innerText()).toContain('Live from the server');
+      await chartsDrawn(page);
+      expect(await page.locator('.monitoring-hours .vl-chart svg').count()).toBe(2);
+      await page.screenshot({ path: path.join(SCREENSHOTS, 'monitoring-live.png'), fullPage: true });
+      expect(log.errors).toEqual([]);
+      expect(offOrigin(log.requests, srv.url)).toEqual([]);
+      await page.close();
+    } finally {
+      await srv.close();
+      await s3.stop();
+    }
+  }, 600_000);
+
   it('predict page runs the promoted model in the browser: cat above non-cat, heatmap, feedback with consent', async () => {
     const { page } = await visit('predict', 'predict-empty');
-    await page.locator('.predict-status', { hasText: 'ready' }).waitFor({ timeout: 60_000 });
+    await page.locator('.predict-status', { hasText: 'ready' }).waitFor();
     const probabilityOf = async (file: string) => {
       await page.setInputFiles('#photo-input', file);
-      await page.locator(`.predict-output [data-probability]`).waitFor({ timeout: 60_000 });
+      await page.locator(`.predict-output [data-probability]`).waitFor();
       const p = Number(await page.locator('.predict-output [data-probability]').getAttribute('data-probability'));
+      // The answer comes first; the explanation is refined after it.
+      await page.locator('.predict-explain[data-state="done"]').waitFor();
       expect(await page.locator('canvas.heatmap[data-heatmap="drawn"]').count()).toBe(1);
       return p;
     };
@@ -156,6 +208,73 @@ describe.skipIf(!haveChromium)('report site in a browser', () => {
     await page.close();
   });
 
+  it('predict page answers first in an aria-live region, then refines the explanation; wasm from the site; samples, paste, drop, keyboard, server compare', async () => {
+    const page = await browser.newPage();
+    const log = watchPage(page);
+    await page.goto(`${server.origin}${PREFIX}/predict`, { waitUntil: 'networkidle' });
+    await page.locator('.predict-status', { hasText: 'ready' }).waitFor();
+    // Headless Chromium without a GPU has only software WebGL: the page picks the WebAssembly backend and says so.
+    expect(await page.locator('.predict-backend').getAttribute('data-backend')).toBe('wasm');
+    expect(await page.locator('.predict-backend').innerText()).toContain('WebAssembly');
+    const wasmFetched = log.requests.filter((u) => /\.wasm(\?|$)/.test(new URL(u).pathname + new URL(u).search));
+    expect(wasmFetched.length).toBeGreaterThan(0);
+    for (const u of wasmFetched) expect(new URL(u).origin).toBe(server.origin);
+
+    const live = page.locator('[aria-live="polite"][role="status"].predict-answer');
+    expect(await live.count()).toBe(1);
+    const grids = await recordGrids(page);
+    const t0 = Date.now();
+    await page.setInputFiles('#photo-input', fixture.catPhoto);
+    await live.locator('[data-probability]').waitFor();
+    const answerMs = Date.now() - t0;
+    expect(await live.innerText()).toMatch(/P\(cat\) = [\d.]+ (a cat|not a cat)/);
+    await page.locator('.predict-explain[data-state="done"]').waitFor();
+    console.log(`predict page (fixture CNN): answer ${answerMs} ms, finished heatmap ${Date.now() - t0} ms, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    expect(await grids()).toEqual(['4', '8']);
+    expect(await page.locator('.predict-progress progress').isHidden()).toBe(true);
+
+    // A sample photo of the test split, tried from the keyboard.
+    const samples = page.getByRole('group', { name: 'Sample photos from the test split' }).getByRole('button');
+    expect(await samples.count()).toBeGreaterThanOrEqual(4);
+    const first = page.getByRole('button', { name: /^Try sample 1: a cat photo$/ });
+    await first.focus();
+    await page.keyboard.press('Enter');
+    await live.locator('[data-probability]').waitFor();
+    await page.locator('.predict-explain[data-state="done"]').waitFor();
+    const sampleP = Number(await live.locator('[data-probability]').getAttribute('data-probability'));
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'predict-sample.png'), fullPage: true });
+
+    // Paste and drop: the same photo through the clipboard and a drop on the drop zone gives the same answer.
+    for (const how of ['paste', 'drop'] as const) {
+      await page.evaluate(() => document.querySelector('.predict-answer')!.replaceChildren());
+      await page.evaluate(async (how) => {
+        const src = document.querySelector<HTMLImageElement>('button.sample img')!.src;
+        const file = new File([await (await fetch(src)).blob()], 'photo.jpg', { type: 'image/jpeg' });
+        const dt = new DataTransfer();
+        dt.items.add(file);
+        if (how === 'paste') document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+        else document.querySelector('.dropzone')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      }, how);
+      await live.locator('[data-probability]').waitFor();
+      expect(Number(await live.locator('[data-probability]').getAttribute('data-probability')), how).toBeCloseTo(sampleP, 5);
+    }
+    // Every control has a name.
+    for (const label of ['Choose a photo:', 'or take one:']) expect(await page.getByLabel(label).count()).toBe(1);
+    expect(await page.getByRole('button', { name: /Drop a photo here/ }).getAttribute('tabindex')).toBe('0');
+
+    // Served with an /api/predict: the same photo goes to the server and its answer is shown next to the browser's.
+    await page.getByRole('button', { name: 'Ask the server too' }).click();
+    await page.locator('.server-answer[data-server-probability]').waitFor();
+    expect(Number(await page.locator('.server-answer').getAttribute('data-server-probability'))).toBe(STUB_PREDICTION.probability);
+    expect(await page.locator('.server-answer').innerText()).toContain('Server: P(cat) = 0.250, not a cat');
+    expect(server.predictions).toHaveLength(1);
+    expect(server.predictions[0].bytes).toBeGreaterThan(500);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'predict-server.png'), fullPage: true });
+    expect(log.errors).toEqual([]);
+    expect(offOrigin(log.requests, server.origin)).toEqual([]);
+    await page.close();
+  });
+
   it('a rebuild shows changed data, not the cached loader output', async () => {
     const run = (await getRun(fixture.trainingRunId))!;
     const file = path.join(run.dir, 'run.json');
@@ -167,10 +286,13 @@ describe.skipIf(!haveChromium)('report site in a browser', () => {
     expect(log).toContain('reloading');
     const page = await browser.newPage();
     await page.goto(`${server.origin}${PREFIX}/runs/${fixture.trainingRunId}`, { waitUntil: 'networkidle' });
+    // Wait for the rendered numbers themselves (a slow machine may draw the cards before the metrics).
     await page.locator('.kv').first().waitFor();
+    await page.locator('main', { hasText: '0.432' }).waitFor();
     expect(await page.locator('main').innerText()).toContain('0.432');
     await page.goto(`${server.origin}${PREFIX}/runs/`, { waitUntil: 'networkidle' });
     await page.locator('table').first().waitFor();
+    await page.locator('main', { hasText: 'fixture training, re-evaluated' }).waitFor();
     expect(await page.locator('main').innerText()).toContain('fixture training, re-evaluated');
     await page.close();
   }, 600_000);

@@ -44,11 +44,12 @@ export function rawRequest(
       req.flushHeaders();
       return;
     }
-    if (options.body) req.write(options.body);
     if (options.endEarly) {
-      setTimeout(() => req.destroy(), 50);
+      // Cut the connection once the partial body has been handed to the socket.
+      req.write(options.body ?? Buffer.alloc(0), () => req.destroy());
       return;
     }
+    if (options.body) req.write(options.body);
     req.end();
   });
 }

@@ -1,0 +1,64 @@
+// The predict page's explanation, refined in steps: occlusion sensitivity on a coarse grid first, then finer ones.
+// Each cell greyed out is one more pass of the model, so the passes go in small batches: the page can show
+// progress between them and stop as soon as a newer photo makes this one moot.
+
+/** The input with one grid cell filled with `fill` (size x size x 3 floats). */
+export function occludedCopy(input, size, grid, index, fill) {
+  const cell = size / grid;
+  const gx = index % grid, gy = Math.floor(index / grid);
+  const v = Float32Array.from(input);
+  const y0 = Math.round(gy * cell), y1 = Math.round((gy + 1) * cell);
+  const x0 = Math.round(gx * cell), x1 = Math.round((gx + 1) * cell);
+  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) {
+    const i = (y * size + x) * 3;
+    v[i] = fill; v[i + 1] = fill; v[i + 2] = fill;
+  }
+  return v;
+}
+
+/**
+ * Resolve after the browser has painted a frame (or after 50 ms where frames are throttled, e.g. a hidden tab).
+ * The model's passes block the main thread: without this the answer and the progress would only show once the
+ * next batch is done.
+ */
+export function nextPaint() {
+  return new Promise((resolve) => {
+    let done = false;
+    const go = () => { if (!done) { done = true; setTimeout(resolve, 0); } };
+    requestAnimationFrame(go);
+    setTimeout(go, 50);
+  });
+}
+
+/** Thrown (and caught by the page) when a refinement is cancelled. */
+export class Cancelled extends Error {
+  constructor() {
+    super("cancelled");
+    this.name = "Cancelled";
+  }
+}
+
+/**
+ * Occlusion maps for each grid in `grids` (e.g. [4, 8]), given P(cat) of the whole photo (`base`).
+ * `predict(batch: Float32Array[])` returns probabilities; `onMap({grid, drops})` gets each finished map;
+ * `onProgress(done, total)` after each batch; `cancelled()` is asked between batches.
+ */
+export async function refineOcclusion(input, size, base, predict, { grids, fill, batch = 8, onMap, onProgress, cancelled }) {
+  const total = grids.reduce((s, g) => s + g * g, 0);
+  let done = 0;
+  for (const grid of grids) {
+    const drops = [];
+    for (let start = 0; start < grid * grid; start += batch) {
+      // Let the page paint (the answer first, then the progress) and take a click before each batch.
+      await nextPaint();
+      if (cancelled()) throw new Cancelled();
+      const n = Math.min(batch, grid * grid - start);
+      const probs = await predict(Array.from({ length: n }, (_, k) => occludedCopy(input, size, grid, start + k, fill)));
+      drops.push(...probs.map((p) => base - p));
+      done += n;
+      onProgress?.(done, total);
+    }
+    if (cancelled()) throw new Cancelled();
+    onMap?.({ grid, drops });
+  }
+}
