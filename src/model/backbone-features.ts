@@ -1,8 +1,5 @@
-import { createHash } from 'node:crypto';
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from '../storage/atomic.js';
+import { featureStore, pixelKey } from './feature-store.js';
 import { BACKBONE_FEATURES, BACKBONE_ID, backboneFeatures, loadBackbone } from './backbone.js';
 import { checkImages, imageBatch, type PixelImages } from './batches.js';
 import type { Progress } from '../progress/index.js';
@@ -17,49 +14,59 @@ export interface FeatureMatrix {
 export interface FeatureOptions {
   /** Features of the horizontally mirrored images (a training view for flip augmentation). */
   flip?: boolean;
-  /** Keep features on disk here, keyed by a hash of the backbone, size, view and pixels. */
+  /** Keep features on disk here, one row per image keyed by its pixels (one file per backbone, size and view). */
   cacheDir?: string;
   batchSize?: number;
   onProgress?: Progress;
 }
 
-function cacheKey(images: PixelImages, flip: boolean): string {
-  const h = createHash('sha256').update(`${BACKBONE_ID}:${images.size}:${images.n}:${flip ? 'flip' : 'plain'}:`);
-  h.update(images.pixels);
-  return h.digest('hex').slice(0, 32);
+/** The cache file's name: one per backbone, image size and view. */
+function storeName(size: number, flip: boolean): string {
+  return `${BACKBONE_ID}-${size}-${flip ? 'mirrored' : 'plain'}`;
 }
 
-/** The frozen backbone's features for every image, computed in batches (or read back from the cache). */
+/**
+ * The frozen backbone's features for every image, computed in batches. With a cache folder, each image's row is
+ * kept on disk by the content of its pixels, so only images no earlier call has seen reach the backbone.
+ */
 export async function imageFeatures(images: PixelImages, options: FeatureOptions = {}): Promise<FeatureMatrix> {
   checkImages(images);
   const flip = options.flip ?? false;
-  const file = options.cacheDir ? path.join(options.cacheDir, `${cacheKey(images, flip)}.f32`) : null;
-  const expectedBytes = images.n * BACKBONE_FEATURES * 4;
-  if (file) {
-    const cached = await fs.readFile(file).catch(() => null);
-    if (cached && cached.byteLength === expectedBytes) {
-      const data = new Float32Array(cached.buffer.slice(cached.byteOffset, cached.byteOffset + cached.byteLength));
-      return { n: images.n, dim: BACKBONE_FEATURES, data };
+  const data = new Float32Array(images.n * BACKBONE_FEATURES);
+  const imageBytes = images.size * images.size * 3;
+  const store = options.cacheDir ? featureStore(options.cacheDir, storeName(images.size, flip), BACKBONE_FEATURES) : null;
+  const keys: string[] = [];
+  let missing: number[] = Array.from({ length: images.n }, (_, i) => i);
+  if (store) {
+    const rows = await store.load();
+    missing = [];
+    for (let i = 0; i < images.n; i++) {
+      const key = pixelKey(images.pixels.subarray(i * imageBytes, (i + 1) * imageBytes));
+      keys.push(key);
+      const row = rows.get(key);
+      if (row) data.set(row, i * BACKBONE_FEATURES);
+      else missing.push(i);
     }
   }
+  if (missing.length === 0) return { n: images.n, dim: BACKBONE_FEATURES, data };
   const graph = await loadBackbone(images.size);
   const batchSize = options.batchSize ?? 16;
-  const data = new Float32Array(images.n * BACKBONE_FEATURES);
-  for (let start = 0; start < images.n; start += batchSize) {
-    const count = Math.min(batchSize, images.n - start);
-    const indices = Array.from({ length: count }, (_, i) => start + i);
+  for (let start = 0; start < missing.length; start += batchSize) {
+    const indices = missing.slice(start, start + batchSize);
     const f = tf.tidy(() => {
       let x = tf.mul(imageBatch(images, indices), 255) as tf.Tensor4D;
       if (flip) x = tf.reverse(x, 2);
       return backboneFeatures(graph, x);
     });
-    data.set(await f.data(), start * BACKBONE_FEATURES);
+    const values = (await f.data()) as Float32Array;
     f.dispose();
-    options.onProgress?.(start + count, images.n, `backbone features${flip ? ' (mirrored)' : ''}`);
-  }
-  if (file) {
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    await writeFileAtomic(file, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    const fresh = indices.map((index, j) => {
+      const row = values.subarray(j * BACKBONE_FEATURES, (j + 1) * BACKBONE_FEATURES);
+      data.set(row, index * BACKBONE_FEATURES);
+      return { key: keys[index], values: row };
+    });
+    await store?.append(fresh);
+    options.onProgress?.(Math.min(missing.length, start + batchSize), missing.length, `backbone features${flip ? ' (mirrored)' : ''}`);
   }
   return { n: images.n, dim: BACKBONE_FEATURES, data };
 }
