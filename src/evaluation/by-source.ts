@@ -78,3 +78,33 @@ export function sourceTable(rows: readonly SourceMetrics[], title = 'source'): s
   }
   return lines.join('\n');
 }
+
+/** One leave-one-source-out fold: a model trained without the source, scored on every photo of it. */
+export interface HeldOutSource {
+  source: string;
+  /** Training and validation photos left after removing the source. */
+  trainN: number;
+  valN: number;
+  epochsTrained: number;
+  /** Chosen on the remaining validation photos. */
+  threshold: number;
+  /** Every photo of the held-out source (all splits), at that threshold. */
+  heldOut: SourceMetrics;
+  /** Null when the source has one class only. */
+  heldOutRocAuc: number | null;
+  /** The same model on the test split of the other sources, for comparison. */
+  others: { n: number; precision: number | null; recall: number | null };
+}
+
+/** The worst fold numbers over sources with cats / with dogs (what source-held-out acceptance asks about). */
+export interface HeldOutSummary {
+  minCatRecall: number | null;
+  maxDogCalledCat: number | null;
+}
+
+/** Worst cat recall and worst share of dogs called cats over the folds (null when no fold has that group). */
+export function worstFolds(folds: readonly HeldOutSource[]): HeldOutSummary {
+  const recalls = folds.map((f) => f.heldOut.groups.cat?.rate).filter((x): x is number => typeof x === 'number');
+  const dogs = folds.map((f) => f.heldOut.groups.dog?.rate).filter((x): x is number => typeof x === 'number');
+  return { minCatRecall: recalls.length ? Math.min(...recalls) : null, maxDogCalledCat: dogs.length ? Math.max(...dogs) : null };
+}

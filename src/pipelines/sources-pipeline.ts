@@ -3,7 +3,7 @@ import { ingestDataset } from '../data/ingest.js';
 import { openSource } from '../data/sources/index.js';
 import { selectImages } from '../data/subset.js';
 import type { PreparedSplit } from '../data/types.js';
-import { sourceMetrics, type SourceMetrics } from '../evaluation/by-source.js';
+import { sourceMetrics, worstFolds, type HeldOutSource, type HeldOutSummary } from '../evaluation/by-source.js';
 import { metricsAt } from '../evaluation/classification-metrics.js';
 import { chooseThreshold } from '../evaluation/threshold.js';
 import type { ThresholdStrategy } from '../evaluation/types.js';
@@ -40,41 +40,17 @@ export interface SourcesPipelineOptions {
   onProgress?: (stage: string) => Progress | undefined;
 }
 
-/** One leave-one-source-out fold: a model trained without the source, scored on every photo of it. */
-export interface HeldOutSource {
-  source: string;
-  /** Training and validation photos left after removing the source. */
-  trainN: number;
-  valN: number;
-  epochsTrained: number;
-  /** Chosen on the remaining validation photos. */
-  threshold: number;
-  /** Every photo of the held-out source (all splits), at that threshold. */
-  heldOut: SourceMetrics;
-  /** Null when the source has one class only. */
-  heldOutRocAuc: number | null;
-  /** The same model on the test split of the other sources, for comparison. */
-  others: { n: number; precision: number | null; recall: number | null };
-}
-
 export interface SourcesPipelineResult {
   runId: string;
   dataset: string;
   folds: HeldOutSource[];
   /** The worst fold numbers over sources with cats / with dogs (what the acceptance asks about). */
-  summary: { minCatRecall: number | null; maxDogCalledCat: number | null };
+  summary: HeldOutSummary;
 }
 
 /** The source of every prepared image, by path, from the ingested manifest. */
 function sourceByPath(manifest: Array<{ path: string; source: string }>): Map<string, string> {
   return new Map(manifest.map((e) => [e.path, e.source]));
-}
-
-/** Worst cat recall and worst share of dogs called cats over the folds (null when no fold has that group). */
-export function worstFolds(folds: readonly HeldOutSource[]): SourcesPipelineResult['summary'] {
-  const recalls = folds.map((f) => f.heldOut.groups.cat?.rate).filter((x): x is number => typeof x === 'number');
-  const dogs = folds.map((f) => f.heldOut.groups.dog?.rate).filter((x): x is number => typeof x === 'number');
-  return { minCatRecall: recalls.length ? Math.min(...recalls) : null, maxDogCalledCat: dogs.length ? Math.max(...dogs) : null };
 }
 
 /**

@@ -7,8 +7,9 @@ import { metricsBySource, NoSourcesError, sourceTable } from '../../src/evaluati
 import { runDeployPipeline } from '../../src/pipelines/deploy-pipeline.js';
 import { evaluateLabelledSource } from '../../src/pipelines/evaluate-folder.js';
 import { runSourcesPipeline } from '../../src/pipelines/sources-pipeline.js';
-import { getRun } from '../../src/tracking/runs.js';
+import { getRun, readArtifactJson } from '../../src/tracking/runs.js';
 import { heldOutTable } from '../../src/cli/commands/pipeline.js';
+import { runPageData } from '../../src/site/runs.js';
 
 describe('per-source metrics', () => {
   it('gives precision, recall and the share of each group called a cat for every source', () => {
@@ -84,9 +85,12 @@ describe('source-held-out evaluation and evaluate --by-source', () => {
     expect(run?.effectiveStatus).toBe('finished');
     expect(run?.tags.kind).toBe('source-held-out');
     expect(run?.artifacts.map((a) => a.name)).toContain('sources.json');
-    const saved = JSON.parse(await fs.readFile(path.join(r.runId ? run!.dir : '', 'artifacts', 'sources.json'), 'utf8'));
+    const saved = await readArtifactJson<{ folds: unknown[] }>(r.runId, 'sources.json');
     expect(saved.folds).toHaveLength(2);
     expect(heldOutTable(r.folds).split('\n')).toHaveLength(3);
+    const page = await runPageData(r.runId);
+    expect(page.sources?.folds.map((f) => f.source)).toEqual(['s0', 's1']);
+    expect(page.sources?.summary).toEqual(r.summary);
     await expect(runSourcesPipeline({ ...small, data: unnamed })).rejects.toThrow(/names 1 source/);
     await expect(runSourcesPipeline({ ...small, data: named, only: ['nope'] })).rejects.toThrow(/unknown source "nope"/);
   }, 600_000);

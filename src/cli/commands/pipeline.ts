@@ -3,8 +3,8 @@ import { parseMix } from '../../data/mix.js';
 import type { ThresholdStrategy } from '../../evaluation/types.js';
 import { parseThresholdStrategy } from '../../evaluation/threshold.js';
 import { runDeployPipeline } from '../../pipelines/deploy-pipeline.js';
-import { sourceTable, type SourceMetrics } from '../../evaluation/by-source.js';
-import type { HeldOutSource } from '../../pipelines/sources-pipeline.js';
+import { sourceTable, type HeldOutSource, type SourceMetrics } from '../../evaluation/by-source.js';
+
 import { evaluateLabelledSource, type FolderEvaluation } from '../../pipelines/evaluate-folder.js';
 import { runInferencePipeline } from '../../pipelines/infer-pipeline.js';
 import { runTrainingPipeline, type TrainPipelineOptions } from '../../pipelines/train-pipeline.js';
