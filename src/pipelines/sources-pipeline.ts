@@ -113,6 +113,10 @@ export async function runSourcesPipeline(opts: SourcesPipelineOptions): Promise<
         const val = selectImages([data.val], keepOthers);
         const test = selectImages([data.test], keepOthers);
         const heldOut = selectImages(all, (s, i) => !keepOthers(s, i));
+        const valCats = val.labels.reduce((a, l) => a + l, 0);
+        if (valCats === 0 || valCats === val.n) {
+          throw new Error(`without ${held} the validation split holds ${valCats === 0 ? 'no cats' : 'only cats'} (${val.n} photos): too few photos to choose a threshold for that fold`);
+        }
         const result = await trainModel(hp, train, val, { epochs, seed, patience, classWeight, featureCacheDir, onProgress: opts.onProgress?.(`train without ${held}`) });
         try {
           const valProbs = await predictProbabilities(result.model, val, 64, { featureCacheDir });

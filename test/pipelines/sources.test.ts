@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -105,4 +106,40 @@ describe('source-held-out evaluation and evaluate --by-source', () => {
     expect(plain.bySource).toBeUndefined();
     await expect(evaluateLabelledSource(unnamed, { bySource: true })).rejects.toThrow(/names one source only/);
   }, 600_000);
+});
+
+const CATS_V1 = path.resolve(process.env.AREYOUACAT_CATS_V1 ?? '../shared/datasets/cats-v1');
+const catsV1 = existsSync(path.join(CATS_V1, 'manifest.csv'));
+if (!catsV1) console.warn(`cats-v1 source-held-out test skipped: ${CATS_V1} not found (set AREYOUACAT_CATS_V1)`);
+
+// A handful of real photos per (group, source) through the default backbone model: every cats-v1 source gets a fold.
+describe.skipIf(!catsV1)('source-held-out evaluation on a cats-v1 subset', () => {
+  it('holds out each cats-v1 source in turn on the default backbone model', async () => {
+    const root = await fs.mkdtemp(path.join(os.tmpdir(), 'ayac-sources-cats-'));
+    process.env.AREYOUACAT_HOME = path.join(root, 'home');
+    const lines = (await fs.readFile(path.join(CATS_V1, 'manifest.csv'), 'utf8')).trim().split('\n');
+    const taken = new Map<string, number>();
+    const kept = [lines[0]];
+    for (const line of lines.slice(1)) {
+      const [rel, group, source] = line.split(',');
+      const key = `${group}:${source}`;
+      if ((taken.get(key) ?? 0) >= 12) continue;
+      taken.set(key, (taken.get(key) ?? 0) + 1);
+      await fs.mkdir(path.join(root, 'data', group), { recursive: true });
+      await fs.copyFile(path.join(CATS_V1, rel), path.join(root, 'data', rel));
+      kept.push(line);
+    }
+    await fs.writeFile(path.join(root, 'data', 'manifest.csv'), kept.join('\n') + '\n');
+    const r = await runSourcesPipeline({ data: path.join(root, 'data'), epochs: 3, log: () => {} });
+    const sources = [...new Set(kept.slice(1).map((l) => l.split(',')[2]))].sort();
+    expect(r.folds.map((f) => f.source)).toEqual(sources);
+    for (const f of r.folds) {
+      const groups = [...taken.keys()].filter((k) => k.endsWith(`:${f.source}`)).map((k) => k.split(':')[0]).sort();
+      expect(Object.keys(f.heldOut.groups).sort()).toEqual(groups);
+      expect(f.heldOut.n).toBe(12 * groups.length);
+    }
+    expect(r.summary.minCatRecall).not.toBeNull();
+    expect(r.summary.maxDogCalledCat).not.toBeNull();
+    await fs.rm(root, { recursive: true, force: true });
+  }, 900_000);
 });
