@@ -83,6 +83,24 @@ function evaluationSections(ev) {
   ];
 }
 
+function sourcesSection(sources) {
+  if (!sources) return null;
+  const groups = [...new Set(sources.folds.flatMap((f) => Object.keys(f.heldOut.groups)))].sort();
+  return section("Source held out",
+    h("p", {}, "Each source left out of training and validation; its own photos scored at the threshold chosen on the rest. ",
+      `Worst cat recall ${fmt(sources.summary.minCatRecall)}, worst share of dogs called cats ${fmt(sources.summary.maxDogCalledCat)}.`),
+    table(sources.folds, [
+      { label: "held-out source", value: (f) => f.source },
+      { label: "photos", value: (f) => f.heldOut.n },
+      { label: "precision", value: (f) => f.heldOut.precision },
+      { label: "recall", value: (f) => f.heldOut.recall },
+      ...groups.map((g) => ({ label: `${g} called cat`, value: (f) => f.heldOut.groups[g]?.rate ?? null })),
+      { label: "threshold", value: (f) => f.threshold },
+      { label: "others' test precision", value: (f) => f.others.precision },
+      { label: "others' test recall", value: (f) => f.others.recall },
+    ]));
+}
+
 function trialsSection(trials) {
   if (!trials.points.length) return null;
   const params = [...new Set(trials.points.flatMap((p) => Object.keys(p.params)))]
@@ -114,7 +132,8 @@ export function renderRun(data) {
           "uncommitted changes": data.git?.dirty ?? null, ...Object.fromEntries(Object.entries(data.timings).map(([k, v]) => [`${k} time`, fmtDuration(v)])) }))),
     section("Learning curves", learningCurves(data.curves)),
     trialsSection(data.trials),
+    sourcesSection(data.sources),
     data.evaluation ? evaluationSections(data.evaluation)
-      : data.trials.points.length ? null : section("Evaluation", h("p", { class: "muted" }, "This run has no evaluation report.")),
+      : data.trials.points.length || data.sources ? null : section("Evaluation", h("p", { class: "muted" }, "This run has no evaluation report.")),
     data.artifacts.length ? section("Artifacts", table(data.artifacts, ["name", "kind", "bytes"])) : null);
 }

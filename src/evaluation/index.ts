@@ -7,3 +7,4 @@ export * from './threshold.js';
 export * from './slices.js';
 export * from './behaviour.js';
 export * from './report.js';
+export * from './by-source.js';

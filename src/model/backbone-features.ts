@@ -1,8 +1,5 @@
-import { createHash } from 'node:crypto';
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from '../storage/atomic.js';
+import { featureStore, pixelKey } from './feature-store.js';
 import { BACKBONE_FEATURES, BACKBONE_ID, backboneFeatures, loadBackbone } from './backbone.js';
 import { checkImages, imageBatch, type PixelImages } from './batches.js';
 import type { Progress } from '../progress/index.js';
@@ -17,64 +14,95 @@ export interface FeatureMatrix {
 export interface FeatureOptions {
   /** Features of the horizontally mirrored images (a training view for flip augmentation). */
   flip?: boolean;
-  /** Keep features on disk here, keyed by a hash of the backbone, size, view and pixels. */
+  /** Keep features on disk here, one row per image keyed by its pixels (one file per backbone, size and view). */
   cacheDir?: string;
   batchSize?: number;
   onProgress?: Progress;
 }
 
-function cacheKey(images: PixelImages, flip: boolean): string {
-  const h = createHash('sha256').update(`${BACKBONE_ID}:${images.size}:${images.n}:${flip ? 'flip' : 'plain'}:`);
-  h.update(images.pixels);
-  return h.digest('hex').slice(0, 32);
+/** The cache file's name: one per backbone, image size and view. */
+function storeName(size: number, flip: boolean): string {
+  return `${BACKBONE_ID}-${size}-${flip ? 'mirrored' : 'plain'}`;
 }
 
-function cacheFile(images: PixelImages, flip: boolean, cacheDir: string): string {
-  return path.join(cacheDir, `${cacheKey(images, flip)}.f32`);
+function rowKeys(images: PixelImages): string[] {
+  const imageBytes = images.size * images.size * 3;
+  return Array.from({ length: images.n }, (_, i) => pixelKey(images.pixels.subarray(i * imageBytes, (i + 1) * imageBytes)));
 }
 
-/** The cached features of these images in this view, or null when `cacheDir` does not hold them. */
+/** The cached features of these images in this view, or null when `cacheDir` lacks any of their rows. */
 export async function readCachedFeatures(images: PixelImages, flip: boolean, cacheDir: string): Promise<FeatureMatrix | null> {
-  const cached = await fs.readFile(cacheFile(images, flip, cacheDir)).catch(() => null);
-  if (!cached || cached.byteLength !== images.n * BACKBONE_FEATURES * 4) return null;
-  const data = new Float32Array(cached.buffer.slice(cached.byteOffset, cached.byteOffset + cached.byteLength));
+  const rows = await featureStore(cacheDir, storeName(images.size, flip), BACKBONE_FEATURES).load();
+  const data = new Float32Array(images.n * BACKBONE_FEATURES);
+  const keys = rowKeys(images);
+  for (let i = 0; i < images.n; i++) {
+    const row = rows.get(keys[i]);
+    if (!row) return null;
+    data.set(row, i * BACKBONE_FEATURES);
+  }
   return { n: images.n, dim: BACKBONE_FEATURES, data };
 }
 
 /** Store features computed elsewhere (e.g. by jobs) where `imageFeatures` with the same cacheDir finds them. */
 export async function writeCachedFeatures(images: PixelImages, flip: boolean, cacheDir: string, features: FeatureMatrix): Promise<void> {
   if (features.n !== images.n || features.dim !== BACKBONE_FEATURES) throw new Error(`features: ${features.n} x ${features.dim} for ${images.n} images`);
-  const file = cacheFile(images, flip, cacheDir);
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  await writeFileAtomic(file, Buffer.from(features.data.buffer, features.data.byteOffset, features.data.byteLength));
+  const store = featureStore(cacheDir, storeName(images.size, flip), BACKBONE_FEATURES);
+  const have = await store.load();
+  const keys = rowKeys(images);
+  const fresh: Array<{ key: string; values: Float32Array }> = [];
+  const seen = new Set<string>();
+  keys.forEach((key, i) => {
+    if (have.has(key) || seen.has(key)) return;
+    seen.add(key);
+    fresh.push({ key, values: features.data.slice(i * BACKBONE_FEATURES, (i + 1) * BACKBONE_FEATURES) });
+  });
+  await store.append(fresh);
 }
 
-/** The frozen backbone's features for every image, computed in batches (or read back from the cache). */
+/**
+ * The frozen backbone's features for every image, computed in batches. With a cache folder, each image's row is
+ * kept on disk by the content of its pixels, so only images no earlier call has seen reach the backbone.
+ */
 export async function imageFeatures(images: PixelImages, options: FeatureOptions = {}): Promise<FeatureMatrix> {
   checkImages(images);
   const flip = options.flip ?? false;
-  if (options.cacheDir) {
-    const cached = await readCachedFeatures(images, flip, options.cacheDir);
-    if (cached) return cached;
+  const data = new Float32Array(images.n * BACKBONE_FEATURES);
+  const imageBytes = images.size * images.size * 3;
+  const store = options.cacheDir ? featureStore(options.cacheDir, storeName(images.size, flip), BACKBONE_FEATURES) : null;
+  const keys: string[] = [];
+  let missing: number[] = Array.from({ length: images.n }, (_, i) => i);
+  if (store) {
+    const rows = await store.load();
+    missing = [];
+    for (let i = 0; i < images.n; i++) {
+      const key = pixelKey(images.pixels.subarray(i * imageBytes, (i + 1) * imageBytes));
+      keys.push(key);
+      const row = rows.get(key);
+      if (row) data.set(row, i * BACKBONE_FEATURES);
+      else missing.push(i);
+    }
   }
+  if (missing.length === 0) return { n: images.n, dim: BACKBONE_FEATURES, data };
   const graph = await loadBackbone(images.size);
   const batchSize = options.batchSize ?? 16;
-  const data = new Float32Array(images.n * BACKBONE_FEATURES);
-  for (let start = 0; start < images.n; start += batchSize) {
-    const count = Math.min(batchSize, images.n - start);
-    const indices = Array.from({ length: count }, (_, i) => start + i);
+  for (let start = 0; start < missing.length; start += batchSize) {
+    const indices = missing.slice(start, start + batchSize);
     const f = tf.tidy(() => {
       let x = tf.mul<tf.Tensor4D>(imageBatch(images, indices), 255);
       if (flip) x = tf.reverse(x, 2);
       return backboneFeatures(graph, x);
     });
-    data.set(await f.data(), start * BACKBONE_FEATURES);
+    const values = (await f.data()) as Float32Array;
     f.dispose();
-    options.onProgress?.(start + count, images.n, `backbone features${flip ? ' (mirrored)' : ''}`);
+    const fresh = indices.map((index, j) => {
+      const row = values.subarray(j * BACKBONE_FEATURES, (j + 1) * BACKBONE_FEATURES);
+      data.set(row, index * BACKBONE_FEATURES);
+      return { key: keys[index], values: row };
+    });
+    await store?.append(fresh);
+    options.onProgress?.(Math.min(missing.length, start + batchSize), missing.length, `backbone features${flip ? ' (mirrored)' : ''}`);
   }
-  const out = { n: images.n, dim: BACKBONE_FEATURES, data };
-  if (options.cacheDir) await writeCachedFeatures(images, flip, options.cacheDir, out);
-  return out;
+  return { n: images.n, dim: BACKBONE_FEATURES, data };
 }
 
 /** Rows `indices` as a [k, dim] tensor; with several views, each row comes from a randomly chosen view. */

@@ -1,5 +1,7 @@
 import { openSource } from '../data/sources/index.js';
 import { metricsAt } from '../evaluation/classification-metrics.js';
+import { metricsBySource, type SourceMetrics } from '../evaluation/by-source.js';
+import { paths } from '../storage/paths.js';
 import { rocAuc } from '../stats/roc-auc.js';
 import { predictSource } from './predict-source.js';
 import { loadRegisteredModel } from './registered-model.js';
@@ -18,21 +20,25 @@ export interface FolderEvaluation {
   /** Per group: images scored, how many were called cats, and that rate (recall for cats, false-positive rate otherwise). */
   groups: Record<string, { n: number; calledCat: number; rate: number | null }>;
   rejected: { n: number; byReason: Record<string, number> };
+  /** With `bySource`: the same numbers for every source the data's manifest.csv names. */
+  bySource?: SourceMetrics[];
 }
 
 /**
  * Evaluate a labelled source in the `<group>/*` layout with a registered model (default: the promoted one) at the
- * model's own threshold. Label 1 means the group is `positiveGroup` (default 'cat').
+ * model's own threshold. Label 1 means the group is `positiveGroup` (default 'cat'). With `bySource`, also per
+ * upstream source (a NoSourcesError when the data names fewer than two). Backbone features are kept in the
+ * feature cache, so evaluating the same photos again only runs the head.
  */
 export async function evaluateLabelledSource(
   spec: string,
-  opts: { model?: number | string; positiveGroup?: string; onProgress?: Progress } = {},
+  opts: { model?: number | string; positiveGroup?: string; bySource?: boolean; onProgress?: Progress } = {},
 ): Promise<FolderEvaluation> {
   const positive = opts.positiveGroup ?? 'cat';
   const registered = await loadRegisteredModel(opts.model);
   try {
     const source = await openSource(spec);
-    const rows = await predictSource(source, registered, { onProgress: opts.onProgress });
+    const rows = await predictSource(source, registered, { onProgress: opts.onProgress, featureCacheDir: paths.featureCache() });
     const scored = rows.filter((r) => r.probability !== null);
     if (scored.length === 0) throw new Error(`no usable images found in ${spec} (expected <group>/<image> files)`);
     const labels = scored.map((r) => (r.group === positive ? 1 : 0));
@@ -46,6 +52,9 @@ export async function evaluateLabelledSource(
       if (r.isCat) g.calledCat++;
     }
     for (const g of Object.values(groups)) g.rate = g.n ? g.calledCat / g.n : null;
+    const bySource = opts.bySource
+      ? metricsBySource(scored.map((r) => ({ source: r.source, group: r.group, label: r.group === positive ? 1 : 0, prob: r.probability as number })), threshold)
+      : undefined;
     const byReason: Record<string, number> = {};
     for (const r of rows) if (r.error) byReason[r.error] = (byReason[r.error] ?? 0) + 1;
     return {
@@ -60,6 +69,7 @@ export async function evaluateLabelledSource(
       positiveGroup: positive,
       groups,
       rejected: { n: rows.length - scored.length, byReason },
+      ...(bySource ? { bySource } : {}),
     };
   } finally {
     registered.model.dispose();

@@ -9,6 +9,8 @@ import type { Progress } from '../progress/index.js';
 export interface SourcePrediction {
   path: string;
   group: string;
+  /** Upstream source of the file (from the data's manifest.csv), else the data source's own name. */
+  source: string;
   /** p(cat), null when the file was rejected. */
   probability: number | null;
   isCat: boolean | null;
@@ -23,7 +25,7 @@ export interface SourcePrediction {
 export async function predictSource(
   source: DataSource,
   registered: RegisteredModel,
-  opts: { chunk?: number; concurrency?: number; onProgress?: Progress } = {},
+  opts: { chunk?: number; concurrency?: number; onProgress?: Progress; /** Keep backbone features here (labelled evaluation sets seen again). */ featureCacheDir?: string } = {},
 ): Promise<SourcePrediction[]> {
   const items = await source.list();
   const size = registered.card.imageSize;
@@ -45,13 +47,14 @@ export async function predictSource(
     const good = prepared.filter((p): p is { item: SourceItem; pixels: Uint8Array } => 'pixels' in p && p.pixels !== undefined);
     const pixels = new Uint8Array(good.length * size * size * 3);
     good.forEach((g, i) => pixels.set(g.pixels, i * size * size * 3));
-    const probs = good.length ? await predictProbabilities(registered.model, { n: good.length, size, pixels }) : new Float32Array(0);
+    const probs = good.length ? await predictProbabilities(registered.model, { n: good.length, size, pixels }, 64, { featureCacheDir: opts.featureCacheDir }) : new Float32Array(0);
     const byPath = new Map(good.map((g, i) => [g.item.path, probs[i]]));
     for (const p of prepared) {
       const prob = byPath.get(p.item.path);
       out.push({
         path: p.item.path,
         group: p.item.group,
+        source: p.item.source,
         probability: prob ?? null,
         isCat: prob === undefined ? null : prob >= threshold,
         error: 'error' in p && p.error ? p.error : '',

@@ -2,6 +2,7 @@ import { exists, readJson } from '../storage/atomic.js';
 import { artifactPath, getRun, listRuns, readEpochs, type RunRef } from '../tracking/runs.js';
 import type { ParamValue, RunView } from '../tracking/types.js';
 import type { EvaluationReport } from '../evaluation/types.js';
+import type { HeldOutSource, HeldOutSummary } from '../evaluation/by-source.js';
 import { fileThumbnailDataUri } from '../data/thumbnail.js';
 
 /** One row of the runs table. */
@@ -59,6 +60,8 @@ export interface RunPageData {
   evaluation: EvaluationReport | null;
   /** Trials of a tuning study with their score, and the metric the score is. */
   trials: { metric: string | null; points: TrialPoint[] };
+  /** A leave-one-source-out run's folds (artifacts/sources.json), else null. */
+  sources: { folds: HeldOutSource[]; summary: HeldOutSummary } | null;
 }
 
 /** Ids of every readable run, oldest first (run ids sort by start time). */
@@ -121,6 +124,14 @@ export async function readEvaluation(run: RunRef): Promise<EvaluationReport | nu
   return report;
 }
 
+/** The folds of a leave-one-source-out run (artifacts/sources.json), or null for other runs. */
+export async function readSources(run: RunRef): Promise<RunPageData['sources']> {
+  const file = artifactPath(run, 'sources.json');
+  if (!(await exists(file))) return null;
+  const { folds, summary } = await readJson<{ folds: HeldOutSource[]; summary: HeldOutSummary }>(file);
+  return { folds, summary };
+}
+
 /** The metric trials were scored on: the study's `metric` param when given, else one all trials report. */
 export function trialMetric(study: RunView, trials: RunView[]): string | null {
   const named = study.params.metric ?? study.params.objective ?? study.tags.metric;
@@ -134,7 +145,7 @@ export function trialMetric(study: RunView, trials: RunView[]): string | null {
 export async function runPageData(id: string): Promise<RunPageData> {
   const empty: RunPageData = {
     found: false, id, run: null, params: {}, unusedParams: [], tags: {}, timings: {}, git: null, backend: null, error: null,
-    artifacts: [], curves: [], evaluation: null, trials: { metric: null, points: [] },
+    artifacts: [], curves: [], evaluation: null, trials: { metric: null, points: [] }, sources: null,
   };
   const run = await getRun(id);
   if (!run) return empty;
@@ -172,5 +183,6 @@ export async function runPageData(id: string): Promise<RunPageData> {
         params: t.params,
       })),
     },
+    sources: await readSources(run),
   };
 }

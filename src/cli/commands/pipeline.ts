@@ -3,6 +3,8 @@ import { parseMix } from '../../data/mix.js';
 import type { ThresholdStrategy } from '../../evaluation/types.js';
 import { parseThresholdStrategy } from '../../evaluation/threshold.js';
 import { runDeployPipeline } from '../../pipelines/deploy-pipeline.js';
+import { sourceTable, type HeldOutSource, type SourceMetrics } from '../../evaluation/by-source.js';
+
 import { evaluateLabelledSource, type FolderEvaluation } from '../../pipelines/evaluate-folder.js';
 import { runInferencePipeline } from '../../pipelines/infer-pipeline.js';
 import { runTrainingPipeline, type TrainPipelineOptions } from '../../pipelines/train-pipeline.js';
@@ -62,28 +64,35 @@ interface TrainingFlags {
   minEpochs: number; maxEpochs: number; space?: string; workers?: number; queue?: string; includeFeedback?: boolean; force?: boolean; json?: boolean;
 }
 
-export function pipelineOptions(f: TrainingFlags, log: Log): TrainPipelineOptions {
-  let hp: TrainPipelineOptions['hyperparameters'];
-  if (f.hp) {
-    try {
-      hp = JSON.parse(f.hp) as TrainPipelineOptions['hyperparameters'];
-    } catch (err) {
-      throw new Error(`--hp is not valid JSON: ${(err as Error).message}`);
-    }
+function parseHp(text: string | undefined): TrainPipelineOptions['hyperparameters'] {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as TrainPipelineOptions['hyperparameters'];
+  } catch (err) {
+    throw new Error(`--hp is not valid JSON: ${(err as Error).message}`);
   }
-  const threshold: ThresholdStrategy = f.minPrecision !== undefined ? { kind: 'min-precision', minPrecision: f.minPrecision } : parseThresholdStrategy(f.threshold);
+}
+
+/** One progress bar per pipeline stage, the previous stage's stopped when the next starts. */
+function stageBars(): (stage: string) => ReturnType<typeof progressBar> {
   const bars = new Map<string, ReturnType<typeof progressBar>>();
+  return (stage) => {
+    for (const [name, bar] of bars) if (name !== stage) bar.stop();
+    if (!bars.has(stage)) bars.set(stage, progressBar(stage));
+    return bars.get(stage)!;
+  };
+}
+
+export function pipelineOptions(f: TrainingFlags, log: Log): TrainPipelineOptions {
+  const hp = parseHp(f.hp);
+  const threshold: ThresholdStrategy = f.minPrecision !== undefined ? { kind: 'min-precision', minPrecision: f.minPrecision } : parseThresholdStrategy(f.threshold);
   return {
     data: f.data, name: f.name, size: f.size, backbone: f.backbone === undefined ? undefined : f.backbone === 'none' ? null : f.backbone, mix: f.mix ? parseMix(f.mix) : undefined, n: f.n, seed: f.seed, epochs: f.epochs,
     patience: f.patience, hyperparameters: hp, threshold, allowChecks: f.allowCheck, includeFeedback: f.includeFeedback, force: f.force, workers: f.workers, log,
     tune: f.tune
       ? { trials: f.trials, strategy: f.strategy, minEpochs: f.minEpochs, maxEpochs: Math.max(f.minEpochs, f.maxEpochs), eta: 3, seed: f.seed, workers: f.workers, space: f.space ? parseSpace(f.space) : undefined }
       : null,
-    onProgress: (stage) => {
-      for (const [name, bar] of bars) if (name !== stage) bar.stop();
-      if (!bars.has(stage)) bars.set(stage, progressBar(stage));
-      return bars.get(stage);
-    },
+    onProgress: stageBars(),
   };
 }
 
@@ -133,6 +142,27 @@ export function registerPipelineCommands(program: Command): void {
     );
 
   pipeline
+    .command('sources')
+    .description('Leave-one-source-out: per source, train without its photos and score them (how the model does on photos from elsewhere)')
+    .option('--data <spec>', "labelled data whose manifest.csv names each photo's source", DEFAULT_DATA)
+    .option('--name <name>', 'data set name (default: derived from --data)')
+    .option('--only <source>', 'hold out only this source (repeatable)', collect, [] as string[])
+    .option('--seed <seed>', 'seed for sampling, splitting, weights and order', int('seed', 0), 1)
+    .option('--epochs <n>', 'most epochs to train each model', int('epochs', 1), 20)
+    .option('--hp <json>', 'hyperparameters as JSON (default: the pipeline defaults)')
+    .option('--json', 'print the result as JSON')
+    .action(
+      action(async (f: { data: string; name?: string; only: string[]; seed: number; epochs: number; hp?: string; json?: boolean }) => {
+        const { runSourcesPipeline } = await import('../../pipelines/sources-pipeline.js');
+        const r = await runSourcesPipeline({ data: f.data, name: f.name, only: f.only, seed: f.seed, epochs: f.epochs, hyperparameters: parseHp(f.hp), log: logLine, onProgress: f.json ? undefined : stageBars() });
+        if (f.json) return void process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+        process.stdout.write(`run ${r.runId}: each source held out of training and validation, scored on all its photos\n${heldOutTable(r.folds)}\n`);
+        const fmt = (x: number | null) => (x === null ? '-' : x.toFixed(3));
+        process.stdout.write(`worst held-out cat recall ${fmt(r.summary.minCatRecall)}, worst share of dogs called cats ${fmt(r.summary.maxDogCalledCat)}\n`);
+      }),
+    );
+
+  pipeline
     .command('infer')
     .description('Batch predictions with the promoted model for every image of a source')
     .requiredOption('--data <spec>', 'folder of <group>/<image> files, s3://bucket/prefix, or synthetic')
@@ -153,17 +183,19 @@ export function registerPipelineCommands(program: Command): void {
     .requiredOption('--data <spec>', 'labelled data: folder, s3://bucket/prefix, or synthetic')
     .option('--model <version>', 'registry version (default: the promoted model)')
     .option('--positive-group <g>', 'group that counts as "cat"', 'cat')
+    .option('--by-source', "also per upstream source named by the data's manifest.csv (precision, recall, share of each group called a cat)")
     .option('--json', 'print JSON')
     .action(
-      action(async (f: { data: string; model?: string; positiveGroup: string; json?: boolean }) => {
+      action(async (f: { data: string; model?: string; positiveGroup: string; bySource?: boolean; json?: boolean }) => {
         const bar = f.json ? undefined : progressBar('evaluate');
-        const r = await evaluateLabelledSource(f.data, { model: f.model, positiveGroup: f.positiveGroup, onProgress: bar });
+        const r = await evaluateLabelledSource(f.data, { model: f.model, positiveGroup: f.positiveGroup, bySource: f.bySource, onProgress: bar });
         bar?.stop();
         if (f.json) return void process.stdout.write(JSON.stringify(evaluationJson(r), null, 2) + '\n');
         const fmt = (x: number | null) => (x === null ? '-' : x.toFixed(3));
         process.stdout.write(`v${r.modelVersion} on ${r.n} images at threshold ${fmt(r.threshold)}: precision ${fmt(r.precision)} recall ${fmt(r.recall)} f1 ${fmt(r.f1)} accuracy ${fmt(r.accuracy)} roc_auc ${fmt(r.rocAuc)}\n`);
         for (const [g, s] of Object.entries(r.groups)) process.stdout.write(`  ${g.padEnd(8)} ${String(s.n).padStart(5)} images, called cat ${fmt(s.rate)}\n`);
         if (r.rejected.n) process.stdout.write(`  rejected ${r.rejected.n}: ${JSON.stringify(r.rejected.byReason)}\n`);
+        if (r.bySource) process.stdout.write(`\n${sourceTable(r.bySource)}\n`);
       }),
     );
 }
@@ -185,5 +217,24 @@ export function evaluationJson(r: FolderEvaluation) {
     positive_group: r.positiveGroup,
     groups: Object.fromEntries(Object.entries(r.groups).map(([g, s]) => [g, { n: s.n, called_cat: s.calledCat, rate: s.rate }])),
     rejected: r.rejected,
+    ...(r.bySource ? { by_source: r.bySource.map(sourceJson) } : {}),
   };
+}
+
+/** One source's numbers in `--json` output, snake_case like the rest of it. */
+export function sourceJson(s: SourceMetrics) {
+  return {
+    source: s.source,
+    n: s.n,
+    precision: s.precision,
+    recall: s.recall,
+    groups: Object.fromEntries(Object.entries(s.groups).map(([g, v]) => [g, { n: v.n, called_cat: v.calledCat, rate: v.rate }])),
+  };
+}
+
+/** The leave-one-source-out table: the per-source columns plus each fold's threshold and the other sources' test numbers. */
+export function heldOutTable(folds: readonly HeldOutSource[]): string {
+  const fmt = (x: number | null) => (x === null ? '-' : x.toFixed(3));
+  const table = sourceTable(folds.map((f) => f.heldOut), 'held-out source').split('\n');
+  return table.map((line, i) => (i === 0 ? `${line}  threshold  others' test P/R` : `${line}  ${fmt(folds[i - 1].threshold).padStart(9)}  ${fmt(folds[i - 1].others.precision)}/${fmt(folds[i - 1].others.recall)}`)).join('\n');
 }
