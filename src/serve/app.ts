@@ -16,6 +16,7 @@ import type { PredictionMonitor } from './prediction-monitor.js';
 import type { Log } from '../progress/index.js';
 import type { Semaphore } from '../data/concurrency.js';
 import { requestIdOf } from './request-id.js';
+import { openApiDocument } from './openapi.js';
 import {
   handleOpenInference,
   matchOpenInference,
@@ -49,14 +50,17 @@ export interface AppContext {
 
 export type { PredictResponse };
 
-type Route = '/api/predict' | '/api/feedback' | '/api/health' | '/metrics' | 'site' | 'not-found';
-
-const API_METHODS: Record<string, string> = {
+/** The server's own routes (besides /v2 and the site) and the method each takes; openapi.ts describes them all. */
+export const API_ROUTES = {
   '/api/predict': 'POST',
   '/api/feedback': 'POST',
   '/api/health': 'GET',
   '/metrics': 'GET',
-};
+  '/openapi.json': 'GET',
+} as const satisfies Record<string, 'GET' | 'POST'>;
+
+type Route = keyof typeof API_ROUTES | 'site' | 'not-found';
+const API_METHODS: Record<string, string> = API_ROUTES;
 
 function rateLimit(ctx: AppContext, req: IncomingMessage): void {
   if (!ctx.limiter) return;
@@ -269,6 +273,8 @@ export function createRequestHandler(ctx: AppContext) {
           return health(ctx, res);
         case '/metrics':
           return metricsRoute(ctx, res);
+        case '/openapi.json':
+          return sendJson(res, 200, openApiDocument({ modelName: ctx.modelName }));
       }
     };
     run().catch(fail);
