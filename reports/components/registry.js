@@ -2,6 +2,50 @@ import { h, fmtTime, badge, emptyState, table } from "./dom.js";
 import { modelCard, decisionsTable } from "./overview.js";
 import { vl } from "./charts.js";
 
+/**
+ * The promoted version's model card (the same content as its MODEL_CARD.md): intended use, training data with
+ * sources and licences, evaluation per group (and per source when recorded), known failure modes, threshold.
+ */
+export function modelCardDetails(card) {
+  const d = card?.details;
+  if (!d) return h("p", { class: "muted" }, "This version has no model card details (it was registered without a training run); MODEL_CARD.md beside it says what is known.");
+  const ev = d.evaluation;
+  return h("div", { class: "card model-card-details" },
+    h("h2", {}, `Model card: version ${card.version}`),
+    h("h3", {}, "Intended use"),
+    h("p", {}, d.intendedUse),
+    d.limitations?.length ? h("ul", {}, d.limitations.map((l) => h("li", {}, l))) : null,
+    h("h3", {}, "Training data"),
+    h("p", {}, `Data set ${card.dataset?.name ?? "–"}`, d.training.backbone ? `, backbone ${d.training.backbone}` : "", "."),
+    table(d.training.sources, [
+      { label: "source", value: (s) => s.name },
+      { label: "licence", value: (s) => s.licence },
+    ]),
+    h("h3", {}, `Evaluation per group (${ev.split} split, ${ev.n} photos, ${ev.positives} cats)`),
+    ev.perGroup.length
+      ? table(ev.perGroup, [
+        { label: "group", value: (g) => g.group },
+        { label: "photos", value: (g) => g.n },
+        { label: "cats", value: (g) => g.positives },
+        { label: "recall", value: (g) => g.recall },
+        { label: "precision", value: (g) => g.precision },
+        { label: "called cat", value: (g) => g.positiveRate },
+      ])
+      : h("p", { class: "muted" }, "No per-group slices."),
+    ev.perSource?.length
+      ? [h("h3", {}, "Evaluation per source"), table(ev.perSource, [
+        { label: "source", value: (s) => s.source },
+        { label: "photos", value: (s) => s.n },
+        { label: "accuracy", value: (s) => s.accuracy },
+      ])]
+      : h("p", { class: "muted" }, "Per source: not available (the evaluation report has no per-source slices)."),
+    h("h3", {}, "Known failure modes"),
+    h("ul", {}, d.failureModes.map((f) => h("li", {}, f))),
+    h("h3", {}, "Threshold"),
+    h("p", {}, `p(cat) ≥ ${fmt(d.threshold.value)} is a cat: ${d.threshold.how} (precision ${fmt(d.threshold.precision)}, recall ${fmt(d.threshold.recall)} there).`),
+    d.threshold.warning ? h("p", {}, h("em", {}, d.threshold.warning)) : null);
+}
+
 export function renderRegistry(data) {
   if (!data.versions.length && !data.decisions.length) return emptyState("the model registry is empty.");
   const metricRows = [...data.versions].sort((a, b) => a.version - b.version).flatMap((c) =>
@@ -9,6 +53,7 @@ export function renderRegistry(data) {
   const rollbacks = data.decisions.filter((d) => d.action === "rollback");
   return h("div", {},
     modelCard(data.promoted),
+    data.promoted ? modelCardDetails(data.promoted.card) : null,
     h("h2", {}, `Versions (${data.versions.length})`),
     metricRows.length ? vl({
       data: { values: metricRows },

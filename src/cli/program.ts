@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { addLogOptions } from './log.js';
 
 /** Build the `areyouacat` program. Each command module adds its subcommands; the CLI holds no logic. */
 export function buildProgram(registrars: Array<(program: Command) => void>): Command {
@@ -8,6 +9,7 @@ export function buildProgram(registrars: Array<(program: Command) => void>): Com
     .description('Train, validate, tune, promote, serve and monitor a "is this photo a cat?" classifier.')
     .showHelpAfterError()
     .configureHelp({ sortSubcommands: true });
+  addLogOptions(program);
   for (const register of registrars) register(program);
   return program;
 }

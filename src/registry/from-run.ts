@@ -5,6 +5,7 @@ import { headlineMetrics } from '../evaluation/report.js';
 import { describeStrategy } from '../evaluation/threshold.js';
 import type { EvaluationReport } from '../evaluation/types.js';
 import { registerModel } from './registry.js';
+import { modelCardDetails } from './model-card.js';
 import type { CardMetrics, PromotedModel } from './types.js';
 
 export interface RegisterFromRunOptions {
@@ -54,5 +55,10 @@ export async function registerFromRun(runId: string, opts: RegisterFromRunOption
     thresholdStrategy: describeStrategy(report.threshold.strategy),
     imageSize,
     notes: { backend: run.backend, gitCommit: run.git.commit },
+    details: modelCardDetails({
+      dataset: run.dataset?.name ?? null,
+      backbone: typeof run.params.backbone === 'string' && run.params.backbone !== 'none' ? run.params.backbone : null,
+      report,
+    }),
   });
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { readJson, writeJsonAtomic } from '../storage/atomic.js';
+import { readJson, writeFileAtomic, writeJsonAtomic } from '../storage/atomic.js';
 import { timeSortableId } from '../storage/ids.js';
 import { appendJsonLine, readJsonLines } from '../storage/jsonl.js';
 import { paths } from '../storage/paths.js';
@@ -10,6 +10,8 @@ import { AlreadyPromotedError } from './errors.js';
 import { decidePromotion, resolvePolicy } from './gate.js';
 import { withLock } from './lock.js';
 import { REGISTRY_SCHEMA, type CardMetrics, type Decision, type ModelCard, type PromotedModel, type PromotedPointer, type PromotionPolicy } from './types.js';
+import type { ModelCardDetails } from './model-card.js';
+import { MODEL_CARD_FILE, renderModelCardMarkdown } from './model-card-markdown.js';
 
 interface RootOpt {
   /** Registry folder; defaults to paths.registry(). */
@@ -68,6 +70,7 @@ export interface RegisterOptions extends RootOpt {
   thresholdStrategy: string;
   imageSize: number;
   notes?: ModelCard['notes'];
+  details?: ModelCardDetails;
 }
 
 /**
@@ -106,8 +109,11 @@ export async function registerModel(opts: RegisterOptions): Promise<PromotedMode
         createdAt: new Date().toISOString(),
         files,
         ...(opts.notes ? { notes: opts.notes } : {}),
+        ...(opts.details ? { details: opts.details } : {}),
       };
       await writeJsonAtomic(path.join(tmp, 'card.json'), card);
+      // The human-readable card beside the model files (not one of them: `files` lists the model).
+      await writeFileAtomic(path.join(tmp, MODEL_CARD_FILE), renderModelCardMarkdown(card));
       const dir = path.join(vdir, `v${version}`);
       await fsp.rename(tmp, dir);
       return { version, dir, card };

@@ -12,6 +12,8 @@
  * version directory is complete and versions never change, a reader never sees a half-written promoted model.
  */
 
+import type { ModelCardDetails } from './model-card.js';
+
 export const REGISTRY_SCHEMA = 1;
 
 /** Metrics of a model on one test split, at the chosen threshold (threshold-free ones: rocAuc, prAuc). */
@@ -51,6 +53,8 @@ export interface ModelCard {
   files: string[];
   /** Free-form notes (e.g. backend, training time). */
   notes?: Record<string, string | number | boolean | null>;
+  /** Intended use, data sources and licences, per-group evaluation, failure modes, threshold (from the training run). */
+  details?: ModelCardDetails;
 }
 
 /** `promoted.json`. */

@@ -8,6 +8,7 @@ import type { ModelHolder } from './model-holder.js';
 import type { TokenBucketLimiter } from './rate-limit.js';
 import type { ServerMetrics } from './server-instruments.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../monitoring/prometheus-registry.js';
+import { renderProcessMetrics } from '../monitoring/process-metrics.js';
 import { acceptFeedback, checkFeedbackForm, type FeedbackServiceOptions } from './feedback-route.js';
 import { FEEDBACK_FORM } from '../feedback/form.js';
 import type { PredictResponse } from '../feedback/types.js';
@@ -15,6 +16,8 @@ import type { PredictionMonitor } from './prediction-monitor.js';
 import type { Log } from '../progress/index.js';
 import type { ModelSourceStatus } from '../registry/remote.js';
 import type { Semaphore } from '../data/concurrency.js';
+import { requestIdOf } from './request-id.js';
+import { openApiDocument } from './openapi.js';
 import {
   handleOpenInference,
   matchOpenInference,
@@ -51,15 +54,18 @@ export interface AppContext {
 
 export type { PredictResponse };
 
-type Route = '/api/predict' | '/api/feedback' | '/api/health' | '/api/monitoring' | '/metrics' | 'site' | 'not-found';
-
-const API_METHODS: Record<string, string> = {
+/** The server's own routes (besides /v2 and the site) and the method each takes; openapi.ts describes them all. */
+export const API_ROUTES = {
   '/api/predict': 'POST',
   '/api/feedback': 'POST',
   '/api/health': 'GET',
   '/api/monitoring': 'GET',
   '/metrics': 'GET',
-};
+  '/openapi.json': 'GET',
+} as const satisfies Record<string, 'GET' | 'POST'>;
+
+type Route = keyof typeof API_ROUTES | 'site' | 'not-found';
+const API_METHODS: Record<string, string> = API_ROUTES;
 
 function rateLimit(ctx: AppContext, req: IncomingMessage): void {
   if (!ctx.limiter) return;
@@ -169,7 +175,9 @@ async function health(ctx: AppContext, res: ServerResponse): Promise<void> {
 async function metricsRoute(ctx: AppContext, res: ServerResponse): Promise<void> {
   const depth = await ctx.feedback.uploader.depth().catch(() => undefined);
   if (depth !== undefined) ctx.metrics.feedbackQueue.set(depth);
-  const text = ctx.metrics.registry.render();
+  // The application's metrics, then the process's (heap, RSS, event-loop lag, GC, handles) from prom-client.
+  const app = ctx.metrics.registry.render();
+  const text = `${app}${app.endsWith('\n') || !app ? '' : '\n'}${await renderProcessMetrics()}`;
   res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'cache-control': 'no-store' });
   res.end(text);
 }
@@ -197,12 +205,15 @@ function openInferenceContext(ctx: AppContext): OpenInferenceContext {
 
 /**
  * The server's request handler: API routes, the Open Inference Protocol routes under /v2, /metrics, then the built
- * site. Every answer is counted in metrics.
+ * site. Every answer is counted in metrics and logged with the request id, which the response returns in
+ * `X-Request-Id` (taken from the request's when it is a sane token, else generated).
  */
 export function createRequestHandler(ctx: AppContext) {
   const v2ctx = openInferenceContext(ctx);
   return (req: IncomingMessage, res: ServerResponse): void => {
     const t0 = performance.now();
+    const reqId = requestIdOf(req.headers['x-request-id']);
+    res.setHeader('x-request-id', reqId);
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const pathname = q === -1 ? url : url.slice(0, q);
@@ -216,13 +227,23 @@ export function createRequestHandler(ctx: AppContext) {
       counted = true;
       const status = res.writableFinished ? String(res.statusCode) : '499';
       ctx.metrics.requests.inc({ route, method: req.method ?? 'GET', status });
-      ctx.metrics.duration.observe((performance.now() - t0) / 1000, { route });
+      const seconds = (performance.now() - t0) / 1000;
+      ctx.metrics.duration.observe(seconds, { route });
+      ctx.log(`${req.method} ${pathname} ${status}`, {
+        level: Number(status) >= 500 ? 'warn' : 'info',
+        reqId,
+        method: req.method,
+        path: pathname,
+        route,
+        status: Number(status),
+        durationMs: Math.round(seconds * 100_000) / 100,
+      });
     };
     res.on('finish', count);
     res.on('close', count);
 
     const fail = (err: unknown) => {
-      if (!(err instanceof HttpError)) ctx.log(`error on ${req.method} ${pathname}: ${(err as Error)?.stack ?? err}`);
+      if (!(err instanceof HttpError)) ctx.log(`error on ${req.method} ${pathname}: ${(err as Error)?.stack ?? err}`, { level: 'error', reqId });
       ctx.metrics.errors.inc({ route, code: err instanceof HttpError ? err.code : 'internal_error' });
       const bodyUnread = !req.complete;
       if (v2) sendOpenInferenceError(res, err, bodyUnread);
@@ -260,6 +281,8 @@ export function createRequestHandler(ctx: AppContext) {
           return metricsRoute(ctx, res);
         case '/api/monitoring':
           return monitoringRoute(res);
+        case '/openapi.json':
+          return sendJson(res, 200, openApiDocument({ modelName: ctx.modelName }));
       }
     };
     run().catch(fail);

@@ -38,6 +38,19 @@ export type OpenInferenceRoute =
   | { kind: 'model-metadata' | 'model-ready' | 'infer'; label: string; name: string; version: string | null }
   | { kind: 'not-found'; label: string };
 
+/** The protocol's routes: path template (the metrics label of `matchOpenInference`) -> the method it takes. */
+export const OPEN_INFERENCE_ROUTES = {
+  '/v2': 'GET',
+  '/v2/health/live': 'GET',
+  '/v2/health/ready': 'GET',
+  '/v2/models/{name}': 'GET',
+  '/v2/models/{name}/ready': 'GET',
+  '/v2/models/{name}/infer': 'POST',
+  '/v2/models/{name}/versions/{version}': 'GET',
+  '/v2/models/{name}/versions/{version}/ready': 'GET',
+  '/v2/models/{name}/versions/{version}/infer': 'POST',
+} as const satisfies Record<string, 'GET' | 'POST'>;
+
 /** Which protocol route a path under /v2 is (the label is the path template, for metrics). */
 export function matchOpenInference(pathname: string): OpenInferenceRoute {
   if (pathname === '/v2' || pathname === '/v2/') return { kind: 'server-metadata', label: '/v2' };
@@ -62,11 +75,12 @@ export function matchOpenInference(pathname: string): OpenInferenceRoute {
 
 /** The HTTP method a route takes. */
 export function openInferenceMethod(route: OpenInferenceRoute): 'GET' | 'POST' {
-  return route.kind === 'infer' ? 'POST' : 'GET';
+  return (OPEN_INFERENCE_ROUTES as Record<string, 'GET' | 'POST'>)[route.label] ?? 'GET';
 }
 
 let serverVersion: string | undefined;
-function version(): string {
+/** The package version (the server version on /v2 and in the OpenAPI document). */
+export function packageVersion(): string {
   if (serverVersion === undefined) {
     try {
       serverVersion = String((JSON.parse(fs.readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as { version?: string }).version ?? '0');
@@ -176,7 +190,7 @@ async function infer(ctx: OpenInferenceContext, route: { name: string; version: 
 export async function handleOpenInference(ctx: OpenInferenceContext, route: OpenInferenceRoute, req: IncomingMessage, res: ServerResponse, t0: number): Promise<void> {
   switch (route.kind) {
     case 'server-metadata':
-      return sendJson(res, 200, { name: 'areyouacat', version: version(), extensions: [] });
+      return sendJson(res, 200, { name: 'areyouacat', version: packageVersion(), extensions: [] });
     case 'live':
       return sendJson(res, 200, { live: true });
     case 'ready': {

@@ -124,7 +124,7 @@ export interface RunningServer {
  * and the built site; the promoted model hot-swapped on promotion; feedback queued durably and uploaded to S3.
  */
 export async function startServer(options: ServeOptions = {}): Promise<RunningServer> {
-  const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
+  const log: Log = options.log ?? ((m, fields) => process.stderr.write(fields ? `${m} ${JSON.stringify(fields)}\n` : `${m}\n`));
   // First, before anything is started: these may refuse a setting.
   const clientAddress = clientAddressResolver(parseTrustProxy(options.trustProxy));
   const maxPixels = options.maxPixels ?? servePixelLimitFromEnv();

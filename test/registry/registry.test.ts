@@ -39,7 +39,7 @@ describe('registry', () => {
     const b = await register(2, { f1: 0.95 });
     expect([a.version, b.version]).toEqual([1, 2]);
     expect(b.dir).toBe(path.join(root, 'versions', 'v2'));
-    expect((await fs.readdir(b.dir)).sort()).toEqual(['card.json', 'group1-shard1of1.bin', 'model.json']);
+    expect((await fs.readdir(b.dir)).sort()).toEqual(['MODEL_CARD.md', 'card.json', 'group1-shard1of1.bin', 'model.json']);
     expect((await getVersion('v2', { root })).card).toMatchObject({ version: 2, metrics: { f1: 0.95 }, files: ['group1-shard1of1.bin', 'model.json'] });
     expect((await listVersions({ root })).versions.map((v) => v.version)).toEqual([1, 2]);
     expect(await fs.readdir(path.join(root, 'versions'))).toEqual(['v1', 'v2']); // no temp folders left

@@ -105,6 +105,9 @@ describe.skipIf(!haveChromium)('report site in a browser', () => {
     const { page, charts, text } = await visit('registry', 'registry');
     expect(text).toContain('Versions (2)');
     expect(text).toContain('fixture: v2 misbehaved in production');
+    // The promoted version's model card.
+    expect(text).toContain('Model card: version 1');
+    for (const heading of ['Intended use', 'Training data', 'Evaluation per group', 'Known failure modes', 'Threshold']) expect(text).toContain(heading);
     expect(charts).toBe(1);
     await page.close();
   });

@@ -12,6 +12,7 @@ import { openQueueExecutor, queueUrlFrom } from '../../jobs/open-executor.js';
 import type { TuneOptions } from '../../pipelines/tune-step.js';
 import { parseSpace } from '../../tuning/search-space.js';
 import { action } from '../program.js';
+import { cliLog } from '../log.js';
 import { progressBar } from '../progress.js';
 import type { Log } from '../../progress/index.js';
 
@@ -96,7 +97,7 @@ export function pipelineOptions(f: TrainingFlags, log: Log): TrainPipelineOption
   };
 }
 
-const logLine = (line: string) => process.stderr.write(`${line}\n`);
+const logLine = cliLog;
 
 function printMetrics(metrics: Record<string, number | null>): string {
   const keys = ['precision', 'recall', 'f1', 'accuracy', 'rocAuc', 'prAuc', 'threshold'];

@@ -4,6 +4,7 @@ import { queueUrlFrom } from '../../jobs/open-executor.js';
 import { queueStatus } from '../../jobs/queue-status.js';
 import { startQueueWorker } from '../../jobs/queue-worker.js';
 import { action } from '../program.js';
+import { cliLog } from '../log.js';
 
 const int = (name: string, min: number) => (v: string) => {
   const n = Number(v);
@@ -17,7 +18,7 @@ function requireUrl(flag: string | undefined): string {
   return url;
 }
 
-const logLine = (line: string) => process.stderr.write(`${line}\n`);
+const logLine = cliLog;
 
 export function registerQueueCommands(program: Command): void {
   program

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { action } from '../program.js';
+import { cliLog } from '../log.js';
 import { startServer } from '../../serve/server.js';
 import { purgeExpired } from '../../serve/retention.js';
 import { openFeedbackStorage, retentionDaysFromEnv } from '../../feedback/storage.js';
@@ -93,6 +94,7 @@ export function registerServeCommands(program: Command): void {
           feedbackReplayWindowMs: opts.replayWindowS * 1000,
           modelFrom: opts.modelFrom,
           modelPollMs: opts.modelPollS === undefined ? undefined : Math.max(100, Math.round(opts.modelPollS * 1000)),
+          log: cliLog,
         });
         const model = srv.holder.current;
         process.stdout.write(
@@ -117,7 +119,7 @@ export function registerServeCommands(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(
       action(async (opts: { olderThan?: number; json?: boolean }) => {
-        const storage = await openFeedbackStorage((m) => process.stderr.write(`${m}\n`));
+        const storage = await openFeedbackStorage(cliLog);
         try {
           const result = await purgeExpired({
             store: storage.store,

@@ -4,6 +4,7 @@ import { refreshSiteData } from '../../pipelines/refresh-site.js';
 import { readPromoted } from '../../registry/registry.js';
 import { startServer } from '../../serve/server.js';
 import { action } from '../program.js';
+import { cliLog } from '../log.js';
 import { pipelineOptions, DEFAULT_DATA } from './pipeline.js';
 
 /** What `npm start` trains on: the built-in synthetic set (a stand-in for real photos). */
@@ -25,7 +26,7 @@ export function registerStartCommand(program: Command): void {
     .option('--no-train', 'skip the pipeline and serve what is promoted')
     .action(
       action(async (opts: { data: string; epochs: number; port: number; host: string; train: boolean }) => {
-        const log = (line: string) => process.stderr.write(`${line}\n`);
+        const log = cliLog;
         const t0 = Date.now();
         if (opts.train) {
           const flags = {
