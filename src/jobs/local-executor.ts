@@ -12,6 +12,11 @@ export interface LocalExecutorOptions {
   workers?: number;
   /** Code version stamped on the jobs (default: this checkout's). */
   codeVersion?: string;
+  /**
+   * The worker process module (relative to the project root) that serves the jobs; default `src/jobs/pool-worker.ts`
+   * (the kinds of kinds.ts). Higher layers that register more kinds pass their own.
+   */
+  workerModule?: string;
 }
 
 /** Jobs on a pool of worker processes on this machine (tfjs's wasm backend uses one core per process). */
@@ -24,7 +29,7 @@ export class LocalExecutor implements Executor {
   constructor(options: LocalExecutorOptions = {}) {
     const workers = Math.max(1, options.workers ?? os.cpus().length);
     this.version = options.codeVersion ?? codeVersion();
-    this.pool = new ProcessPool(path.join(projectRoot(), 'src', 'jobs', 'pool-worker.ts'), workers, { ...process.env, AREYOUACAT_HOME: paths.root() });
+    this.pool = new ProcessPool(path.join(projectRoot(), ...(options.workerModule ?? 'src/jobs/pool-worker.ts').split('/')), workers, { ...process.env, AREYOUACAT_HOME: paths.root() });
     this.description = `local pool of ${workers} process${workers === 1 ? '' : 'es'}`;
   }
 

@@ -1,8 +1,7 @@
-import { openSource } from '../data/sources/index.js';
+import type { Executor } from '../jobs/job.js';
 import { metricsAt } from '../evaluation/classification-metrics.js';
 import { rocAuc } from '../stats/roc-auc.js';
-import { predictSource } from './predict-source.js';
-import { loadRegisteredModel } from './registered-model.js';
+import { predictSpec } from './predict-spec.js';
 import type { Progress } from '../progress/index.js';
 
 export interface FolderEvaluation {
@@ -26,42 +25,36 @@ export interface FolderEvaluation {
  */
 export async function evaluateLabelledSource(
   spec: string,
-  opts: { model?: number | string; positiveGroup?: string; onProgress?: Progress } = {},
+  opts: { model?: number | string; positiveGroup?: string; onProgress?: Progress; executor?: Executor; shardSize?: number } = {},
 ): Promise<FolderEvaluation> {
   const positive = opts.positiveGroup ?? 'cat';
-  const registered = await loadRegisteredModel(opts.model);
-  try {
-    const source = await openSource(spec);
-    const rows = await predictSource(source, registered, { onProgress: opts.onProgress });
-    const scored = rows.filter((r) => r.probability !== null);
-    if (scored.length === 0) throw new Error(`no usable images found in ${spec} (expected <group>/<image> files)`);
-    const labels = scored.map((r) => (r.group === positive ? 1 : 0));
-    const probs = scored.map((r) => r.probability as number);
-    const threshold = registered.card.threshold;
-    const m = metricsAt(labels, probs, threshold);
-    const groups: FolderEvaluation['groups'] = {};
-    for (const r of scored) {
-      const g = (groups[r.group] ??= { n: 0, calledCat: 0, rate: null });
-      g.n++;
-      if (r.isCat) g.calledCat++;
-    }
-    for (const g of Object.values(groups)) g.rate = g.n ? g.calledCat / g.n : null;
-    const byReason: Record<string, number> = {};
-    for (const r of rows) if (r.error) byReason[r.error] = (byReason[r.error] ?? 0) + 1;
-    return {
-      precision: m.precision,
-      recall: m.recall,
-      f1: m.f1,
-      accuracy: m.accuracy,
-      rocAuc: rocAuc(labels, probs),
-      threshold,
-      n: scored.length,
-      modelVersion: registered.version,
-      positiveGroup: positive,
-      groups,
-      rejected: { n: rows.length - scored.length, byReason },
-    };
-  } finally {
-    registered.model.dispose();
+  const { entry: registered, rows } = await predictSpec(spec, opts);
+  const scored = rows.filter((r) => r.probability !== null);
+  if (scored.length === 0) throw new Error(`no usable images found in ${spec} (expected <group>/<image> files)`);
+  const labels = scored.map((r) => (r.group === positive ? 1 : 0));
+  const probs = scored.map((r) => r.probability as number);
+  const threshold = registered.card.threshold;
+  const m = metricsAt(labels, probs, threshold);
+  const groups: FolderEvaluation['groups'] = {};
+  for (const r of scored) {
+    const g = (groups[r.group] ??= { n: 0, calledCat: 0, rate: null });
+    g.n++;
+    if (r.isCat) g.calledCat++;
   }
+  for (const g of Object.values(groups)) g.rate = g.n ? g.calledCat / g.n : null;
+  const byReason: Record<string, number> = {};
+  for (const r of rows) if (r.error) byReason[r.error] = (byReason[r.error] ?? 0) + 1;
+  return {
+    precision: m.precision,
+    recall: m.recall,
+    f1: m.f1,
+    accuracy: m.accuracy,
+    rocAuc: rocAuc(labels, probs),
+    threshold,
+    n: scored.length,
+    modelVersion: registered.version,
+    positiveGroup: positive,
+    groups,
+    rejected: { n: rows.length - scored.length, byReason },
+  };
 }

@@ -17,7 +17,7 @@ import { saveValidationReport } from '../validation/report.js';
 import type { ValidationConfigInput } from '../validation/config.js';
 import type { ValidationReport } from '../validation/types.js';
 import { validateDataset } from '../validation/validate.js';
-import { runStep, type StepContext } from './step.js';
+import { observer, runStep, type StepContext } from './step.js';
 import type { TrainRunOutput, TrainRunSettings } from './train-run.js';
 import { trainStep, trainStepInput, type FeedbackUse } from './train-step.js';
 import { tuneStep, type TuneOptions, type TuneOutput } from './tune-step.js';
@@ -70,7 +70,7 @@ export interface TrainPipelineOptions {
   /** Add consented feedback photos from S3 to the data (labels from the users' answers, after a consistency check). */
   includeFeedback?: boolean;
   force?: boolean;
-  /** Where the heavy jobs (backbone features) run: a BullMQ queue or a local pool; default a local pool. */
+  /** Where the heavy jobs (backbone features, tuning trials) run: a BullMQ queue or a local pool; default a local pool. */
   executor?: Executor;
   /** Size of the default local pool (default: one process per core). */
   workers?: number;
@@ -186,7 +186,7 @@ async function trainOn(
   let tuning: TuneOutput | null = null;
   if (opts.tune) {
     log(`tuning: ${opts.tune.trials} trials, ${opts.tune.strategy}, ${opts.tune.minEpochs}-${opts.tune.maxEpochs} epochs`);
-    tuning = (await runStep(tuneStep, { tune: opts.tune, base, datasetName: name, datasetKey: data.key, sourceSpec: opts.data }, ctx)).output;
+    tuning = (await runStep(tuneStep, { tune: opts.tune, base, datasetName: name, datasetKey: data.key, sourceSpec: opts.data, executor: opts.executor && observer(opts.executor) }, ctx)).output;
     if (tuning.bestHyperparameters) {
       base.hyperparameters = tuning.bestHyperparameters;
       log(`tuning: best trial ${tuning.outcome.bestIndex} ${JSON.stringify(tuning.bestParams)}`);
