@@ -38,6 +38,13 @@ export async function trialJob(task: TrialTask, ctx: JobContext = {}): Promise<T
   }
   const dataset = await cached.data;
   const source = await openSource(task.sourceSpec);
+  // Progress keeps a long trial alive for the coordinator's idle check; at most one report a second.
+  let reported = 0;
+  const onProgress = (done: number, total: number) => {
+    if (Date.now() - reported < 1000 && done < total) return;
+    reported = Date.now();
+    ctx.onProgress?.(done, total);
+  };
   const out = await trainAndEvaluate({
     ...task.settings,
     name: task.runName,
@@ -48,6 +55,7 @@ export async function trialJob(task: TrialTask, ctx: JobContext = {}): Promise<T
     resumeFrom: task.resumeFrom,
     validationOnly: true,
     log: ctx.log,
+    onProgress: ctx.onProgress ? onProgress : undefined,
   });
   const score = out.metrics.val_auc;
   if (typeof score !== 'number') throw new DeterministicJobError(`trial ${task.runName} produced no validation AUC`);
