@@ -39,7 +39,10 @@ export class LocalExecutor implements Executor {
     return Promise.all(
       envelopes(jobs, this.version).map(async (job) => {
         try {
-          const out = await this.pool.run<O>(job);
+          const out = await this.pool.run<O>(job, (e) => {
+            const line = (e as { line?: unknown }).line;
+            if (typeof line === 'string') options.log?.(line);
+          });
           options.onProgress?.(++done, jobs.length, options.label);
           return out;
         } catch (err) {
@@ -68,7 +71,7 @@ export class InlineExecutor implements Executor {
     options.onProgress?.(0, jobs.length, options.label);
     for (const job of envelopes(jobs, codeVersion())) {
       try {
-        out.push((await runJob(job, this.handlers, this.ctx)) as O);
+        out.push((await runJob(job, this.handlers, { ...this.ctx, log: this.ctx.log ?? options.log })) as O);
       } catch (err) {
         throw new JobFailedError(job.id, (err as Error).message);
       }

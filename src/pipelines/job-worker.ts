@@ -5,4 +5,9 @@ import type { JobEnvelope } from '../jobs/job.js';
 import { serveTasks } from '../tuning/process-pool.js';
 import { PIPELINE_JOB_HANDLERS } from './job-kinds.js';
 
-serveTasks(async (task, emit) => runJob(task as JobEnvelope, PIPELINE_JOB_HANDLERS, { onProgress: (done, total) => emit({ done, total }) }));
+serveTasks(async (task, emit) =>
+  runJob(task as JobEnvelope, PIPELINE_JOB_HANDLERS, {
+    onProgress: (done, total) => emit({ done, total }),
+    log: (line) => emit({ line }),
+  }),
+);

@@ -102,7 +102,7 @@ export async function tuneHyperparameters(input: TuneInput): Promise<TuneOutput>
               tags: { kind: 'trial', trial: String(trial.index), budget: String(epochs) },
               resumeFrom: prev?.modelDir,
             };
-            const [res] = await executor.run<TrialTaskResult>([{ kind: TRIAL_KIND, input: task }]);
+            const [res] = await executor.run<TrialTaskResult>([{ kind: TRIAL_KIND, input: task }], { log: (line) => log(`trial ${trial.index}: ${line}`) });
             log(`trial ${trial.index} (${epochs} epochs): val_auc ${res.score.toFixed(4)} ${JSON.stringify(trial.params)}`);
             return { score: res.score, metrics: { val_auc: res.score }, state: { modelDir: res.modelDir, epochs } };
           },
