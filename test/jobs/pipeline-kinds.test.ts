@@ -15,7 +15,7 @@ import { DEFAULT_HYPERPARAMETERS, runTrainingPipeline } from '../../src/pipeline
 import { TRIAL_KIND } from '../../src/pipelines/trial-job.js';
 import type { TrialTask } from '../../src/pipelines/trial-task.js';
 import { hasRedisServer, NO_REDIS_MESSAGE, startTestRedis, type TestRedis } from '../helpers/redis-server.js';
-import { photoFolder, startWorker, stopWorker, type WorkerProcess } from './fixtures.js';
+import { photoFolder, runCli, startWorker, stopWorker, type WorkerProcess } from './fixtures.js';
 
 if (!hasRedisServer) console.warn(NO_REDIS_MESSAGE);
 
@@ -108,6 +108,19 @@ describe.skipIf(!hasRedisServer)('tuning trials and prediction shards as jobs', 
       await pool.close();
     }
     expect(workers.some((w) => /\(predict-shard\) done/.test(w.output()))).toBe(true);
+
+    // The CLI: `pipeline infer` and `evaluate` with --queue.
+    const cliOut = path.join(tmp, 'cli.json');
+    const infer = runCli(['pipeline', 'infer', '--data', photos, '--out', cliOut, '--queue', redis.url], process.env);
+    expect(await infer.exited, infer.output()).toBe(0);
+    expect(infer.output()).toMatch(/21 images scored with v\d+ .*1 rejected/);
+    expect(await read(cliOut)).toEqual(want);
+    const evaluate = runCli(['evaluate', '--data', photos, '--queue', redis.url, '--json'], process.env);
+    expect(await evaluate.exited, evaluate.output()).toBe(0);
+    const local = runCli(['evaluate', '--data', photos, '--json'], process.env);
+    expect(await local.exited, local.output()).toBe(0);
+    const json = (out: string) => JSON.parse(out.slice(out.indexOf('{')));
+    expect(json(evaluate.output())).toEqual(json(local.output()));
   }, 600_000);
 
   it('a trial or prediction shard that fails for a deterministic reason fails once, with its reason', async () => {
