@@ -10,6 +10,7 @@ import { BACKBONE_ID } from '../model/backbone.js';
 import { imageFeatures } from '../model/backbone-features.js';
 import { computeFeaturesWithJobs } from '../jobs/feature-jobs.js';
 import type { Executor } from '../jobs/job.js';
+import { prepareImagesWithJobs } from '../jobs/prepared-pixel-jobs.js';
 import { resolveAugmentation } from '../model/augment.js';
 import { paths } from '../storage/paths.js';
 import { assertValidationGate } from '../validation/gate.js';
@@ -137,7 +138,9 @@ async function trainOn(
 
   log(`data: ingesting ${source.id} as "${name}"`);
   const backbone = opts.hyperparameters?.backbone !== undefined ? opts.hyperparameters.backbone : opts.backbone !== undefined ? opts.backbone : defaultBackbone(opts.data);
-  const ingested = await ingestDataset({ source, name, size: opts.size ?? (backbone ? BACKBONE_IMAGE_SIZE : 64), mix: opts.mix, n: opts.n, seed, onProgress: opts.onProgress?.('prepare') });
+  // Feedback photos live in this process's combined source, which workers cannot open: prepare those here.
+  const prepareImages = opts.executor && !feedback ? prepareImagesWithJobs(opts.executor, opts.data, { onProgress: opts.onProgress?.('prepare') }) : undefined;
+  const ingested = await ingestDataset({ source, name, size: opts.size ?? (backbone ? BACKBONE_IMAGE_SIZE : 64), mix: opts.mix, n: opts.n, seed, prepareImages, onProgress: opts.onProgress?.('prepare') });
   const data = ingested.prepared;
   const s = ingested.summary;
   log(`data: ${s.accepted}/${s.files} accepted, ${s.rejected} rejected, ${s.selected} selected (train ${data.train.n}, val ${data.val.n}, test ${data.test.n})`);

@@ -3,7 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Job, Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ingestDataset } from '../../src/data/ingest.js';
+import { prepareImage } from '../../src/data/prepare.js';
 import { JobFailedError, type Executor } from '../../src/jobs/job.js';
+import { prepareImagesWithJobs } from '../../src/jobs/prepared-pixel-jobs.js';
+import { PREPARED_PIXELS_KIND } from '../../src/jobs/prepared-pixels-shard.js';
 import { DEFAULT_QUEUE_NAME } from '../../src/jobs/queue-connection.js';
 import { QueueExecutor } from '../../src/jobs/queue-executor.js';
 import { runDeployPipeline, type DeployPipelineOptions } from '../../src/pipelines/deploy-pipeline.js';
@@ -123,7 +127,40 @@ describe.skipIf(!hasRedisServer)('tuning trials and prediction shards as jobs', 
     expect(json(evaluate.output())).toEqual(json(local.output()));
   }, 600_000);
 
-  it('a trial or prediction shard that fails for a deterministic reason fails once, with its reason', async () => {
+  it('prepares the images the prepared-pixel cache lacks as shards on the local pool and on the queue, as ingest does', async () => {
+    const photos = path.join(tmp, 'ingest-photos');
+    await photoFolder(photos, 24, 90, 4);
+    const pool = localJobExecutor({ workers: 2 });
+    // One size per executor: the prepared-pixel cache is shared, and each must miss it.
+    const mix = { cat: 0.5, misc: 0.5 };
+    const runs: Array<[string, Executor, number]> = [['pool', pool, 40], ['queue', queue, 48]];
+    try {
+      for (const [name, executor, size] of runs) {
+        // A first ingest checks the images; the second, at another size, reuses those checks and prepares nothing
+        // while checking, so every selected image goes to the jobs.
+        await ingestDataset({ spec: photos, name: `px-${name}`, size: 32, mix });
+        const progress: number[] = [];
+        const r = await ingestDataset({ spec: photos, name: `px-${name}`, size, mix, prepareImages: prepareImagesWithJobs(executor, photos, { shardSize: 5, onProgress: (d) => progress.push(d) }) });
+        expect(r.summary.cache.preparedHit, name).toBe(false);
+        expect(progress.at(-1), name).toBeGreaterThan(1);
+        let checked = 0;
+        for (const split of [r.prepared.train, r.prepared.val, r.prepared.test]) {
+          const per = size * size * 3;
+          for (const [i, p] of split.paths.entries()) {
+            const want = await prepareImage(await fs.readFile(path.join(photos, p)), size);
+            expect(Buffer.from(split.pixels.subarray(i * per, (i + 1) * per)).equals(Buffer.from(want)), `${name} ${p}`).toBe(true);
+            checked++;
+          }
+        }
+        expect(checked, name).toBeGreaterThan(10);
+      }
+    } finally {
+      await pool.close();
+    }
+    expect(workers.some((w) => /\(prepared-pixels\) done/.test(w.output()))).toBe(true);
+  }, 600_000);
+
+  it('a trial, prediction or prepared-pixel shard that fails for a deterministic reason fails once, with its reason', async () => {
     const task: TrialTask = {
       datasetName: 'none', sourceSpec: opts.data, runName: 'trial-bad', parentId: 'none', tags: {},
       settings: { hyperparameters: { ...DEFAULT_HYPERPARAMETERS, imageSize: 64 }, epochs: 0, patience: 1, seed: 1, classWeight: null, threshold: { kind: 'maximize-f1' } },
@@ -131,6 +168,7 @@ describe.skipIf(!hasRedisServer)('tuning trials and prediction shards as jobs', 
     const bad = [
       { kind: TRIAL_KIND, input: task, reason: /trial trial-bad: epochs must be an integer >= 1, got 0/ },
       { kind: PREDICT_SHARD_KIND, input: { source: opts.data, items: [{ path: 'x', group: 'cat', source: '' }], version: 99 }, reason: /cannot load model v99/ },
+      { kind: PREPARED_PIXELS_KIND, input: { source: opts.data, items: [{ path: 'x', group: 'cat', source: '' }], size: 4 }, reason: /size must be an integer from 8 to 1024, got 4/ },
     ];
     const q = new Queue(DEFAULT_QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port } });
     const pool = localJobExecutor({ workers: 1 });
