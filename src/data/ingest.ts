@@ -31,8 +31,16 @@ export interface IngestOptions {
   positiveGroup?: string;
   limits?: ImageLimits;
   concurrency?: number;
+  /**
+   * Prepares the images the prepared-pixel cache lacks (in their order); default: in this process. The pipelines
+   * pass one that runs them as jobs (src/jobs/prepared-pixel-jobs.ts).
+   */
+  prepareImages?: PrepareImages;
   onProgress?: Progress;
 }
+
+/** Prepare `items` of the ingested source at `size` exactly like `prepareDecoded(decodeRgb(...))`; same order. */
+export type PrepareImages = (items: ManifestEntry[], size: number, limits: ImageLimits) => Promise<Uint8Array[]>;
 
 /** One line of split.json per selected image, in the order the prepared split holds them. */
 export interface SplitRow {
@@ -180,13 +188,18 @@ export async function ingestDataset(opts: IngestOptions): Promise<IngestResult> 
   if (!pack) {
     const bySha = new Map(split.entries.map((e) => [e.sha256, e]));
     const todo = selectedShas.filter((s) => !decodedNow.has(s));
-    let done = 0;
-    await mapLimit(todo, concurrency, async (sha) => {
-      const e = bySha.get(sha)!;
-      const buf = await source.read(e);
-      decodedNow.set(sha, await prepareDecoded(await decodeRgb(buf, limits.maxPixels), size));
-      opts.onProgress?.(++done, todo.length, 'preparing');
-    });
+    if (opts.prepareImages && todo.length) {
+      const prepared = await opts.prepareImages(todo.map((sha) => bySha.get(sha)!), size, limits);
+      todo.forEach((sha, i) => decodedNow.set(sha, prepared[i]!));
+    } else {
+      let done = 0;
+      await mapLimit(todo, concurrency, async (sha) => {
+        const e = bySha.get(sha)!;
+        const buf = await source.read(e);
+        decodedNow.set(sha, await prepareDecoded(await decodeRgb(buf, limits.maxPixels), size));
+        opts.onProgress?.(++done, todo.length, 'preparing');
+      });
+    }
     pack = await writePack(key, size, new Map(selectedShas.map((s) => [s, decodedNow.get(s)!])));
   }
   const t3 = performance.now();

@@ -29,7 +29,8 @@ export interface FeatureShardOutput {
 }
 
 const sources = new Map<string, Promise<DataSource>>();
-function sourceFor(spec: string): Promise<DataSource> {
+/** The data source of a spec, opened once per worker process. */
+export function sourceFor(spec: string): Promise<DataSource> {
   let s = sources.get(spec);
   if (!s) {
     s = openSource(spec);

@@ -26,6 +26,8 @@ export interface RunOptions {
   onProgress?: Progress;
   /** Label for progress lines. */
   label?: string;
+  /** Log lines of the jobs, where the executor can pass them on (the local pool; queue workers log themselves). */
+  log?: Log;
 }
 
 /**

@@ -12,6 +12,11 @@ export interface LocalExecutorOptions {
   workers?: number;
   /** Code version stamped on the jobs (default: this checkout's). */
   codeVersion?: string;
+  /**
+   * The worker process module (relative to the project root) that serves the jobs; default `src/jobs/pool-worker.ts`
+   * (the kinds of kinds.ts). Higher layers that register more kinds pass their own.
+   */
+  workerModule?: string;
 }
 
 /** Jobs on a pool of worker processes on this machine (tfjs's wasm backend uses one core per process). */
@@ -24,7 +29,7 @@ export class LocalExecutor implements Executor {
   constructor(options: LocalExecutorOptions = {}) {
     const workers = Math.max(1, options.workers ?? os.cpus().length);
     this.version = options.codeVersion ?? codeVersion();
-    this.pool = new ProcessPool(path.join(projectRoot(), 'src', 'jobs', 'pool-worker.ts'), workers, { ...process.env, AREYOUACAT_HOME: paths.root() });
+    this.pool = new ProcessPool(path.join(projectRoot(), ...(options.workerModule ?? 'src/jobs/pool-worker.ts').split('/')), workers, { ...process.env, AREYOUACAT_HOME: paths.root() });
     this.description = `local pool of ${workers} process${workers === 1 ? '' : 'es'}`;
   }
 
@@ -34,7 +39,10 @@ export class LocalExecutor implements Executor {
     return Promise.all(
       envelopes(jobs, this.version).map(async (job) => {
         try {
-          const out = await this.pool.run<O>(job);
+          const out = await this.pool.run<O>(job, (e) => {
+            const line = (e as { line?: unknown }).line;
+            if (typeof line === 'string') options.log?.(line);
+          });
           options.onProgress?.(++done, jobs.length, options.label);
           return out;
         } catch (err) {
@@ -63,7 +71,7 @@ export class InlineExecutor implements Executor {
     options.onProgress?.(0, jobs.length, options.label);
     for (const job of envelopes(jobs, codeVersion())) {
       try {
-        out.push((await runJob(job, this.handlers, this.ctx)) as O);
+        out.push((await runJob(job, this.handlers, { ...this.ctx, log: this.ctx.log ?? options.log })) as O);
       } catch (err) {
         throw new JobFailedError(job.id, (err as Error).message);
       }

@@ -5,4 +5,9 @@ import type { JobEnvelope } from './job.js';
 import { JOB_HANDLERS } from './kinds.js';
 import { runJob } from './run-job.js';
 
-serveTasks(async (task, emit) => runJob(task as JobEnvelope, JOB_HANDLERS, { onProgress: (done, total) => emit({ done, total }) }));
+serveTasks(async (task, emit) =>
+  runJob(task as JobEnvelope, JOB_HANDLERS, {
+    onProgress: (done, total) => emit({ done, total }),
+    log: (line) => emit({ line }),
+  }),
+);

@@ -192,6 +192,9 @@ export async function trainModel(
         globalBatch++;
         await options.callbacks?.onBatchEnd?.(b, { loss, accuracy: batchCorrect / n, size: n });
         options.onProgress?.(globalBatch, totalBatches, `epoch ${epoch + 1}/${options.epochs} loss ${loss.toFixed(4)}`);
+        // Back to the event loop after each batch: the wasm backend resolves in microtasks, which would otherwise
+        // starve timers for a whole epoch (a queue worker's lock renewal: its trial would be taken as stalled).
+        await new Promise((resolve) => setImmediate(resolve));
       }
       const valProbs = features ? await predictFromFeatures(learner, features.val) : await predictProbabilities(model, val, Math.max(batchSize, 64));
       const valMetrics = binaryLossAndAccuracy(val.labels, valProbs);

@@ -1,10 +1,8 @@
-import { openSource } from '../data/sources/index.js';
+import type { Executor } from '../jobs/job.js';
 import { metricsAt } from '../evaluation/classification-metrics.js';
-import { metricsBySource, type SourceMetrics } from '../evaluation/by-source.js';
-import { paths } from '../storage/paths.js';
 import { rocAuc } from '../stats/roc-auc.js';
-import { predictSource } from './predict-source.js';
-import { loadRegisteredModel } from './registered-model.js';
+import { predictSpec } from './predict-spec.js';
+import { metricsBySource, type SourceMetrics } from '../evaluation/by-source.js';
 import type { Progress } from '../progress/index.js';
 
 export interface FolderEvaluation {
@@ -19,9 +17,9 @@ export interface FolderEvaluation {
   positiveGroup: string;
   /** Per group: images scored, how many were called cats, and that rate (recall for cats, false-positive rate otherwise). */
   groups: Record<string, { n: number; calledCat: number; rate: number | null }>;
-  rejected: { n: number; byReason: Record<string, number> };
   /** With `bySource`: the same numbers for every source the data's manifest.csv names. */
   bySource?: SourceMetrics[];
+  rejected: { n: number; byReason: Record<string, number> };
 }
 
 /**
@@ -32,46 +30,40 @@ export interface FolderEvaluation {
  */
 export async function evaluateLabelledSource(
   spec: string,
-  opts: { model?: number | string; positiveGroup?: string; bySource?: boolean; onProgress?: Progress } = {},
+  opts: { model?: number | string; positiveGroup?: string; bySource?: boolean; onProgress?: Progress; executor?: Executor; shardSize?: number } = {},
 ): Promise<FolderEvaluation> {
   const positive = opts.positiveGroup ?? 'cat';
-  const registered = await loadRegisteredModel(opts.model);
-  try {
-    const source = await openSource(spec);
-    const rows = await predictSource(source, registered, { onProgress: opts.onProgress, featureCacheDir: paths.featureCache() });
-    const scored = rows.filter((r) => r.probability !== null);
-    if (scored.length === 0) throw new Error(`no usable images found in ${spec} (expected <group>/<image> files)`);
-    const labels = scored.map((r) => (r.group === positive ? 1 : 0));
-    const probs = scored.map((r) => r.probability as number);
-    const threshold = registered.card.threshold;
-    const m = metricsAt(labels, probs, threshold);
-    const groups: FolderEvaluation['groups'] = {};
-    for (const r of scored) {
-      const g = (groups[r.group] ??= { n: 0, calledCat: 0, rate: null });
-      g.n++;
-      if (r.isCat) g.calledCat++;
-    }
-    for (const g of Object.values(groups)) g.rate = g.n ? g.calledCat / g.n : null;
-    const bySource = opts.bySource
-      ? metricsBySource(scored.map((r) => ({ source: r.source, group: r.group, label: r.group === positive ? 1 : 0, prob: r.probability as number })), threshold)
-      : undefined;
-    const byReason: Record<string, number> = {};
-    for (const r of rows) if (r.error) byReason[r.error] = (byReason[r.error] ?? 0) + 1;
-    return {
-      precision: m.precision,
-      recall: m.recall,
-      f1: m.f1,
-      accuracy: m.accuracy,
-      rocAuc: rocAuc(labels, probs),
-      threshold,
-      n: scored.length,
-      modelVersion: registered.version,
-      positiveGroup: positive,
-      groups,
-      rejected: { n: rows.length - scored.length, byReason },
-      ...(bySource ? { bySource } : {}),
-    };
-  } finally {
-    registered.model.dispose();
+  const { entry: registered, rows } = await predictSpec(spec, opts);
+  const scored = rows.filter((r) => r.probability !== null);
+  if (scored.length === 0) throw new Error(`no usable images found in ${spec} (expected <group>/<image> files)`);
+  const labels = scored.map((r) => (r.group === positive ? 1 : 0));
+  const probs = scored.map((r) => r.probability as number);
+  const threshold = registered.card.threshold;
+  const m = metricsAt(labels, probs, threshold);
+  const groups: FolderEvaluation['groups'] = {};
+  for (const r of scored) {
+    const g = (groups[r.group] ??= { n: 0, calledCat: 0, rate: null });
+    g.n++;
+    if (r.isCat) g.calledCat++;
   }
+  for (const g of Object.values(groups)) g.rate = g.n ? g.calledCat / g.n : null;
+  const bySource = opts.bySource
+    ? metricsBySource(scored.map((r) => ({ source: r.source, group: r.group, label: r.group === positive ? 1 : 0, prob: r.probability as number })), threshold)
+    : undefined;
+  const byReason: Record<string, number> = {};
+  for (const r of rows) if (r.error) byReason[r.error] = (byReason[r.error] ?? 0) + 1;
+  return {
+    precision: m.precision,
+    recall: m.recall,
+    f1: m.f1,
+    accuracy: m.accuracy,
+    rocAuc: rocAuc(labels, probs),
+    threshold,
+    n: scored.length,
+    modelVersion: registered.version,
+    positiveGroup: positive,
+    groups,
+    rejected: { n: rows.length - scored.length, byReason },
+    ...(bySource ? { bySource } : {}),
+  };
 }

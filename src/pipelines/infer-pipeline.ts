@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { openSource } from '../data/sources/index.js';
+import type { Executor } from '../jobs/job.js';
 import { writeFileAtomic } from '../storage/atomic.js';
-import { predictSource, type SourcePrediction } from './predict-source.js';
-import { loadRegisteredModel } from './registered-model.js';
+import type { SourcePrediction } from './predict-source.js';
+import { predictSpec } from './predict-spec.js';
 import type { Progress } from '../progress/index.js';
 
 export interface InferOptions {
@@ -12,6 +12,10 @@ export interface InferOptions {
   /** Output file: `.csv`, `.jsonl` or `.json`. */
   out: string;
   model?: number | string;
+  /** Score the images as prediction-shard jobs on this executor (a queue or a local pool); default this process. */
+  executor?: Executor;
+  /** Images per job with an executor (default 256). */
+  shardSize?: number;
   onProgress?: Progress;
 }
 
@@ -28,23 +32,17 @@ export interface InferResult {
 export async function runInferencePipeline(opts: InferOptions): Promise<InferResult> {
   const ext = path.extname(opts.out).toLowerCase();
   if (!['.csv', '.jsonl', '.json'].includes(ext)) throw new Error(`--out must end in .csv, .jsonl or .json (got "${opts.out}")`);
-  const registered = await loadRegisteredModel(opts.model);
-  try {
-    const source = await openSource(opts.data);
-    const rows = await predictSource(source, registered, { onProgress: opts.onProgress });
-    const withVersion = rows.map((r) => ({ ...r, model_version: registered.version }));
-    await writeFileAtomic(opts.out, format(withVersion, ext));
-    return {
-      out: path.resolve(opts.out),
-      version: registered.version,
-      threshold: registered.card.threshold,
-      n: rows.length,
-      cats: rows.filter((r) => r.isCat).length,
-      rejected: rows.filter((r) => r.error).length,
-    };
-  } finally {
-    registered.model.dispose();
-  }
+  const { entry, rows } = await predictSpec(opts.data, { model: opts.model, executor: opts.executor, shardSize: opts.shardSize, onProgress: opts.onProgress });
+  const withVersion = rows.map((r) => ({ ...r, model_version: entry.version }));
+  await writeFileAtomic(opts.out, format(withVersion, ext));
+  return {
+    out: path.resolve(opts.out),
+    version: entry.version,
+    threshold: entry.card.threshold,
+    n: rows.length,
+    cats: rows.filter((r) => r.isCat).length,
+    rejected: rows.filter((r) => r.error).length,
+  };
 }
 
 function format(rows: Array<SourcePrediction & { model_version: number }>, ext: string): string {

@@ -25,9 +25,26 @@ export interface SourcePrediction {
 export async function predictSource(
   source: DataSource,
   registered: RegisteredModel,
-  opts: { chunk?: number; concurrency?: number; onProgress?: Progress; /** Keep backbone features here (labelled evaluation sets seen again). */ featureCacheDir?: string } = {},
+  opts: PredictOptions = {},
 ): Promise<SourcePrediction[]> {
-  const items = await source.list();
+  return predictItems(source, await source.list(), registered, opts);
+}
+
+export interface PredictOptions {
+  chunk?: number;
+  concurrency?: number;
+  onProgress?: Progress;
+  /** Keep backbone features here (labelled evaluation sets seen again). */
+  featureCacheDir?: string;
+}
+
+/** Score the given items of a source (in their order) with a registered model; see `predictSource`. */
+export async function predictItems(
+  source: DataSource,
+  items: SourceItem[],
+  registered: Pick<RegisteredModel, 'model' | 'card'>,
+  opts: PredictOptions = {},
+): Promise<SourcePrediction[]> {
   const size = registered.card.imageSize;
   const threshold = registered.card.threshold;
   const chunk = opts.chunk ?? 256;

@@ -8,10 +8,16 @@ export interface RegisteredModel extends PromotedModel {
   model: tf.LayersModel;
 }
 
-/** Load a registry version (default: the promoted one) with its card, ready to predict. */
-export async function loadRegisteredModel(version?: number | string): Promise<RegisteredModel> {
+/** A registry version's entry (default: the promoted one), without loading the model. */
+export async function findRegisteredVersion(version?: number | string): Promise<PromotedModel> {
   const entry = version === undefined ? await readPromoted() : await getVersion(version);
   if (!entry) throw new Error('no model is promoted yet: run `areyouacat pipeline deploy` first, or pass --model VERSION');
+  return entry;
+}
+
+/** Load a registry version (default: the promoted one) with its card, ready to predict. */
+export async function loadRegisteredModel(version?: number | string): Promise<RegisteredModel> {
+  const entry = await findRegisteredVersion(version);
   await selectBackend();
   return { ...entry, model: await loadModel(entry.dir) };
 }

@@ -10,6 +10,7 @@ import { BACKBONE_ID } from '../model/backbone.js';
 import { imageFeatures } from '../model/backbone-features.js';
 import { computeFeaturesWithJobs } from '../jobs/feature-jobs.js';
 import type { Executor } from '../jobs/job.js';
+import { prepareImagesWithJobs } from '../jobs/prepared-pixel-jobs.js';
 import { resolveAugmentation } from '../model/augment.js';
 import { paths } from '../storage/paths.js';
 import { assertValidationGate } from '../validation/gate.js';
@@ -17,7 +18,7 @@ import { saveValidationReport } from '../validation/report.js';
 import type { ValidationConfigInput } from '../validation/config.js';
 import type { ValidationReport } from '../validation/types.js';
 import { validateDataset } from '../validation/validate.js';
-import { runStep, type StepContext } from './step.js';
+import { observer, runStep, type StepContext } from './step.js';
 import type { TrainRunOutput, TrainRunSettings } from './train-run.js';
 import { trainStep, trainStepInput, type FeedbackUse } from './train-step.js';
 import { tuneStep, type TuneOptions, type TuneOutput } from './tune-step.js';
@@ -70,7 +71,7 @@ export interface TrainPipelineOptions {
   /** Add consented feedback photos from S3 to the data (labels from the users' answers, after a consistency check). */
   includeFeedback?: boolean;
   force?: boolean;
-  /** Where the heavy jobs (backbone features) run: a BullMQ queue or a local pool; default a local pool. */
+  /** Where the heavy jobs (backbone features, tuning trials) run: a BullMQ queue or a local pool; default a local pool. */
   executor?: Executor;
   /** Size of the default local pool (default: one process per core). */
   workers?: number;
@@ -137,7 +138,9 @@ async function trainOn(
 
   log(`data: ingesting ${source.id} as "${name}"`);
   const backbone = opts.hyperparameters?.backbone !== undefined ? opts.hyperparameters.backbone : opts.backbone !== undefined ? opts.backbone : defaultBackbone(opts.data);
-  const ingested = await ingestDataset({ source, name, size: opts.size ?? (backbone ? BACKBONE_IMAGE_SIZE : 64), mix: opts.mix, n: opts.n, seed, onProgress: opts.onProgress?.('prepare') });
+  // Feedback photos live in this process's combined source, which workers cannot open: prepare those here.
+  const prepareImages = opts.executor && !feedback ? prepareImagesWithJobs(opts.executor, opts.data, { onProgress: opts.onProgress?.('prepare') }) : undefined;
+  const ingested = await ingestDataset({ source, name, size: opts.size ?? (backbone ? BACKBONE_IMAGE_SIZE : 64), mix: opts.mix, n: opts.n, seed, prepareImages, onProgress: opts.onProgress?.('prepare') });
   const data = ingested.prepared;
   const s = ingested.summary;
   log(`data: ${s.accepted}/${s.files} accepted, ${s.rejected} rejected, ${s.selected} selected (train ${data.train.n}, val ${data.val.n}, test ${data.test.n})`);
@@ -186,7 +189,7 @@ async function trainOn(
   let tuning: TuneOutput | null = null;
   if (opts.tune) {
     log(`tuning: ${opts.tune.trials} trials, ${opts.tune.strategy}, ${opts.tune.minEpochs}-${opts.tune.maxEpochs} epochs`);
-    tuning = (await runStep(tuneStep, { tune: opts.tune, base, datasetName: name, datasetKey: data.key, sourceSpec: opts.data }, ctx)).output;
+    tuning = (await runStep(tuneStep, { tune: opts.tune, base, datasetName: name, datasetKey: data.key, sourceSpec: opts.data, executor: opts.executor && observer(opts.executor) }, ctx)).output;
     if (tuning.bestHyperparameters) {
       base.hyperparameters = tuning.bestHyperparameters;
       log(`tuning: best trial ${tuning.outcome.bestIndex} ${JSON.stringify(tuning.bestParams)}`);

@@ -1,12 +1,12 @@
 import os from 'node:os';
-import path from 'node:path';
+import type { Executor } from '../jobs/job.js';
 import type { CnnHyperparameters } from '../model/cnn.js';
-import { paths, projectRoot } from '../storage/paths.js';
 import { getRun, withRun } from '../tracking/runs.js';
-import { ProcessPool } from '../tuning/process-pool.js';
 import { runSchedule, type TuningOutcome } from '../tuning/scheduler.js';
 import { sampleTrials, type Params, type SearchSpace } from '../tuning/search-space.js';
-import { defineStep } from './step.js';
+import { localJobExecutor } from './job-kinds.js';
+import { defineStep, type StepObserver } from './step.js';
+import { TRIAL_KIND } from './trial-job.js';
 import type { TrialTask, TrialTaskResult } from './trial-task.js';
 import type { TrainRunSettings } from './train-run.js';
 import type { Log } from '../progress/index.js';
@@ -38,7 +38,7 @@ export interface TuneOptions {
   maxEpochs: number;
   eta: number;
   seed: number;
-  /** Worker processes; default one per core. */
+  /** Worker processes of the default local pool; default one per core. */
   workers?: number;
   space?: SearchSpace;
 }
@@ -48,6 +48,8 @@ export interface TuneInput extends TuneOptions {
   datasetKey: string;
   sourceSpec: string;
   base: TrainRunSettings;
+  /** Where the trials run (a queue or a local pool); default a local pool of `workers` processes. */
+  executor?: Executor;
   log?: Log;
 }
 
@@ -65,7 +67,8 @@ export function withParams(base: CnnHyperparameters, params: Params): CnnHyperpa
 
 /**
  * Random search over `space` (seeded: same seed, same trials) scheduled by successive halving or plain random
- * search; trials train in parallel worker processes and are recorded as child runs of one tuning run.
+ * search; each stint of a trial is a job (kind `tuning-trial`) on the executor, recorded as a child run of one
+ * tuning run.
  */
 export async function tuneHyperparameters(input: TuneInput): Promise<TuneOutput> {
   const space = input.space ?? (input.base.hyperparameters.backbone ? BACKBONE_SEARCH_SPACE : DEFAULT_SEARCH_SPACE);
@@ -80,7 +83,11 @@ export async function tuneHyperparameters(input: TuneInput): Promise<TuneOutput>
     },
     async (run) => {
       const workers = input.workers ?? Math.max(1, Math.min(os.cpus().length, input.trials));
-      const pool = new ProcessPool(path.join(projectRoot(), 'src', 'pipelines', 'trial-worker.ts'), workers, { ...process.env, AREYOUACAT_HOME: paths.root() });
+      const owned = input.executor ? null : localJobExecutor({ workers });
+      const executor = input.executor ?? owned!;
+      // On a queue as many trials run at once as the schedule allows; the workers set the real parallelism.
+      const concurrency = input.executor && !input.executor.local ? Math.max(workers, input.trials) : workers;
+      log(`tuning: trials on ${executor.description}`);
       try {
         const outcome = await runSchedule(
           params,
@@ -95,11 +102,11 @@ export async function tuneHyperparameters(input: TuneInput): Promise<TuneOutput>
               tags: { kind: 'trial', trial: String(trial.index), budget: String(epochs) },
               resumeFrom: prev?.modelDir,
             };
-            const res = await pool.run<TrialTaskResult>(task, (e) => log(`trial ${trial.index}: ${(e as { line: string }).line}`));
+            const [res] = await executor.run<TrialTaskResult>([{ kind: TRIAL_KIND, input: task }], { log: (line) => log(`trial ${trial.index}: ${line}`) });
             log(`trial ${trial.index} (${epochs} epochs): val_auc ${res.score.toFixed(4)} ${JSON.stringify(trial.params)}`);
             return { score: res.score, metrics: { val_auc: res.score }, state: { modelDir: res.modelDir, epochs } };
           },
-          { strategy: input.strategy, minEpochs: input.minEpochs, maxEpochs: input.maxEpochs, eta: input.eta, concurrency: workers },
+          { strategy: input.strategy, minEpochs: input.minEpochs, maxEpochs: input.maxEpochs, eta: input.eta, concurrency },
         );
         const best = outcome.best ?? null;
         const trials = outcome.trials.map(({ state: _state, ...t }) => t);
@@ -113,7 +120,7 @@ export async function tuneHyperparameters(input: TuneInput): Promise<TuneOutput>
           bestHyperparameters: best ? withParams(input.base.hyperparameters, best.params) : null,
         };
       } finally {
-        await pool.close();
+        await owned?.close();
       }
     },
   );
@@ -128,6 +135,8 @@ export interface TuneStepInput {
   datasetKey: string;
   /** The data spec trial workers open for the images. */
   sourceSpec: string;
+  /** Where the trials run; not keyed (every executor gives the same trials). */
+  executor?: StepObserver<Executor>;
 }
 
 /** Tune in a tracked parent run; a cached output is reused while that run is still there and finished. */
@@ -135,6 +144,6 @@ export const tuneStep = defineStep<TuneStepInput, TuneOutput>({
   name: 'tune',
   version: 2,
   run: (input, ctx) =>
-    tuneHyperparameters({ ...input.tune, datasetName: input.datasetName, datasetKey: input.datasetKey, sourceSpec: input.sourceSpec, base: input.base, log: ctx.log }),
+    tuneHyperparameters({ ...input.tune, datasetName: input.datasetName, datasetKey: input.datasetKey, sourceSpec: input.sourceSpec, base: input.base, executor: input.executor?.value, log: ctx.log }),
   stillValid: async (out) => (await getRun(out.parentRunId))?.effectiveStatus === 'finished',
 });

@@ -53,7 +53,7 @@ function trainingOptions(cmd: Command): Command {
     .option('--max-epochs <n>', 'tuning: epochs of the last rung', int('max-epochs', 1), 8)
     .option('--space <json>', 'tuning search space as JSON (default: learning rate, filters, blocks, dropout, dense units, batch norm)')
     .option('--workers <n>', 'local worker processes for backbone features and tuning trials (default: one per core)', int('workers', 1))
-    .option('--queue <url>', 'run the backbone-feature jobs on a BullMQ queue, redis://HOST:6379, computed by `areyouacat worker` processes (default: AREYOUACAT_QUEUE_URL, else a local pool)')
+    .option('--queue <url>', 'run the backbone-feature and tuning-trial jobs on a BullMQ queue, redis://HOST:6379, computed by `areyouacat worker` processes (default: AREYOUACAT_QUEUE_URL, else a local pool)')
     .option('--include-feedback', 'add consented feedback photos from S3 (labels from the answers, inconsistent ones left out)')
     .option('--force', 'ignore cached step outputs and run every step')
     .option('--json', 'print the result as JSON');
@@ -103,6 +103,9 @@ function printMetrics(metrics: Record<string, number | null>): string {
   const keys = ['precision', 'recall', 'f1', 'accuracy', 'rocAuc', 'prAuc', 'threshold'];
   return keys.filter((k) => metrics[k] !== undefined).map((k) => `${k} ${metrics[k] === null ? '-' : metrics[k].toFixed(3)}`).join('  ');
 }
+
+const QUEUE_PREDICT_HELP =
+  'score the images as prediction-shard jobs on a BullMQ queue, redis://HOST:6379, computed by `areyouacat worker` processes sharing this data folder (default: AREYOUACAT_QUEUE_URL, else this process)';
 
 export function registerPipelineCommands(program: Command): void {
   const pipeline = program.command('pipeline').description('Run the training, deployment and inference pipelines');
@@ -169,10 +172,12 @@ export function registerPipelineCommands(program: Command): void {
     .requiredOption('--data <spec>', 'folder of <group>/<image> files, s3://bucket/prefix, or synthetic')
     .requiredOption('--out <file>', 'output file (.csv, .jsonl or .json)')
     .option('--model <version>', 'registry version (default: the promoted model)')
+    .option('--queue <url>', QUEUE_PREDICT_HELP)
     .action(
-      action(async (f: { data: string; out: string; model?: string }) => {
+      action(async (f: { data: string; out: string; model?: string; queue?: string }) => {
+        const executor = await openQueueExecutor(queueUrlFrom(f.queue), { log: logLine });
         const bar = progressBar('predict');
-        const r = await runInferencePipeline({ data: f.data, out: f.out, model: f.model, onProgress: bar });
+        const r = await runInferencePipeline({ data: f.data, out: f.out, model: f.model, executor, onProgress: bar }).finally(() => executor?.close());
         bar.stop();
         process.stdout.write(`${r.n} images scored with v${r.version} (threshold ${r.threshold.toFixed(3)}): ${r.cats} cats, ${r.rejected} rejected -> ${r.out}\n`);
       }),
@@ -186,10 +191,12 @@ export function registerPipelineCommands(program: Command): void {
     .option('--positive-group <g>', 'group that counts as "cat"', 'cat')
     .option('--by-source', "also per upstream source named by the data's manifest.csv (precision, recall, share of each group called a cat)")
     .option('--json', 'print JSON')
+    .option('--queue <url>', QUEUE_PREDICT_HELP)
     .action(
-      action(async (f: { data: string; model?: string; positiveGroup: string; bySource?: boolean; json?: boolean }) => {
+      action(async (f: { data: string; model?: string; positiveGroup: string; bySource?: boolean; json?: boolean; queue?: string }) => {
+        const executor = await openQueueExecutor(queueUrlFrom(f.queue), { log: logLine });
         const bar = f.json ? undefined : progressBar('evaluate');
-        const r = await evaluateLabelledSource(f.data, { model: f.model, positiveGroup: f.positiveGroup, bySource: f.bySource, onProgress: bar });
+        const r = await evaluateLabelledSource(f.data, { model: f.model, positiveGroup: f.positiveGroup, bySource: f.bySource, executor, onProgress: bar }).finally(() => executor?.close());
         bar?.stop();
         if (f.json) return void process.stdout.write(JSON.stringify(evaluationJson(r), null, 2) + '\n');
         const fmt = (x: number | null) => (x === null ? '-' : x.toFixed(3));

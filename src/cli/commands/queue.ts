@@ -3,6 +3,7 @@ import { DEFAULT_QUEUE_NAME } from '../../jobs/queue-connection.js';
 import { queueUrlFrom } from '../../jobs/open-executor.js';
 import { queueStatus } from '../../jobs/queue-status.js';
 import { startQueueWorker } from '../../jobs/queue-worker.js';
+import { PIPELINE_JOB_HANDLERS } from '../../pipelines/job-kinds.js';
 import { action } from '../program.js';
 import { cliLog } from '../log.js';
 
@@ -23,14 +24,14 @@ const logLine = cliLog;
 export function registerQueueCommands(program: Command): void {
   program
     .command('worker')
-    .description('Compute pipeline jobs (backbone-feature shards) from a BullMQ queue on Redis; run one per core on any number of machines')
+    .description('Compute pipeline jobs (backbone-feature shards, tuning trials, prediction shards) from a BullMQ queue on Redis; run one per core on any number of machines')
     .option('--queue <url>', 'the queue: redis://HOST:6379 (default: AREYOUACAT_QUEUE_URL)')
     .option('--queue-name <name>', 'queue name inside Redis', DEFAULT_QUEUE_NAME)
     .option('--concurrency <n>', 'jobs computed at once by this process', int('concurrency', 1), 1)
     .option('--lock-duration <ms>', 'job lock: a killed worker\'s jobs go to another worker this long after its last renewal', int('lock-duration', 500), 30_000)
     .action(
       action(async (f: { queue?: string; queueName: string; concurrency: number; lockDuration: number }) => {
-        const worker = await startQueueWorker({ url: requireUrl(f.queue), queueName: f.queueName, concurrency: f.concurrency, lockDurationMs: f.lockDuration, log: logLine });
+        const worker = await startQueueWorker({ url: requireUrl(f.queue), queueName: f.queueName, concurrency: f.concurrency, lockDurationMs: f.lockDuration, handlers: PIPELINE_JOB_HANDLERS, log: logLine });
         await new Promise<void>((resolve) => {
           const stop = () => {
             logLine(`worker ${worker.name}: finishing the jobs in hand, then stopping`);
