@@ -1,4 +1,4 @@
-import { h, fmtTime, badge, emptyState, table } from "./dom.js";
+import { h, fmt, fmtTime, badge, emptyState, table } from "./dom.js";
 import { modelCard, decisionsTable } from "./overview.js";
 import { vl } from "./charts.js";
 

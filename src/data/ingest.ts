@@ -190,7 +190,7 @@ export async function ingestDataset(opts: IngestOptions): Promise<IngestResult> 
     const todo = selectedShas.filter((s) => !decodedNow.has(s));
     if (opts.prepareImages && todo.length) {
       const prepared = await opts.prepareImages(todo.map((sha) => bySha.get(sha)!), size, limits);
-      todo.forEach((sha, i) => decodedNow.set(sha, prepared[i]!));
+      todo.forEach((sha, i) => decodedNow.set(sha, prepared[i]));
     } else {
       let done = 0;
       await mapLimit(todo, concurrency, async (sha) => {

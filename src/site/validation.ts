@@ -51,7 +51,7 @@ const FIELDS: Record<string, { label: string; format?: (v: unknown) => string | 
   accepted: { label: 'accepted images' },
   rejected: { label: 'rejected files' },
   selected: { label: 'selected images (the mix)' },
-  rejectedByReason: { label: 'rejected files by reason', format: (v) => (Array.isArray(v) ? (v.length ? v.map((r) => (Array.isArray(r) ? `${r[0]} ${r[1]}` : typeof r === 'object' && r ? Object.values(r).join(' ') : String(r))).join(', ') : 'none') : isRecordOfNumbers(v) ? listOf(v) : null) },
+  rejectedByReason: { label: 'rejected files by reason', format: (v) => (Array.isArray(v) ? (v.length ? (v as unknown[]).map((r) => (Array.isArray(r) ? `${String(r[0])} ${String(r[1])}` : typeof r === 'object' && r ? Object.values(r as Record<string, unknown>).join(' ') : String(r))).join(', ') : 'none') : isRecordOfNumbers(v) ? listOf(v) : null) },
   formats: { label: 'file formats', format: (v) => (isRecordOfNumbers(v) ? listOf(v) : null) },
   problemCounts: { label: 'accepted images with problems', format: (v) => (isRecordOfNumbers(v) ? listOf(v) : null) },
   problemFraction: { label: 'share of accepted images with problems', format: (v) => (typeof v === 'number' ? pct(v) : null) },

@@ -123,7 +123,7 @@ describe.skipIf(!hasRedisServer)('tuning trials and prediction shards as jobs', 
     expect(await evaluate.exited, evaluate.output()).toBe(0);
     const local = runCli(['evaluate', '--data', photos, '--json'], process.env);
     expect(await local.exited, local.output()).toBe(0);
-    const json = (out: string) => JSON.parse(out.slice(out.indexOf('{')));
+    const json = (out: string): Record<string, unknown> => JSON.parse(out.slice(out.indexOf("{"))) as Record<string, unknown>;
     expect(json(evaluate.output())).toEqual(json(local.output()));
   }, 600_000);
 
@@ -174,7 +174,7 @@ describe.skipIf(!hasRedisServer)('tuning trials and prediction shards as jobs', 
     const pool = localJobExecutor({ workers: 1 });
     try {
       for (const b of bad) {
-        const err = (await queue.run([{ kind: b.kind, input: b.input }]).catch((e) => e)) as JobFailedError;
+        const err = (await queue.run([{ kind: b.kind, input: b.input }]).then(() => null, (e: unknown) => e)) as JobFailedError;
         expect(err, b.kind).toBeInstanceOf(JobFailedError);
         expect(err.reason).toMatch(b.reason);
         const job = await Job.fromId(q, err.jobId);

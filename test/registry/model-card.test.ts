@@ -62,9 +62,9 @@ describe('model cards', () => {
   });
 
   it('names the licences of the known data sets', () => {
-    expect(trainingSources('synthetic-seed-1')[0]!.licence).toMatch(/no third-party images/);
-    expect(trainingSources('caltech-101')[0]!.licence).toBe('CC BY 4.0');
+    expect(trainingSources('synthetic-seed-1')[0].licence).toMatch(/no third-party images/);
+    expect(trainingSources('caltech-101')[0].licence).toBe('CC BY 4.0');
     expect(trainingSources('cats-v1').map((s) => s.licence).join(' ')).toMatch(/non-commercial research only/);
-    expect(trainingSources('my-photos')[0]!.name).toMatch(/your photos/);
+    expect(trainingSources('my-photos')[0].name).toMatch(/your photos/);
   });
 });

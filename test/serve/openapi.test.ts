@@ -117,7 +117,7 @@ function requestBody(op: OperationObject, name: string, inParams: boolean): { co
   const named = content.find(([, m]) => m.examples![name]);
   if (!named && !inParams) throw new Error(`${op.operationId}: a response example "${name}" has no request example of that name`);
   for (const [type, media] of named ? [named] : content.slice(0, 1)) {
-    const example = media.examples![name] ?? Object.values(media.examples!)[0]!;
+    const example = media.examples![name] ?? Object.values(media.examples!)[0];
     if (type === 'application/json') return { contentType: type, body: JSON.stringify(example.value) };
     if (type === 'multipart/form-data') {
       const fields = example.value as Record<string, string>;
@@ -177,11 +177,11 @@ describe('OpenAPI description', () => {
     const valid = ajv.validate(OPENAPI_STRUCTURE, doc);
     expect(ajv.errors ?? [], ajv.errorsText()).toEqual([]);
     expect(valid).toBe(true);
-    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]!);
+    const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"#\/components\/schemas\/([^"]+)"/g)].map((m) => m[1]);
     for (const r of refs) expect(doc.components.schemas, r).toHaveProperty(r);
     const ids = documentedRoutes(doc).map((r) => {
       const [m, p] = r.split(' ');
-      return doc.paths[p!]![m!.toLowerCase() as 'get' | 'post']!.operationId;
+      return doc.paths[p][m.toLowerCase() as 'get' | 'post']!.operationId;
     });
     expect(new Set(ids).size).toBe(ids.length);
     // Path parameters are declared for every template segment.
