@@ -1,5 +1,5 @@
-import { openSource } from '../data/sources/index.js';
-import type { DataSource, SourceItem } from '../data/types.js';
+import { sourceFor } from '../jobs/feature-shard.js';
+import type { SourceItem } from '../data/types.js';
 import { DeterministicJobError, type JobContext } from '../jobs/job.js';
 import { predictItems, type SourcePrediction } from './predict-source.js';
 import { loadRegisteredModel, type RegisteredModel } from './registered-model.js';
@@ -22,7 +22,6 @@ export interface PredictShardOutput {
 
 // A worker keeps the last model it loaded (registry versions never change) and the sources it opened.
 let loaded: { version: number; model: Promise<RegisteredModel> } | undefined;
-const sources = new Map<string, Promise<DataSource>>();
 
 function modelFor(version: number): Promise<RegisteredModel> {
   if (loaded?.version === version) return loaded.model;
@@ -36,15 +35,6 @@ function modelFor(version: number): Promise<RegisteredModel> {
   return model;
 }
 
-function sourceFor(spec: string): Promise<DataSource> {
-  let s = sources.get(spec);
-  if (!s) {
-    s = openSource(spec);
-    sources.set(spec, s);
-    s.catch(() => sources.delete(spec));
-  }
-  return s;
-}
 
 /**
  * The job handler: score the shard's images with the given registry version, exactly as the local path does

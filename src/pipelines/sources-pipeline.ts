@@ -6,7 +6,6 @@ import type { PreparedSplit } from '../data/types.js';
 import { sourceMetrics, worstFolds, type HeldOutSource, type HeldOutSummary } from '../evaluation/by-source.js';
 import { metricsAt } from '../evaluation/classification-metrics.js';
 import { chooseThreshold } from '../evaluation/threshold.js';
-import type { ThresholdStrategy } from '../evaluation/types.js';
 import { resolveAugmentation } from '../model/augment.js';
 import { imageFeatures } from '../model/backbone-features.js';
 import type { CnnHyperparameters } from '../model/cnn.js';
@@ -15,29 +14,16 @@ import { trainModel } from '../model/train.js';
 import { rocAuc } from '../stats/roc-auc.js';
 import { paths } from '../storage/paths.js';
 import { withRun } from '../tracking/runs.js';
-import { BACKBONE_IMAGE_SIZE, DEFAULT_HYPERPARAMETERS, defaultBackbone } from './train-pipeline.js';
-import type { Log, Progress } from '../progress/index.js';
+import { BACKBONE_IMAGE_SIZE, DEFAULT_HYPERPARAMETERS, defaultBackbone, type TrainPipelineOptions } from './train-pipeline.js';
 
-export interface SourcesPipelineOptions {
-  /** A folder or S3 prefix whose manifest.csv names each photo's source (or a synthetic spec, for tests). */
-  data: string;
-  name?: string;
-  size?: number;
-  /** Pretrained backbone or null for the CNN from scratch; default as for training (`defaultBackbone`). */
-  backbone?: string | null;
-  mix?: Record<string, number>;
-  n?: number;
-  seed?: number;
-  epochs?: number;
-  patience?: number;
-  hyperparameters?: Partial<CnnHyperparameters>;
-  classWeight?: 'balanced' | null;
-  threshold?: ThresholdStrategy;
+/** The training settings of the folds are those of the training pipeline (same names, same defaults). */
+export type SourcesPipelineOptions = Pick<
+  TrainPipelineOptions,
+  'data' | 'name' | 'size' | 'backbone' | 'mix' | 'n' | 'seed' | 'epochs' | 'patience' | 'hyperparameters' | 'classWeight' | 'threshold' | 'log' | 'onProgress'
+> & {
   /** Hold out only these sources (default: every source). */
   only?: string[];
-  log?: Log;
-  onProgress?: (stage: string) => Progress | undefined;
-}
+};
 
 export interface SourcesPipelineResult {
   runId: string;

@@ -110,16 +110,21 @@ function parseJson<T>(bytes: Buffer, what: string): T {
   }
 }
 
-/** The published promotion pointer, or null when none was published. */
-export async function readRemotePointer(loc: ModelsLocation): Promise<RemotePointer | null> {
-  const key = remoteKeys.pointer(loc);
-  let bytes: Buffer;
+/** An object's bytes, or null when there is no such object (other failures are thrown). */
+async function getObjectOrNull(loc: ModelsLocation, key: string): Promise<Buffer | null> {
   try {
-    bytes = await loc.store.getObject(loc.bucket, key);
+    return await loc.store.getObject(loc.bucket, key);
   } catch (err) {
     if (isMissing(err)) return null;
     throw err;
   }
+}
+
+/** The published promotion pointer, or null when none was published. */
+export async function readRemotePointer(loc: ModelsLocation): Promise<RemotePointer | null> {
+  const key = remoteKeys.pointer(loc);
+  const bytes = await getObjectOrNull(loc, key);
+  if (!bytes) return null;
   const p = parseJson<RemotePointer>(bytes, `s3://${loc.bucket}/${key}`);
   if (!p || !Number.isInteger(p.version) || typeof p.manifestSha256 !== 'string' || !p.card || p.card.version !== p.version) {
     throw new Error(`s3://${loc.bucket}/${key} does not describe a promoted model (version, manifestSha256 and card expected)`);
@@ -133,13 +138,8 @@ export async function readRemotePointer(loc: ModelsLocation): Promise<RemotePoin
  */
 export async function readRemoteManifest(loc: ModelsLocation, version: number): Promise<{ manifest: RemoteManifest; sha256: string } | null> {
   const key = remoteKeys.manifest(loc, version);
-  let bytes: Buffer;
-  try {
-    bytes = await loc.store.getObject(loc.bucket, key);
-  } catch (err) {
-    if (isMissing(err)) return null;
-    throw err;
-  }
+  const bytes = await getObjectOrNull(loc, key);
+  if (!bytes) return null;
   const manifest = parseJson<RemoteManifest>(bytes, `s3://${loc.bucket}/${key}`);
   if (!manifest || manifest.version !== version || !Array.isArray(manifest.files)) {
     throw new Error(`s3://${loc.bucket}/${key} is not the manifest of v${version}`);
