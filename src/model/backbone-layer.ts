@@ -43,7 +43,7 @@ tf.serialization.registerClass(PretrainedBackbone);
 
 /** The backbone layer of a model built on one (its first layer after the input), else null. */
 export function pretrainedBackboneOf(model: tf.LayersModel): PretrainedBackbone | null {
-  return model.layers.find((l) => l instanceof PretrainedBackbone) ?? null;
+  return model.layers.find((l): l is PretrainedBackbone => l instanceof PretrainedBackbone) ?? null;
 }
 
 /**

@@ -158,7 +158,7 @@ export function parseInferRequest(body: unknown, opts: { imageSize: number; maxB
     });
     if (new Set(outputs).size !== outputs.length) throw bad('an output is requested twice');
   }
-  return { id: body.id, input: parsed, outputs };
+  return { id: typeof body.id === 'string' ? body.id : undefined, input: parsed, outputs };
 }
 
 export interface ResponseTensor {
