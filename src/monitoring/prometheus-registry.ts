@@ -60,8 +60,18 @@ abstract class Metric {
   abstract snapshot(): MetricSnapshot;
 }
 
-export class Counter extends Metric {
-  private readonly values = new Map<string, { labels: Labels; value: number }>();
+/** A metric with one number per label set (counters and gauges): their series, text lines and snapshot. */
+abstract class ScalarMetric extends Metric {
+  protected readonly values = new Map<string, { labels: Labels; value: number }>();
+  render(): string[] {
+    return [...this.values.values()].map((v) => `${this.name}${formatLabels(v.labels)} ${formatNumber(v.value)}`);
+  }
+  snapshot(): MetricSnapshot {
+    return { name: this.name, help: this.help, kind: this.kind, series: [...this.values.values()].map((v) => ({ ...v })) };
+  }
+}
+
+export class Counter extends ScalarMetric {
   constructor(name: string, help: string) {
     super(name, help, 'counter');
   }
@@ -75,16 +85,9 @@ export class Counter extends Metric {
   get(labels: Labels = {}): number {
     return this.values.get(labelKey(labels))?.value ?? 0;
   }
-  render(): string[] {
-    return [...this.values.values()].map((v) => `${this.name}${formatLabels(v.labels)} ${formatNumber(v.value)}`);
-  }
-  snapshot(): MetricSnapshot {
-    return { name: this.name, help: this.help, kind: this.kind, series: [...this.values.values()].map((v) => ({ ...v })) };
-  }
 }
 
-export class Gauge extends Metric {
-  private readonly values = new Map<string, { labels: Labels; value: number }>();
+export class Gauge extends ScalarMetric {
   constructor(name: string, help: string) {
     super(name, help, 'gauge');
   }
@@ -97,12 +100,6 @@ export class Gauge extends Metric {
   }
   get(labels: Labels = {}): number | undefined {
     return this.values.get(labelKey(labels))?.value;
-  }
-  render(): string[] {
-    return [...this.values.values()].map((v) => `${this.name}${formatLabels(v.labels)} ${formatNumber(v.value)}`);
-  }
-  snapshot(): MetricSnapshot {
-    return { name: this.name, help: this.help, kind: this.kind, series: [...this.values.values()].map((v) => ({ ...v })) };
   }
 }
 
