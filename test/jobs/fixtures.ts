@@ -52,9 +52,24 @@ const ROOT = process.cwd();
 export function runCli(args: string[], env: NodeJS.ProcessEnv): WorkerProcess {
   const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'areyouacat.js'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
+  let partial = '';
   const listeners = new Set<() => void>();
+  // The CLI logs one JSON object per line when its output is not a terminal: keep each line's message (and its
+  // fields), so tests match what a person reads; other lines are kept as they are.
+  const readable = (line: string): string => {
+    if (!line.startsWith('{')) return line;
+    try {
+      const { msg, level: _level, time: _time, ...fields } = JSON.parse(line) as { msg?: string; level?: string; time?: string };
+      if (typeof msg !== 'string') return line;
+      return Object.keys(fields).length ? `${msg} ${JSON.stringify(fields)}` : msg;
+    } catch {
+      return line;
+    }
+  };
   const onData = (d: Buffer) => {
-    out += d.toString();
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) out += `${readable(line)}\n`;
     for (const l of listeners) l();
   };
   child.stdout.on('data', onData);
@@ -62,12 +77,12 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): WorkerProcess {
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   return {
     child,
-    output: () => out,
+    output: () => out + partial,
     exited,
     waitFor(pattern, timeoutMs = 90_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
-          if (pattern.test(out)) {
+          if (pattern.test(out + partial)) {
             listeners.delete(check);
             clearTimeout(timer);
             resolve();
@@ -75,11 +90,11 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv): WorkerProcess {
         };
         const timer = setTimeout(() => {
           listeners.delete(check);
-          reject(new Error(`timed out waiting for ${pattern} in:\n${out}`));
+          reject(new Error(`timed out waiting for ${pattern} in:\n${out}${partial}`));
         }, timeoutMs);
         listeners.add(check);
         void exited.then(() => {
-          if (!pattern.test(out)) {
+          if (!pattern.test(out + partial)) {
             clearTimeout(timer);
             listeners.delete(check);
             reject(new Error(`process exited before ${pattern}:\n${out}`));
