@@ -2,19 +2,7 @@
 // Each cell greyed out is one more pass of the model, so the passes go in small batches: the page can show
 // progress between them and stop as soon as a newer photo makes this one moot.
 
-/** The input with one grid cell filled with `fill` (size x size x 3 floats). */
-export function occludedCopy(input, size, grid, index, fill) {
-  const cell = size / grid;
-  const gx = index % grid, gy = Math.floor(index / grid);
-  const v = Float32Array.from(input);
-  const y0 = Math.round(gy * cell), y1 = Math.round((gy + 1) * cell);
-  const x0 = Math.round(gx * cell), x1 = Math.round((gx + 1) * cell);
-  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) {
-    const i = (y * size + x) * 3;
-    v[i] = fill; v[i + 1] = fill; v[i + 2] = fill;
-  }
-  return v;
-}
+import { occludedCopy } from "./preprocess.js";
 
 /**
  * Resolve after the browser has painted a frame (or after 50 ms where frames are throttled, e.g. a hidden tab).

@@ -131,26 +131,27 @@ export function modelImageSize(modelTopology) {
   return null;
 }
 
+/** The input with one grid cell filled with `fill` (size x size x 3 floats). */
+export function occludedCopy(input, size, grid, index, fill) {
+  const cell = size / grid;
+  const gx = index % grid, gy = Math.floor(index / grid);
+  const v = Float32Array.from(input);
+  const y0 = Math.round(gy * cell), y1 = Math.round((gy + 1) * cell);
+  const x0 = Math.round(gx * cell), x1 = Math.round((gx + 1) * cell);
+  for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) {
+    const i = (y * size + x) * 3;
+    v[i] = fill; v[i + 1] = fill; v[i + 2] = fill;
+  }
+  return v;
+}
+
 /**
  * Occlusion sensitivity: grey out one cell of a grid at a time and see how much P(cat) drops.
  * `predict(batch: Float32Array[])` returns probabilities. Returns grid x grid drops (positive = the cell
  * supports "cat").
  */
 export async function occlusionMap(input, size, predict, { grid = 8, fill = 0.5 } = {}) {
-  const cell = size / grid;
-  const variants = [];
-  for (let gy = 0; gy < grid; gy++) {
-    for (let gx = 0; gx < grid; gx++) {
-      const v = Float32Array.from(input);
-      const y0 = Math.round(gy * cell), y1 = Math.round((gy + 1) * cell);
-      const x0 = Math.round(gx * cell), x1 = Math.round((gx + 1) * cell);
-      for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) {
-        const i = (y * size + x) * 3;
-        v[i] = fill; v[i + 1] = fill; v[i + 2] = fill;
-      }
-      variants.push(v);
-    }
-  }
+  const variants = Array.from({ length: grid * grid }, (_, index) => occludedCopy(input, size, grid, index, fill));
   const [base] = await predict([input]);
   const probs = await predict(variants);
   return { base, grid, drops: probs.map((p) => base - p) };
