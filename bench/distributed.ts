@@ -71,6 +71,9 @@ async function timedRun(c: Config, flip: boolean): Promise<number> {
   return N / ((performance.now() - t0) / 1000);
 }
 
+/** How long a queue worker may take to start (tsx, tfjs and the backbone load on a busy machine). */
+const WORKER_START_MS = 180_000;
+
 const redis = await startTestRedis();
 const workerHome = home('queue-workers');
 const workers = [0, 1].map(() => {
@@ -79,11 +82,20 @@ const workers = [0, 1].map(() => {
   });
   const ready = new Promise<void>((resolve, reject) => {
     let out = '';
+    // The start line, as text on a terminal or as a JSON log line ({"msg":"worker ... on redis://..."}) otherwise.
+    const started = /(^|"msg":")worker \S+ on redis:/m;
+    const timer = setTimeout(() => reject(new Error(`worker did not start within ${WORKER_START_MS / 1000} s: ${out}`)), WORKER_START_MS);
     child.stderr.on('data', (d) => {
       out += d;
-      if (/^worker \S+ on redis:/m.test(out)) resolve();
+      if (started.test(out)) {
+        clearTimeout(timer);
+        resolve();
+      }
     });
-    child.once('exit', () => reject(new Error(`worker exited: ${out}`)));
+    child.once('exit', () => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited: ${out}`));
+    });
   });
   return { child, ready };
 });
