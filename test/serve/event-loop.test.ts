@@ -3,7 +3,7 @@ import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
 import { promoteTestModel, registerTestModel } from './helpers/model-fixture.js';
 import { catsV1Photo, makeJpeg } from './helpers/images.js';
-import { useTempHome } from './helpers/server-fixture.js';
+import { useTempHome, testServerOptions } from './helpers/server-fixture.js';
 import { waitFor } from './helpers/wait-for.js';
 
 /**
@@ -31,18 +31,13 @@ beforeAll(async () => {
   // The backbone classifier at 256 px, as served: forward passes of hundreds of ms per batch.
   await promoteTestModel(await registerTestModel({ tmp: home.home, imageSize: 256, backbone: 'coco-centernet' }));
   photo = catsV1Photo() ?? (await makeJpeg(400, 300));
-  srv = await startServer({
-    port: 0,
-    siteRoot: null,
-    s3: { store: s3.store, bucket: s3.bucket },
-    rateLimit: null,
-    snapshotMs: 0,
+  srv = await startServer(testServerOptions(s3, {
     monitorInputs: false,
     // Decodes run on libuv threads either way; more at once fill the micro-batches (up to 32 images a forward
     // pass), which is what blocked the event loop when inference ran on the main thread.
     maxConcurrentDecodes: 16,
     log: () => undefined,
-  });
+  }));
 });
 
 afterAll(async () => {

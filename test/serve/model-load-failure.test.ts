@@ -7,7 +7,7 @@ import { paths } from '../../src/storage/paths.js';
 import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
 import { promoteTestModel, registerTestModel } from './helpers/model-fixture.js';
 import { makeJpeg } from './helpers/images.js';
-import { useTempHome } from './helpers/server-fixture.js';
+import { useTempHome, testServerOptions } from './helpers/server-fixture.js';
 
 let home: Awaited<ReturnType<typeof useTempHome>>;
 let s3: TestS3;
@@ -45,12 +45,7 @@ beforeAll(async () => {
   modelJson = path.join(promoted.dir, 'model.json');
   goodModelJson = await fs.readFile(modelJson, 'utf8');
   await fs.writeFile(modelJson, goodModelJson.slice(0, 40)); // a damaged copy: truncated JSON
-  srv = await startServer({
-    port: 0,
-    siteRoot: null,
-    s3: { store: s3.store, bucket: s3.bucket },
-    rateLimit: null,
-    snapshotMs: 0,
+  srv = await startServer(testServerOptions(s3, {
     modelPollMs: 100,
     modelRetryMs: 200,
     readPromoted: () => {
@@ -58,7 +53,7 @@ beforeAll(async () => {
       return readPromoted();
     },
     log: (m) => logs.push(m),
-  });
+  }));
 }, 60_000);
 
 afterAll(async () => {

@@ -6,7 +6,7 @@ import { OPEN_INFERENCE_ROUTES, matchOpenInference } from '../../src/serve/open-
 import { openApiDocument, type OpenApiDocument, type OperationObject, type ParameterObject } from '../../src/serve/openapi.js';
 import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
 import { promoteTestModel, registerTestModel } from './helpers/model-fixture.js';
-import { form, useTempHome } from './helpers/server-fixture.js';
+import { form, useTempHome, testServerOptions } from './helpers/server-fixture.js';
 
 let home: Awaited<ReturnType<typeof useTempHome>>;
 let s3: TestS3;
@@ -16,15 +16,10 @@ beforeAll(async () => {
   home = await useTempHome('openapi');
   s3 = await startTestS3('openapi');
   await promoteTestModel(await registerTestModel({ tmp: home.home, seed: 1 }));
-  srv = await startServer({
-    port: 0,
-    siteRoot: null,
-    s3: { store: s3.store, bucket: s3.bucket },
-    rateLimit: null,
-    snapshotMs: 0,
+  srv = await startServer(testServerOptions(s3, {
     workers: 0,
     log: () => undefined,
-  });
+  }));
 }, 120_000);
 
 afterAll(async () => {

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
+import type { ServeOptions } from '../../../src/serve/server.js';
 
 /** Point AREYOUACAT_HOME at a fresh temp folder; returns a function that removes it and restores the old value. */
 export async function useTempHome(tag: string): Promise<{ home: string; restore: () => Promise<void> }> {
@@ -61,4 +62,12 @@ export function form(parts: Record<string, string | { data: Buffer; filename: st
     else fd.append(k, new Blob([new Uint8Array(v.data)], { type: v.type }), v.filename);
   }
   return fd;
+}
+
+/**
+ * The options a test server starts with: any free port, the API only, the test's S3, no rate limit and no
+ * metric snapshots on disk; `more` adds or overrides settings.
+ */
+export function testServerOptions(s3: { store: NonNullable<ServeOptions['s3']>['store']; bucket: string }, more: ServeOptions = {}): ServeOptions {
+  return { port: 0, siteRoot: null, s3: { store: s3.store, bucket: s3.bucket }, rateLimit: null, snapshotMs: 0, ...more };
 }
