@@ -26,6 +26,7 @@ import {
   type OpenInferenceContext,
 } from './open-inference.js';
 import { monitoringRoute } from './monitoring-route.js';
+import type { ServingHistoryView } from '../monitoring/serving-history.js';
 
 export interface AppContext {
   holder: ModelHolder;
@@ -50,6 +51,8 @@ export interface AppContext {
   maxInferBodyBytes: number;
   /** A replica's model source (models published on S3), shown in /api/health; absent for the local registry. */
   modelSource?: () => ModelSourceStatus;
+  /** The serving counters minute by minute, up to now (GET /api/monitoring). */
+  servingHistory?: () => ServingHistoryView;
 }
 
 export type { PredictResponse };
@@ -280,7 +283,7 @@ export function createRequestHandler(ctx: AppContext) {
         case '/metrics':
           return metricsRoute(ctx, res);
         case '/api/monitoring':
-          return monitoringRoute(res);
+          return monitoringRoute(res, ctx.servingHistory);
         case '/openapi.json':
           return sendJson(res, 200, openApiDocument({ modelName: ctx.modelName }));
       }

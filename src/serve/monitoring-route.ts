@@ -3,11 +3,13 @@ import { sendJson } from './http-errors.js';
 import { buildMonitoringReport } from '../monitoring/report.js';
 import { monitoringPageData, type MonitoringPageData } from '../site/monitoring.js';
 import { paths } from '../storage/paths.js';
+import type { ServingHistoryView } from '../monitoring/serving-history.js';
 
 /**
  * `GET /api/monitoring`: what the site's monitoring page shows, built now: the report `areyouacat monitor` builds
- * (not saved), with the daily and hourly summaries of the logs. Building it reads the logs and the training
- * reference, so answers are cached for `MONITORING_CACHE_MS`; concurrent requests share one build.
+ * (not saved), with the daily and hourly summaries of the logs, and the server's counters minute by minute.
+ * Building the report reads the logs and the training reference, so it is cached for `MONITORING_CACHE_MS` (concurrent
+ * requests share one build); the counters' history is read at every request.
  */
 export const MONITORING_CACHE_MS = 10_000;
 
@@ -23,6 +25,7 @@ export async function liveMonitoringData(now = Date.now()): Promise<MonitoringPa
   return data;
 }
 
-export async function monitoringRoute(res: ServerResponse): Promise<void> {
-  sendJson(res, 200, await liveMonitoringData());
+export async function monitoringRoute(res: ServerResponse, servingHistory?: () => ServingHistoryView): Promise<void> {
+  const data = await liveMonitoringData();
+  sendJson(res, 200, servingHistory ? { ...data, servingHistory: servingHistory() } : data);
 }
