@@ -208,11 +208,14 @@ function servingHistoryView(history) {
   const gaps = buckets.slice(1).filter((b, i) => Date.parse(b.start) - Date.parse(buckets[i].start) > step)
     .map((b) => new Date(Date.parse(b.start) - step).toISOString());
   const withGaps = (values) => [...values, ...gaps.flatMap((minute) => [...new Set(values.map((v) => v.series))].map((series) => ({ minute, series, value: null })))];
+  // One time axis for the three charts, at least half an hour wide (a shorter one repeats the same minute in its labels).
+  const last = buckets.length ? Date.parse(buckets[buckets.length - 1].start) + step : 0;
+  const first = buckets.length ? Math.min(Date.parse(buckets[0].start), last - 30 * 60_000) : 0;
   const chart = (values, title, order, { share = false } = {}) => vl({
     data: { values: withGaps(values) },
     mark: { type: "line", point: few, tooltip: true, invalid: "break-paths-show-domains" },
     encoding: {
-      x: { field: "minute", type: "temporal", title: null, axis: { format: "%H:%M" } },
+      x: { field: "minute", type: "temporal", title: null, axis: { format: "%H:%M" }, scale: { domain: [first, last] } },
       y: { field: "value", type: "quantitative", title, ...(share ? { axis: { format: "%" }, scale: { domainMin: 0 } } : {}) },
       color: { field: "series", type: "nominal", title: null, sort: order, scale: { domain: order }, legend: { orient: "top" } },
       tooltip: [
