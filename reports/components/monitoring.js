@@ -101,11 +101,13 @@ function feedbackView(f) {
     ], ["actual", "predicted cat", "predicted not cat"]));
 }
 
+const SERVING_SOURCE = { server: "the running server's own counters", url: "scraped from the server's /metrics", snapshot: "the metrics snapshot the server saves" };
+
 function servingView(s) {
-  return h("section", { class: "monitoring-serving" },
+  return h("section", { class: "monitoring-serving", "data-source": s.source ?? "none", "data-requests": s.requests },
     sectionHead("Serving", s),
     keyValues({
-      source: s.source ?? "none", "numbers taken": s.at ? fmtTime(s.at) : null, requests: s.requests,
+      source: SERVING_SOURCE[s.source] ?? s.source ?? "none", "numbers taken": s.at ? fmtTime(s.at) : null, requests: s.requests,
       "5xx errors": s.errors5xx, "4xx errors": s.errors4xx, "error rate": s.errorRate,
       "predict p50 (ms)": s.p50Ms, "predict p95 (ms)": s.p95Ms, "model version served": s.modelVersion,
       "feedback queue depth": s.feedbackQueueDepth,
@@ -192,10 +194,12 @@ function servingHistoryView(history) {
   const sum = (key) => buckets.reduce((a, b) => a + (b[key] ?? 0), 0);
   const requests = sum("requests"), errors4xx = sum("errors4xx"), errors5xx = sum("errors5xx"), predictions = sum("predictions");
   const perMinute = history.bucketSeconds === 60 ? "per minute" : `per ${history.bucketSeconds} s`;
+  // The minute in progress has only the counts so far: a point of its own, not the end of the line (a dip to zero).
   const rate = buckets.flatMap((b) => [
-    { minute: b.start, series: "API requests", value: b.requests },
-    { minute: b.start, series: "predictions", value: b.predictions },
+    { minute: b.start, series: "API requests", value: b.requests, partial: b.partial === true },
+    { minute: b.start, series: "predictions", value: b.predictions, partial: b.partial === true },
   ]);
+  const inProgress = buckets.find((b) => b.partial)?.start ?? null;
   const latency = buckets.flatMap((b) => [["median", b.p50Ms], ["95th percentile", b.p95Ms], ["99th percentile", b.p99Ms]]
     .filter(([, v]) => v != null).map(([series, value]) => ({ minute: b.start, series, value })));
   const errors = buckets.filter((b) => b.requests > 0).flatMap((b) => [
@@ -211,9 +215,27 @@ function servingHistoryView(history) {
   // One time axis for the three charts, at least half an hour wide (a shorter one repeats the same minute in its labels).
   const last = buckets.length ? Date.parse(buckets[buckets.length - 1].start) + step : 0;
   const first = buckets.length ? Math.min(Date.parse(buckets[0].start), last - 30 * 60_000) : 0;
-  const chart = (values, title, order, { share = false } = {}) => vl({
+  const line = { type: "line", point: few, tooltip: true, invalid: "break-paths-show-domains" };
+  const chart = (values, title, order, { share = false, partial = false } = {}) => vl({
     data: { values: withGaps(values) },
-    mark: { type: "line", point: few, tooltip: true, invalid: "break-paths-show-domains" },
+    ...(partial
+      ? {
+        layer: [
+          { transform: [{ filter: "!datum.partial" }], mark: line },
+          {
+            transform: [{ filter: "datum.partial" }],
+            mark: { type: "point", filled: false, size: 70, strokeDash: [2, 2], tooltip: true },
+            encoding: {
+              tooltip: [
+                { field: "minute", type: "temporal", title: "minute (in progress)", format: "%H:%M" },
+                { field: "series", title: "what" },
+                { field: "value", type: "quantitative", title: "so far" },
+              ],
+            },
+          },
+        ],
+      }
+      : { mark: line }),
     encoding: {
       x: { field: "minute", type: "temporal", title: null, axis: { format: "%H:%M" }, scale: { domain: [first, last] } },
       y: { field: "value", type: "quantitative", title, ...(share ? { axis: { format: "%" }, scale: { domainMin: 0 } } : {}) },
@@ -238,7 +260,8 @@ function servingHistoryView(history) {
         : "no requests yet.",
       h("span", { class: "muted" }, " A gap in a line is time the server was not running.")),
     h("div", { class: "charts" },
-      part(`Request rate: API requests and predictions ${perMinute}.`, chart(rate, perMinute, ["API requests", "predictions"]), { "data-chart": "request-rate" }),
+      part(`Request rate: API requests (including the Open Inference Protocol's /v2 routes) and predictions ${perMinute}.${inProgress ? " The minute in progress is a hollow point with its counts so far, not part of the line." : ""}`,
+        chart(rate, perMinute, ["API requests", "predictions"], { partial: true }), { "data-chart": "request-rate", "data-partial-minute": inProgress }),
       latency.length ? part("Latency of a prediction request (ms): median, 95th and 99th percentile of each minute.", chart(latency, "latency (ms)", ["median", "95th percentile", "99th percentile"]), { "data-chart": "latency" }) : null,
       errors.length ? part("Error rate: the share of each minute's requests answered with an error, server errors (5xx) and client errors (4xx) apart.",
         chart(errors, "share of requests", ["server errors (5xx)", "client errors (4xx)"], { share: true }),

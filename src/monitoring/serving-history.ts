@@ -45,6 +45,8 @@ export interface ServingHistoryPoint {
   p50Ms: number | null;
   p95Ms: number | null;
   p99Ms: number | null;
+  /** The minute is not over yet (the newest one, as it is read): its counts are those so far. */
+  partial: boolean;
 }
 
 /** The history in `GET /api/monitoring`: minutes the server ran, oldest first (a gap is time it was not running). */
@@ -141,7 +143,10 @@ export class ServingHistory {
     return this.buckets.length;
   }
 
-  /** The minutes of the last `keepMs` up to `now`, with latency percentiles from each minute's histogram counts. */
+  /**
+   * The minutes of the last `keepMs` up to `now`, with latency percentiles from each minute's histogram counts; the
+   * minute `now` falls in is marked `partial`.
+   */
   view(now = Date.now()): ServingHistoryView {
     this.trim(now);
     const bounds = [...this.latencyBounds, Infinity];
@@ -160,6 +165,7 @@ export class ServingHistory {
           p50Ms: ms(histogramQuantile(hist, 0.5)),
           p95Ms: ms(histogramQuantile(hist, 0.95)),
           p99Ms: ms(histogramQuantile(hist, 0.99)),
+          partial: now < b.startMs + this.bucketMs,
         };
       }),
     };

@@ -40,13 +40,18 @@ export interface ServingNumbers {
 
 /** What the server's counters say, since it started. */
 export interface ServingCounts {
-  /** Requests to the API routes (`/api/...`). */
+  /** Requests to the API routes: `/api/...` and the Open Inference Protocol's `/v2/...` (not the site's pages and files). */
   requests: number;
   errors4xx: number;
   errors5xx: number;
   predictions: number;
   /** Cumulative buckets of the `POST /api/predict` duration histogram, in seconds. */
   latency: CumulativeBucket[];
+}
+
+/** Whether a `route` label of the request counters is an API route: `/api/...` or the Open Inference Protocol's `/v2...`. */
+export function isApiRoute(route: string | undefined): boolean {
+  return route !== undefined && (route.startsWith('/api/') || route === '/v2' || route.startsWith('/v2/'));
 }
 
 /** The counts in a server's metrics samples (a /metrics scrape or a snapshot of its registry). */
@@ -56,7 +61,7 @@ export function servingCounts(samples: PromSample[]): ServingCounts {
     if (s.name === METRIC.predictions) out.predictions += s.value;
     else if (s.name === `${METRIC.duration}_bucket` && s.labels.route === '/api/predict') {
       out.latency.push({ le: s.labels.le === '+Inf' ? Infinity : Number(s.labels.le), count: s.value });
-    } else if (s.name === METRIC.requests && s.labels.route?.startsWith('/api/')) {
+    } else if (s.name === METRIC.requests && isApiRoute(s.labels.route)) {
       out.requests += s.value;
       const status = Number(s.labels.status);
       if (status >= 500) out.errors5xx += s.value;
@@ -66,7 +71,7 @@ export function servingCounts(samples: PromSample[]): ServingCounts {
   return out;
 }
 
-/** Request counts, 5xx rate over the API routes and predict latency quantiles from the server's metrics. */
+/** Request counts, 5xx rate over the API routes (`/api/` and `/v2`) and predict latency quantiles from the server's metrics. */
 export function servingNumbers(samples: PromSample[]): ServingNumbers {
   const { requests, errors5xx, errors4xx, latency: buckets } = servingCounts(samples);
   const q = (p: number) => {

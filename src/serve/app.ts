@@ -27,6 +27,7 @@ import {
 } from './open-inference.js';
 import { monitoringRoute } from './monitoring-route.js';
 import type { ServingHistoryView } from '../monitoring/serving-history.js';
+import { samplesFromSnapshot } from '../monitoring/serving-stats.js';
 
 export interface AppContext {
   holder: ModelHolder;
@@ -213,6 +214,7 @@ function openInferenceContext(ctx: AppContext): OpenInferenceContext {
  */
 export function createRequestHandler(ctx: AppContext) {
   const v2ctx = openInferenceContext(ctx);
+  const monitoring = monitoringRoute({ metrics: () => samplesFromSnapshot(ctx.metrics.registry.snapshot()), servingHistory: ctx.servingHistory });
   return (req: IncomingMessage, res: ServerResponse): void => {
     const t0 = performance.now();
     const reqId = requestIdOf(req.headers['x-request-id']);
@@ -283,7 +285,7 @@ export function createRequestHandler(ctx: AppContext) {
         case '/metrics':
           return metricsRoute(ctx, res);
         case '/api/monitoring':
-          return monitoringRoute(res, ctx.servingHistory);
+          return monitoring(res);
         case '/openapi.json':
           return sendJson(res, 200, openApiDocument({ modelName: ctx.modelName }));
       }

@@ -250,16 +250,17 @@ function monitoringOperation(): OperationObject {
                   type: 'array',
                   items: {
                     type: 'object',
-                    required: ['start', 'requests', 'errors4xx', 'errors5xx', 'predictions', 'p50Ms', 'p95Ms', 'p99Ms'],
+                    required: ['start', 'requests', 'errors4xx', 'errors5xx', 'predictions', 'p50Ms', 'p95Ms', 'p99Ms', 'partial'],
                     properties: {
                       start: { type: 'string', format: 'date-time', description: 'start of the minute (UTC)' },
-                      requests: { type: 'integer', description: 'requests to the /api/ routes answered in the minute' },
+                      requests: { type: 'integer', description: 'requests to the API routes (/api/ and the Open Inference Protocol\'s /v2) answered in the minute' },
                       errors4xx: { type: 'integer', description: 'of them, answered 4xx' },
                       errors5xx: { type: 'integer', description: 'of them, answered 5xx' },
                       predictions: { type: 'integer', description: 'predictions made (both APIs)' },
                       p50Ms: { type: ['number', 'null'], description: 'median latency of POST /api/predict in the minute (ms, from the latency histogram)' },
                       p95Ms: { type: ['number', 'null'], description: '95th percentile latency of POST /api/predict (ms)' },
                       p99Ms: { type: ['number', 'null'], description: '99th percentile latency of POST /api/predict (ms)' },
+                      partial: { type: 'boolean', description: 'the minute is still in progress (the newest one): its counts are those so far' },
                     },
                   },
                 },
@@ -278,7 +279,7 @@ function monitoringOperation(): OperationObject {
               servingHistory: {
                 bucketSeconds: 60,
                 hours: 24,
-                buckets: [{ start: '2026-12-01T09:41:00.000Z', requests: 42, errors4xx: 2, errors5xx: 0, predictions: 38, p50Ms: 8.1, p95Ms: 21.4, p99Ms: 24.5 }],
+                buckets: [{ start: '2026-12-01T09:41:00.000Z', requests: 42, errors4xx: 2, errors5xx: 0, predictions: 38, p50Ms: 8.1, p95Ms: 21.4, p99Ms: 24.5, partial: false }],
               },
               problems: [],
             },

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadServingHistory, saveServingHistory, ServingHistory } from '../../src/monitoring/serving-history.js';
-import { samplesFromSnapshot, servingCounts } from '../../src/monitoring/serving-stats.js';
+import { samplesFromSnapshot, servingCounts, servingNumbers } from '../../src/monitoring/serving-stats.js';
 import { createServerMetrics, LATENCY_BUCKETS, type ServerMetrics } from '../../src/serve/server-instruments.js';
 
 const T0 = Date.parse('2026-12-01T10:00:05Z');
@@ -42,6 +42,40 @@ describe('serving history', () => {
       ['2026-12-01T10:02:00.000Z', 0, 0, 0, 0],
     ]);
     expect(v.buckets[1].p50Ms).toBeNull(); // no predict request in that minute
+  });
+
+  it('marks the minute in progress as partial, and only it', () => {
+    const m = createServerMetrics();
+    const h = new ServingHistory({ latencyBounds: LATENCY_BUCKETS });
+    answer(m, 4, '/api/health', 200);
+    h.record(counts(m), T0); // 10:00:05
+    answer(m, 1, '/api/health', 200);
+    h.record(counts(m), T0 + MIN); // 10:01:05
+    // Read during 10:01: that minute has its counts so far.
+    expect(h.view(T0 + MIN + 20_000).buckets.map((b) => [b.start, b.requests, b.partial])).toEqual([
+      ['2026-12-01T10:00:00.000Z', 4, false],
+      ['2026-12-01T10:01:00.000Z', 1, true],
+    ]);
+    // Once 10:01 is over, no minute of the history is in progress (nothing was read in 10:02 yet).
+    expect(h.view(T0 + 2 * MIN).buckets.map((b) => b.partial)).toEqual([false, false]);
+  });
+
+  it('counts the Open Inference Protocol routes (/v2) as API requests, not the site or unknown paths', () => {
+    const m = createServerMetrics();
+    const h = new ServingHistory({ latencyBounds: LATENCY_BUCKETS });
+    answer(m, 3, '/v2/models/{name}/infer', 200);
+    answer(m, 2, '/v2/models/{name}/infer', 400);
+    answer(m, 1, '/v2/models/{name}/infer', 503);
+    answer(m, 1, '/v2/not-found', 404);
+    answer(m, 1, '/v2', 200);
+    answer(m, 5, 'site', 200);
+    answer(m, 2, 'not-found', 404); // a path that is neither a page of the site nor a route
+    answer(m, 1, '/v2x', 200); // not under /v2
+    h.record(counts(m), T0);
+    const [b] = h.view(T0).buckets;
+    expect([b.requests, b.errors4xx, b.errors5xx]).toEqual([8, 3, 1]);
+    // And the report's serving numbers count them too.
+    expect(servingNumbers(samplesFromSnapshot(m.registry.snapshot()))).toMatchObject({ requests: 8, errors4xx: 3, errors5xx: 1, errorRate: 1 / 8 });
   });
 
   it('keeps at most the last 24 hours, one bucket per minute', () => {

@@ -180,7 +180,18 @@ describe.skipIf(!haveChromium)('report site in a browser', () => {
       expect(historyText).toContain(`${before.errors4xx + 2} with a client error such as an unreadable photo`);
       for (const internal of ['errors4xx', 'errors5xx', 'p50Ms', 'bucketSeconds']) expect(historyText).not.toContain(internal);
       expect(await page.locator('.monitoring-source').innerText()).toContain('Live from the server');
+      // The report's serving section has the server's own numbers (not "unavailable: give --url").
+      const serving = page.locator('.monitoring-serving');
+      expect(await serving.getAttribute('data-source')).toBe('server');
+      expect(await serving.locator('[data-status="unavailable"]').count()).toBe(0);
+      expect(await serving.innerText()).not.toContain('--url');
+      expect(Number(await serving.getAttribute('data-requests'))).toBeGreaterThanOrEqual(1);
+      // The minute in progress is marked, and drawn as a hollow point of its own, not as the end of the rate line.
+      const rateChart = page.locator('.monitoring-history [data-chart="request-rate"]');
+      expect(await rateChart.getAttribute('data-partial-minute')).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z$/);
+      expect(await rateChart.innerText()).toContain('The minute in progress is a hollow point');
       await chartsDrawn(page);
+      expect(await rateChart.locator('svg .mark-symbol path[stroke-dasharray]').count()).toBe(2); // requests and predictions
       expect(await page.locator('.monitoring-hours .vl-chart svg').count()).toBe(2);
       // Request rate, latency percentiles and error rate, each drawn.
       for (const chart of ['request-rate', 'latency', 'error-rate']) expect(await page.locator(`.monitoring-history [data-chart="${chart}"] .vl-chart svg`).count(), chart).toBe(1);
