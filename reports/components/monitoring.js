@@ -101,11 +101,13 @@ function feedbackView(f) {
     ], ["actual", "predicted cat", "predicted not cat"]));
 }
 
+const SERVING_SOURCE = { server: "the running server's own counters", url: "scraped from the server's /metrics", snapshot: "the metrics snapshot the server saves" };
+
 function servingView(s) {
-  return h("section", { class: "monitoring-serving" },
+  return h("section", { class: "monitoring-serving", "data-source": s.source ?? "none", "data-requests": s.requests },
     sectionHead("Serving", s),
     keyValues({
-      source: s.source ?? "none", "numbers taken": s.at ? fmtTime(s.at) : null, requests: s.requests,
+      source: SERVING_SOURCE[s.source] ?? s.source ?? "none", "numbers taken": s.at ? fmtTime(s.at) : null, requests: s.requests,
       "5xx errors": s.errors5xx, "4xx errors": s.errors4xx, "error rate": s.errorRate,
       "predict p50 (ms)": s.p50Ms, "predict p95 (ms)": s.p95Ms, "model version served": s.modelVersion,
       "feedback queue depth": s.feedbackQueueDepth,
@@ -181,6 +183,91 @@ function hoursView(hours, serving) {
     h("div", { class: "charts" }, chart(rate, "requests per hour"), latency.length ? chart(latency, "predict latency (ms)") : null));
 }
 
+const pct = (x) => `${(x * 100).toFixed(x > 0 && x < 0.01 ? 2 : 1)}%`;
+
+/**
+ * The server's counters minute by minute over the last hours (only from the running server): request rate, predict
+ * latency percentiles and the share of answers that were errors, server (5xx) and client (4xx) errors apart.
+ */
+function servingHistoryView(history) {
+  const buckets = history.buckets ?? [];
+  const sum = (key) => buckets.reduce((a, b) => a + (b[key] ?? 0), 0);
+  const requests = sum("requests"), errors4xx = sum("errors4xx"), errors5xx = sum("errors5xx"), predictions = sum("predictions");
+  const perMinute = history.bucketSeconds === 60 ? "per minute" : `per ${history.bucketSeconds} s`;
+  // The minute in progress has only the counts so far: a point of its own, not the end of the line (a dip to zero).
+  const rate = buckets.flatMap((b) => [
+    { minute: b.start, series: "API requests", value: b.requests, partial: b.partial === true },
+    { minute: b.start, series: "predictions", value: b.predictions, partial: b.partial === true },
+  ]);
+  const inProgress = buckets.find((b) => b.partial)?.start ?? null;
+  const latency = buckets.flatMap((b) => [["median", b.p50Ms], ["95th percentile", b.p95Ms], ["99th percentile", b.p99Ms]]
+    .filter(([, v]) => v != null).map(([series, value]) => ({ minute: b.start, series, value })));
+  const errors = buckets.filter((b) => b.requests > 0).flatMap((b) => [
+    { minute: b.start, series: "server errors (5xx)", value: b.errors5xx / b.requests, count: b.errors5xx, requests: b.requests },
+    { minute: b.start, series: "client errors (4xx)", value: b.errors4xx / b.requests, count: b.errors4xx, requests: b.requests },
+  ]);
+  const few = buckets.length <= 90;
+  // Minutes the server was not running have no bucket: a point without a value there breaks each line.
+  const step = history.bucketSeconds * 1000;
+  const gaps = buckets.slice(1).filter((b, i) => Date.parse(b.start) - Date.parse(buckets[i].start) > step)
+    .map((b) => new Date(Date.parse(b.start) - step).toISOString());
+  const withGaps = (values) => [...values, ...gaps.flatMap((minute) => [...new Set(values.map((v) => v.series))].map((series) => ({ minute, series, value: null })))];
+  // One time axis for the three charts, at least half an hour wide (a shorter one repeats the same minute in its labels).
+  const last = buckets.length ? Date.parse(buckets[buckets.length - 1].start) + step : 0;
+  const first = buckets.length ? Math.min(Date.parse(buckets[0].start), last - 30 * 60_000) : 0;
+  const line = { type: "line", point: few, tooltip: true, invalid: "break-paths-show-domains" };
+  const chart = (values, title, order, { share = false, partial = false } = {}) => vl({
+    data: { values: withGaps(values) },
+    ...(partial
+      ? {
+        layer: [
+          { transform: [{ filter: "!datum.partial" }], mark: line },
+          {
+            transform: [{ filter: "datum.partial" }],
+            mark: { type: "point", filled: false, size: 70, strokeDash: [2, 2], tooltip: true },
+            encoding: {
+              tooltip: [
+                { field: "minute", type: "temporal", title: "minute (in progress)", format: "%H:%M" },
+                { field: "series", title: "what" },
+                { field: "value", type: "quantitative", title: "so far" },
+              ],
+            },
+          },
+        ],
+      }
+      : { mark: line }),
+    encoding: {
+      x: { field: "minute", type: "temporal", title: null, axis: { format: "%H:%M" }, scale: { domain: [first, last] } },
+      y: { field: "value", type: "quantitative", title, ...(share ? { axis: { format: "%" }, scale: { domainMin: 0 } } : {}) },
+      color: { field: "series", type: "nominal", title: null, sort: order, scale: { domain: order }, legend: { orient: "top" } },
+      tooltip: [
+        { field: "minute", type: "temporal", title: "minute", format: "%H:%M" },
+        { field: "series", title: "what" },
+        share ? { field: "value", type: "quantitative", title: "share of requests", format: ".1%" } : { field: "value", type: "quantitative", title },
+        ...(share ? [{ field: "count", title: "answers" }, { field: "requests", title: "requests" }] : []),
+      ],
+    },
+  }, { width: 560, height: 160 });
+  const span = buckets.length
+    ? (Date.parse(buckets[buckets.length - 1].start) - Date.parse(buckets[0].start)) / 60_000 + history.bucketSeconds / 60 : 0;
+  const spanText = span >= 120 ? `${Math.round(span / 60)} hours` : `${Math.round(span)} ${span === 1 ? "minute" : "minutes"}`;
+  const part = (label, chartEl, attrs = {}) => h("figure", { class: "serving-history-chart", ...attrs, style: { margin: "0.8em 0" } },
+    h("figcaption", { class: "muted" }, label), chartEl);
+  return h("section", { class: "monitoring-history", "data-requests": requests, "data-errors-4xx": errors4xx, "data-errors-5xx": errors5xx },
+    h("h2", {}, "Serving, minute by minute"),
+    h("p", {}, `Over the last ${spanText} (at most ${history.hours} hours are kept, across restarts): ${fmt(requests)} API requests and ${fmt(predictions)} predictions; `,
+      requests ? `${fmt(errors5xx)} answered with a server error (${pct(errors5xx / requests)}) and ${fmt(errors4xx)} with a client error such as an unreadable photo (${pct(errors4xx / requests)}).`
+        : "no requests yet.",
+      h("span", { class: "muted" }, " A gap in a line is time the server was not running.")),
+    h("div", { class: "charts" },
+      part(`Request rate: API requests (including the Open Inference Protocol's /v2 routes) and predictions ${perMinute}.${inProgress ? " The minute in progress is a hollow point with its counts so far, not part of the line." : ""}`,
+        chart(rate, perMinute, ["API requests", "predictions"], { partial: true }), { "data-chart": "request-rate", "data-partial-minute": inProgress }),
+      latency.length ? part("Latency of a prediction request (ms): median, 95th and 99th percentile of each minute.", chart(latency, "latency (ms)", ["median", "95th percentile", "99th percentile"]), { "data-chart": "latency" }) : null,
+      errors.length ? part("Error rate: the share of each minute's requests answered with an error, server errors (5xx) and client errors (4xx) apart.",
+        chart(errors, "share of requests", ["server errors (5xx)", "client errors (4xx)"], { share: true }),
+        { "data-chart": "error-rate", class: "serving-history-chart serving-error-rate", "data-errors-4xx": errors4xx, "data-errors-5xx": errors5xx, "data-requests": requests }) : null));
+}
+
 /**
  * The monitoring page. Served by `areyouacat serve`, it reads the current numbers from `GET /api/monitoring`
  * and refreshes them every `refreshMs`; served as static files it shows the report the site was built with.
@@ -225,6 +312,7 @@ export function renderMonitoring(data) {
     data.report ? reportView(data.report)
       : h("div", { class: "note" }, h("p", {}, h("strong", {}, "No monitoring report yet"), ": run ", h("code", {}, "areyouacat monitor"),
         " while ", h("code", {}, "areyouacat serve"), " runs, then rebuild the reports.")),
+    data.servingHistory?.buckets?.length ? servingHistoryView(data.servingHistory) : null,
     data.hours?.some((x) => x.predictions > 0) ? hoursView(data.hours, data.report?.serving) : null,
     data.days?.length ? daysView(data.days) : null);
 }

@@ -50,6 +50,11 @@ export const MONITORING_REPORT_FILE = 'report.json';
 export interface MonitorOptions {
   /** Scrape this running server's /metrics; default: the snapshot file the server writes. */
   url?: string;
+  /**
+   * For the running server itself: its own metrics now (what its /metrics would answer), taken instead of a scrape
+   * or the snapshot file.
+   */
+  metrics?: () => PromSample[];
   thresholds?: Partial<MonitoringThresholds>;
   /** Train images measured for the drift reference (default 1000). */
   maxReferenceImages?: number;
@@ -184,7 +189,7 @@ export function feedbackSection(records: FeedbackRecord[], t: MonitoringThreshol
 }
 
 export function servingSection(
-  scraped: { source: 'url' | 'snapshot'; at: string; samples: PromSample[] } | { unavailable: string },
+  scraped: { source: 'url' | 'snapshot' | 'server'; at: string; samples: PromSample[] } | { unavailable: string },
   t: MonitoringThresholds,
 ): MonitoringReport['serving'] {
   const empty = { requests: 0, errors5xx: 0, errors4xx: 0, errorRate: null, p50Ms: null, p95Ms: null, modelVersion: null, feedbackQueueDepth: null };
@@ -249,7 +254,15 @@ function mergeThresholds(over: Partial<MonitoringThresholds> = {}): MonitoringTh
   return { ...DEFAULT_MONITORING_THRESHOLDS, ...over, drift: { ...DEFAULT_MONITORING_THRESHOLDS.drift, ...(over.drift ?? {}) } };
 }
 
-async function servingSource(url: string | undefined, dir: string) {
+async function servingSource(options: Pick<MonitorOptions, 'url' | 'metrics'>, dir: string) {
+  const { url, metrics } = options;
+  if (metrics) {
+    try {
+      return { source: 'server' as const, at: new Date().toISOString(), samples: metrics() };
+    } catch (err) {
+      return { unavailable: `the server's metrics cannot be read: ${(err as Error).message}` };
+    }
+  }
   if (url) {
     try {
       return { source: 'url' as const, at: new Date().toISOString(), samples: await scrapeMetrics(url) };
@@ -298,7 +311,7 @@ export async function buildMonitoringReport(options: MonitorOptions = {}): Promi
     drift: driftSection(trainingRef, predictions, t),
     predictions: predictionSection(predictionRef, ofModel, t),
     feedback: feedbackSection(feedback, t),
-    serving: servingSection(await servingSource(options.url, dir), t),
+    serving: servingSection(await servingSource(options, dir), t),
   };
   const all = collectAlerts(partial);
   const report: MonitoringReport = {

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { MetricSnapshot } from './prometheus-registry.js';
 import { METRIC } from './metric-names.js';
-import { histogramQuantile, parsePrometheusText, type PromSample } from './prometheus-text.js';
+import { histogramQuantile, parsePrometheusText, type CumulativeBucket, type PromSample } from './prometheus-text.js';
 
 /** Samples of a metrics snapshot, as a Prometheus scrape of the same registry would give them. */
 export function samplesFromSnapshot(metrics: MetricSnapshot[]): PromSample[] {
@@ -38,19 +38,42 @@ export interface ServingNumbers {
   feedbackQueueDepth: number | null;
 }
 
-/** Request counts, 5xx rate over the API routes and predict latency quantiles from the server's metrics. */
-export function servingNumbers(samples: PromSample[]): ServingNumbers {
-  let requests = 0, errors5xx = 0, errors4xx = 0;
+/** What the server's counters say, since it started. */
+export interface ServingCounts {
+  /** Requests to the API routes: `/api/...` and the Open Inference Protocol's `/v2/...` (not the site's pages and files). */
+  requests: number;
+  errors4xx: number;
+  errors5xx: number;
+  predictions: number;
+  /** Cumulative buckets of the `POST /api/predict` duration histogram, in seconds. */
+  latency: CumulativeBucket[];
+}
+
+/** Whether a `route` label of the request counters is an API route: `/api/...` or the Open Inference Protocol's `/v2...`. */
+export function isApiRoute(route: string | undefined): boolean {
+  return route !== undefined && (route.startsWith('/api/') || route === '/v2' || route.startsWith('/v2/'));
+}
+
+/** The counts in a server's metrics samples (a /metrics scrape or a snapshot of its registry). */
+export function servingCounts(samples: PromSample[]): ServingCounts {
+  const out: ServingCounts = { requests: 0, errors4xx: 0, errors5xx: 0, predictions: 0, latency: [] };
   for (const s of samples) {
-    if (s.name !== METRIC.requests || !s.labels.route?.startsWith('/api/')) continue;
-    requests += s.value;
-    const status = Number(s.labels.status);
-    if (status >= 500) errors5xx += s.value;
-    else if (status >= 400) errors4xx += s.value;
+    if (s.name === METRIC.predictions) out.predictions += s.value;
+    else if (s.name === `${METRIC.duration}_bucket` && s.labels.route === '/api/predict') {
+      out.latency.push({ le: s.labels.le === '+Inf' ? Infinity : Number(s.labels.le), count: s.value });
+    } else if (s.name === METRIC.requests && isApiRoute(s.labels.route)) {
+      out.requests += s.value;
+      const status = Number(s.labels.status);
+      if (status >= 500) out.errors5xx += s.value;
+      else if (status >= 400) out.errors4xx += s.value;
+    }
   }
-  const buckets = samples
-    .filter((s) => s.name === `${METRIC.duration}_bucket` && s.labels.route === '/api/predict')
-    .map((s) => ({ le: s.labels.le === '+Inf' ? Infinity : Number(s.labels.le), count: s.value }));
+  return out;
+}
+
+/** Request counts, 5xx rate over the API routes (`/api/` and `/v2`) and predict latency quantiles from the server's metrics. */
+export function servingNumbers(samples: PromSample[]): ServingNumbers {
+  const { requests, errors5xx, errors4xx, latency: buckets } = servingCounts(samples);
   const q = (p: number) => {
     const v = histogramQuantile(buckets, p);
     return v === null ? null : Math.round(v * 1e5) / 100;

@@ -95,8 +95,11 @@ export interface MonitoringReport {
   serving: {
     status: SectionStatus;
     reason: string | null;
-    /** 'url' (scraped live) or 'snapshot' (file the server writes periodically). */
-    source: 'url' | 'snapshot' | null;
+    /**
+     * 'url' (scraped live), 'snapshot' (file the server writes periodically) or 'server' (the running server's own
+     * counters, in the report it builds for GET /api/monitoring).
+     */
+    source: 'url' | 'snapshot' | 'server' | null;
     /** When the numbers were taken; they count since the server started. */
     at: string | null;
   } & ServingNumbers;

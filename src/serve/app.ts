@@ -26,6 +26,8 @@ import {
   type OpenInferenceContext,
 } from './open-inference.js';
 import { monitoringRoute } from './monitoring-route.js';
+import type { ServingHistoryView } from '../monitoring/serving-history.js';
+import { samplesFromSnapshot } from '../monitoring/serving-stats.js';
 
 export interface AppContext {
   holder: ModelHolder;
@@ -50,6 +52,8 @@ export interface AppContext {
   maxInferBodyBytes: number;
   /** A replica's model source (models published on S3), shown in /api/health; absent for the local registry. */
   modelSource?: () => ModelSourceStatus;
+  /** The serving counters minute by minute, up to now (GET /api/monitoring). */
+  servingHistory?: () => ServingHistoryView;
 }
 
 export type { PredictResponse };
@@ -210,6 +214,7 @@ function openInferenceContext(ctx: AppContext): OpenInferenceContext {
  */
 export function createRequestHandler(ctx: AppContext) {
   const v2ctx = openInferenceContext(ctx);
+  const monitoring = monitoringRoute({ metrics: () => samplesFromSnapshot(ctx.metrics.registry.snapshot()), servingHistory: ctx.servingHistory });
   return (req: IncomingMessage, res: ServerResponse): void => {
     const t0 = performance.now();
     const reqId = requestIdOf(req.headers['x-request-id']);
@@ -280,7 +285,7 @@ export function createRequestHandler(ctx: AppContext) {
         case '/metrics':
           return metricsRoute(ctx, res);
         case '/api/monitoring':
-          return monitoringRoute(res);
+          return monitoring(res);
         case '/openapi.json':
           return sendJson(res, 200, openApiDocument({ modelName: ctx.modelName }));
       }

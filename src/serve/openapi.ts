@@ -223,22 +223,68 @@ function monitoringOperation(): OperationObject {
   return {
     operationId: 'monitoring',
     tags: ['operations'],
-    summary: 'The monitoring report built now (what `areyouacat monitor` builds, not saved), as the site\'s monitoring page shows it; cached for 10 s',
+    summary:
+      'The monitoring report built now (what `areyouacat monitor` builds, not saved), as the site\'s monitoring page shows it; cached for 10 s. ' +
+      'With the server\'s counters minute by minute over the last 24 hours (kept across restarts), read at every request',
     responses: {
       '200': answer(
-        'Drift, prediction shift, real-world precision and recall, serving numbers, daily and hourly summaries',
+        'Drift, prediction shift, real-world precision and recall, serving numbers, daily and hourly summaries, and the serving history',
         {
           type: 'object',
-          required: ['report', 'source', 'days', 'hours', 'problems'],
+          required: ['report', 'source', 'days', 'hours', 'servingHistory', 'problems'],
           properties: {
             report: { type: ['object', 'null'], description: 'the monitoring report (the same as `areyouacat monitor --json`)' },
             source: { type: 'string', enum: ['server', 'file'] },
             days: { type: 'array', items: { type: 'object' } },
             hours: { type: 'array', items: { type: 'object' } },
+            servingHistory: {
+              type: 'object',
+              description:
+                'The server\'s counters per minute while it ran (a missing minute: it was not running), oldest first; ' +
+                'saved to the monitoring folder every 5 minutes and at shutdown, read back at start',
+              required: ['bucketSeconds', 'hours', 'buckets'],
+              properties: {
+                bucketSeconds: { type: 'integer', description: 'length of a bucket (60)' },
+                hours: { type: 'number', description: 'how far back the history goes at most (24)' },
+                buckets: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    required: ['start', 'requests', 'errors4xx', 'errors5xx', 'predictions', 'p50Ms', 'p95Ms', 'p99Ms', 'partial'],
+                    properties: {
+                      start: { type: 'string', format: 'date-time', description: 'start of the minute (UTC)' },
+                      requests: { type: 'integer', description: 'requests to the API routes (/api/ and the Open Inference Protocol\'s /v2) answered in the minute' },
+                      errors4xx: { type: 'integer', description: 'of them, answered 4xx' },
+                      errors5xx: { type: 'integer', description: 'of them, answered 5xx' },
+                      predictions: { type: 'integer', description: 'predictions made (both APIs)' },
+                      p50Ms: { type: ['number', 'null'], description: 'median latency of POST /api/predict in the minute (ms, from the latency histogram)' },
+                      p95Ms: { type: ['number', 'null'], description: '95th percentile latency of POST /api/predict (ms)' },
+                      p99Ms: { type: ['number', 'null'], description: '99th percentile latency of POST /api/predict (ms)' },
+                      partial: { type: 'boolean', description: 'the minute is still in progress (the newest one): its counts are those so far' },
+                    },
+                  },
+                },
+              },
+            },
             problems: { type: 'array', items: { type: 'string' } },
           },
         },
-        { default: { value: { report: { alerts: [] }, source: 'server', days: [], hours: [], problems: [] } } },
+        {
+          default: {
+            value: {
+              report: { alerts: [] },
+              source: 'server',
+              days: [],
+              hours: [],
+              servingHistory: {
+                bucketSeconds: 60,
+                hours: 24,
+                buckets: [{ start: '2026-12-01T09:41:00.000Z', requests: 42, errors4xx: 2, errors5xx: 0, predictions: 38, p50Ms: 8.1, p95Ms: 21.4, p99Ms: 24.5, partial: false }],
+              },
+              problems: [],
+            },
+          },
+        },
       ),
       '500': apiError('The report could not be built (e.g. an unreadable monitoring log)'),
     },

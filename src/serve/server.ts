@@ -7,7 +7,8 @@ import type { S3Store } from '../storage/s3-client.js';
 import type { LocalS3 } from '../storage/local-s3.js';
 import { openFeedbackStorage, retentionDaysFromEnv } from '../feedback/storage.js';
 import { JsonlAppender } from '../monitoring/event-log.js';
-import { METRICS_SNAPSHOT_FILE } from '../monitoring/serving-stats.js';
+import { METRICS_SNAPSHOT_FILE, samplesFromSnapshot, servingCounts } from '../monitoring/serving-stats.js';
+import { loadServingHistory, saveServingHistory, SERVING_HISTORY_FILE } from '../monitoring/serving-history.js';
 import type { PromotedModel } from '../registry/types.js';
 import { readPromoted } from '../registry/registry.js';
 import { openModelsLocation, RemotePromotedReader, type ModelsLocation } from '../registry/remote.js';
@@ -17,7 +18,7 @@ import { ModelHolder, type ModelLoader } from './model-holder.js';
 import { TokenBucketLimiter, type RateLimitOptions } from './rate-limit.js';
 import { clientAddressResolver, parseTrustProxy } from './client-address.js';
 import { Semaphore } from '../data/concurrency.js';
-import { createServerMetrics, type ServerMetrics } from './server-instruments.js';
+import { createServerMetrics, LATENCY_BUCKETS, type ServerMetrics } from './server-instruments.js';
 import { FeedbackQueue } from '../feedback/queue.js';
 import { FeedbackUploader } from '../feedback/uploader.js';
 import { FeedbackReplays } from '../feedback/replays.js';
@@ -69,6 +70,11 @@ export interface ServeOptions {
   loadModel?: ModelLoader;
   /** How often the metrics snapshot for monitoring is written (ms; 0 = only at close). */
   snapshotMs?: number;
+  /**
+   * How often the minute-by-minute history of the serving counters (GET /api/monitoring) is saved to the monitoring
+   * folder, so that a restart keeps it (ms; default 5 min; 0 = only at close). It is read back at start.
+   */
+  historySaveMs?: number;
   /** First retry delay of feedback uploads after an S3 failure (doubles up to 60 s). */
   uploadRetryMs?: number;
   /** Longest a feedback request waits for its upload to S3 before answering 202 (queued on disk); default 2000 ms. */
@@ -207,6 +213,11 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
 
   const monitoringDir = paths.monitoring();
   const eventLog = new JsonlAppender(monitoringDir);
+  const historyFile = path.join(monitoringDir, SERVING_HISTORY_FILE);
+  const loadedHistory = await loadServingHistory(historyFile, { latencyBounds: LATENCY_BUCKETS });
+  if (loadedHistory.problem) log(`serving history: ${loadedHistory.problem}; starting a fresh one`, { level: 'warn' });
+  const history = loadedHistory.history;
+  const readCounters = () => history.record(servingCounts(samplesFromSnapshot(metrics.registry.snapshot())));
   const siteRoot = options.siteRoot === undefined ? path.join(projectRoot(), 'dist', 'reports') : options.siteRoot;
   const ctx: AppContext = {
     holder,
@@ -229,6 +240,10 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     maxBatch: options.maxBatch ?? 32,
     maxInferBodyBytes: options.maxInferBodyBytes ?? 4 * (options.maxUploadBytes ?? 10 * 1024 * 1024),
     modelSource: remote ? () => remote.status() : undefined,
+    servingHistory: () => {
+      readCounters();
+      return history.view();
+    },
   };
 
   await holder.start();
@@ -282,6 +297,18 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   if (snapshotMs > 0) {
     timers.push(setInterval(() => void writeSnapshot().catch((e: Error) => log(`metrics snapshot: ${e.message}`)), snapshotMs));
   }
+  // The counters are read every 10 s into the minute they fall in (and at every GET /api/monitoring).
+  timers.push(setInterval(readCounters, 10_000));
+  const saveHistory = () => saveServingHistory(historyFile, history).catch((e: Error) => log(`serving history: cannot save ${historyFile}: ${e.message}`, { level: 'warn' }));
+  const historySaveMs = options.historySaveMs ?? 300_000;
+  if (historySaveMs > 0) {
+    timers.push(
+      setInterval(() => {
+        readCounters();
+        void saveHistory();
+      }, historySaveMs),
+    );
+  }
   const retentionDays = options.retentionDays ?? retentionDaysFromEnv();
   const purge = () =>
     purgeExpired({ store: feedbackS3.store, bucket: feedbackS3.bucket, prefix: ctx.feedback.prefix, olderThanDays: retentionDays, queue, monitoringDir })
@@ -307,6 +334,8 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       await uploader.close();
       await eventLog.close().catch(() => undefined);
       await writeSnapshot().catch(() => undefined);
+      readCounters();
+      await saveHistory();
       closeStore();
       models?.store.close();
       await localS3?.stop();

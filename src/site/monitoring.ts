@@ -5,6 +5,7 @@ import { exists } from '../storage/atomic.js';
 import { listLogDays, readLog } from '../monitoring/event-log.js';
 import { MONITORING_REPORT_FILE } from '../monitoring/report.js';
 import type { MonitoringReport, PredictionLogEntry } from '../monitoring/types.js';
+import type { ServingHistoryView } from '../monitoring/serving-history.js';
 import { quantileSorted, sorted } from '../stats/quantiles.js';
 
 /** One day of the served model's logs, summarised for the charts over time. */
@@ -42,6 +43,11 @@ export interface MonitoringPageData {
   days: MonitoringDay[];
   /** The last `HOURS` hours of predictions, oldest first (hours without predictions included, with zero). */
   hours: MonitoringHour[];
+  /**
+   * Only from the running server (`GET /api/monitoring`): its counters minute by minute over the last hours
+   * (requests, 4xx and 5xx answers, predictions, predict latency percentiles).
+   */
+  servingHistory?: ServingHistoryView;
   problems: string[];
 }
 

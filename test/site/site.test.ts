@@ -131,6 +131,8 @@ describe.skipIf(!haveChromium)('report site in a browser', () => {
     await expect.poll(() => page.locator('.monitoring-predictions .vl-chart svg, .monitoring-days .vl-chart svg').count()).toBe(3); // and the two daily charts
     // Served as static files: the saved report, said so with its time.
     expect(await page.locator('.monitoring').getAttribute('data-source')).toBe('file');
+    // The minute-by-minute serving history comes only from a running server.
+    expect(await page.locator('.monitoring-history').count()).toBe(0);
     expect(await page.locator('.monitoring-source').innerText()).toMatch(/The last saved report \(made \d{4}-\d\d-\d\d/);
     await page.close();
   });
@@ -145,11 +147,18 @@ describe.skipIf(!haveChromium)('report site in a browser', () => {
       await page.locator('.monitoring[data-source="server"]').waitFor();
       const predictions = async () => Number(await page.locator('.monitoring-hours [data-predictions]').getAttribute('data-predictions').catch(() => '0'));
       const answers = async () => Number(await page.locator('.monitoring-feedback').getAttribute('data-answers'));
-      const before = { predictions: await predictions(), answers: await answers() };
+      const historyCount = async (attr: string) => Number(await page.locator('.monitoring-history').getAttribute(attr));
+      const before = { predictions: await predictions(), answers: await answers(), errors4xx: await historyCount('data-errors-4xx'), requests: await historyCount('data-requests') };
       const photo = await fs.readFile(fixture.catPhoto);
       for (let i = 0; i < 3; i++) {
         const res = await fetch(`${srv.url}/api/predict`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(photo) });
         expect(res.status).toBe(200);
+      }
+      // Two failing requests: photos that are not images are refused with a client error.
+      for (let i = 0; i < 2; i++) {
+        const res = await fetch(`${srv.url}/api/predict`, { method: 'POST', headers: { 'content-type': 'image/jpeg' }, body: new Uint8Array(photo.subarray(0, 200)) });
+        expect(res.status).toBeGreaterThanOrEqual(400);
+        expect(res.status).toBeLessThan(500);
       }
       const form = new FormData();
       form.append('photo', new Blob([new Uint8Array(photo)], { type: 'image/jpeg' }), 'photo.jpg');
@@ -158,12 +167,37 @@ describe.skipIf(!haveChromium)('report site in a browser', () => {
       // The page refreshes itself (every 30 s; the server caches its report for 10 s): wait for the new numbers.
       await page.waitForFunction((n) => Number(document.querySelector('.monitoring-hours [data-predictions]')?.getAttribute('data-predictions')) >= n, before.predictions + 3);
       await page.waitForFunction((n) => Number(document.querySelector('.monitoring-feedback')?.getAttribute('data-answers')) >= n, before.answers + 1);
+      // The error-rate chart of the serving history shows the two client errors.
+      await page.waitForFunction((n) => Number(document.querySelector('.monitoring-history .serving-error-rate')?.getAttribute('data-errors-4xx')) >= n, before.errors4xx + 2);
       expect(await predictions()).toBe(before.predictions + 3);
       expect(await answers()).toBe(before.answers + 1);
+      const errorChart = page.locator('.monitoring-history .serving-error-rate');
+      expect(Number(await errorChart.getAttribute('data-errors-4xx'))).toBe(before.errors4xx + 2);
+      expect(Number(await errorChart.getAttribute('data-errors-5xx'))).toBe(0);
+      // 5 predict requests and a feedback, besides the page's own reads of /api/monitoring.
+      expect(Number(await errorChart.getAttribute('data-requests'))).toBeGreaterThanOrEqual(before.requests + 6);
+      const historyText = await page.locator('.monitoring-history').innerText();
+      expect(historyText).toContain(`${before.errors4xx + 2} with a client error such as an unreadable photo`);
+      for (const internal of ['errors4xx', 'errors5xx', 'p50Ms', 'bucketSeconds']) expect(historyText).not.toContain(internal);
       expect(await page.locator('.monitoring-source').innerText()).toContain('Live from the server');
+      // The report's serving section has the server's own numbers (not "unavailable: give --url").
+      const serving = page.locator('.monitoring-serving');
+      expect(await serving.getAttribute('data-source')).toBe('server');
+      expect(await serving.locator('[data-status="unavailable"]').count()).toBe(0);
+      expect(await serving.innerText()).not.toContain('--url');
+      expect(Number(await serving.getAttribute('data-requests'))).toBeGreaterThanOrEqual(1);
+      // The minute in progress is marked, and drawn as a hollow point of its own, not as the end of the rate line.
+      const rateChart = page.locator('.monitoring-history [data-chart="request-rate"]');
+      expect(await rateChart.getAttribute('data-partial-minute')).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:00\.000Z$/);
+      expect(await rateChart.innerText()).toContain('The minute in progress is a hollow point');
       await chartsDrawn(page);
+      expect(await rateChart.locator('svg .mark-symbol path[stroke-dasharray]').count()).toBe(2); // requests and predictions
       expect(await page.locator('.monitoring-hours .vl-chart svg').count()).toBe(2);
+      // Request rate, latency percentiles and error rate, each drawn.
+      for (const chart of ['request-rate', 'latency', 'error-rate']) expect(await page.locator(`.monitoring-history [data-chart="${chart}"] .vl-chart svg`).count(), chart).toBe(1);
+      expect(await page.locator('.monitoring-history [data-chart="error-rate"] svg .mark-line path').count()).toBeGreaterThanOrEqual(1);
       await page.screenshot({ path: path.join(SCREENSHOTS, 'monitoring-live.png'), fullPage: true });
+      await page.locator('.monitoring-history').screenshot({ path: path.join(SCREENSHOTS, 'monitoring-live-history.png') });
       expect(log.errors).toEqual([]);
       expect(offOrigin(log.requests, srv.url)).toEqual([]);
       await page.close();
