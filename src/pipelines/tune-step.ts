@@ -123,7 +123,8 @@ export async function tuneHyperparameters(input: TuneInput): Promise<TuneOutput>
               settings: { ...input.base, hyperparameters, epochs: epochs - (prev?.epochs ?? 0), patience: Number.MAX_SAFE_INTEGER },
               data: await dataFor(resolveAugmentation(hyperparameters.augmentation)?.flip ?? false),
               resumeFrom: prev?.model,
-              store,
+              // The local pool answers through a pipe: its weights need not pile up in this machine's cache.
+              store: executor.local ? 'none' : store,
             };
             const [res] = await executor.run<TrialTaskResult>([{ kind: TRIAL_KIND, input: task }], { log: (line) => log(`trial ${trial.index}: ${line}`) });
             // Recorded here, once, when the answer arrives: a job retried after a lost worker leaves no second run.
