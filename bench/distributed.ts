@@ -3,7 +3,8 @@
  * pool with 1 and with 2 worker processes, and on a BullMQ queue (its own redis-server on a loopback port)
  * with 2 `areyouacat worker` processes, all in one run. Each configuration starts with an empty cache and is
  * warmed up (processes started, backbone loaded) before the timed part, which runs twice per configuration in
- * alternating order (the best round counts). Prints one JSON object; skips with a
+ * alternating order (the best round counts). Each round also reports the coordinator's CPU time as a share of its
+ * wall time (`coordinatorCpuShare`: what this process costs the cores the workers compute on). Prints one JSON object; skips with a
  * message when the data set or redis-server is missing. BENCH_DISTRIBUTED_IMAGES sets the photo count (120).
  */
 import { spawn } from 'node:child_process';
@@ -64,11 +65,15 @@ interface Config {
   home: string;
 }
 
-async function timedRun(c: Config, flip: boolean): Promise<number> {
+/** Features per second of one round, and the share of the round's wall time the coordinator spent on a CPU. */
+async function timedRun(c: Config, flip: boolean): Promise<{ fps: number; coordinatorCpu: number }> {
   process.env.AREYOUACAT_HOME = c.home;
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await computeFeaturesWithJobs({ views: [{ images: timed, flip }], sourceSpec: DATA, executor: c.executor, shardSize: SHARD });
-  return N / ((performance.now() - t0) / 1000);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { fps: N / seconds, coordinatorCpu: (cpu.user + cpu.system) / 1e6 / seconds };
 }
 
 /** How long a queue worker may take to start (tsx, tfjs and the backbone load on a busy machine). */
@@ -99,7 +104,7 @@ const workers = [0, 1].map(() => {
   });
   return { child, ready };
 });
-const results: Record<string, { featuresPerSecond: number; rounds: number[]; warmupSeconds: number }> = {};
+const results: Record<string, { featuresPerSecond: number; rounds: number[]; coordinatorCpuShare: number[]; warmupSeconds: number }> = {};
 const configs: Config[] = [];
 try {
   await Promise.all(workers.map((w) => w.ready));
@@ -114,13 +119,17 @@ try {
     process.env.AREYOUACAT_HOME = c.home;
     const t0 = performance.now();
     await computeFeaturesWithJobs({ views: [{ images: warm[k], flip: false }], sourceSpec: DATA, executor: c.executor, shardSize: 1 });
-    results[c.name] = { featuresPerSecond: 0, rounds: [], warmupSeconds: Number(((performance.now() - t0) / 1000).toFixed(1)) };
+    results[c.name] = { featuresPerSecond: 0, rounds: [], coordinatorCpuShare: [], warmupSeconds: Number(((performance.now() - t0) / 1000).toFixed(1)) };
   }
   // Two rounds in alternating order (plain, then mirrored views: no cache hits), so that changes in the load of a
   // shared machine hit every configuration; the best round of each is reported.
   for (const [round, flip] of [false, true].entries()) {
     const order = round % 2 === 0 ? configs : [...configs].reverse();
-    for (const c of order) results[c.name].rounds.push(Number((await timedRun(c, flip)).toFixed(2)));
+    for (const c of order) {
+      const r = await timedRun(c, flip);
+      results[c.name].rounds.push(Number(r.fps.toFixed(2)));
+      results[c.name].coordinatorCpuShare.push(Number(r.coordinatorCpu.toFixed(3)));
+    }
   }
   for (const r of Object.values(results)) r.featuresPerSecond = Math.max(...r.rounds);
 } finally {

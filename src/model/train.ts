@@ -52,6 +52,11 @@ export interface TrainOptions {
   callbacks?: TrainCallbacks;
   /** Models on a pretrained backbone: keep the images' backbone features here between runs. */
   featureCacheDir?: string;
+  /**
+   * Models on a pretrained backbone: the splits' backbone features, computed elsewhere (one matrix per training
+   * view: plain, then mirrored when augmenting with flips). The splits then need labels only, no pixels.
+   */
+  features?: { train: FeatureMatrix[]; val: FeatureMatrix };
 }
 
 export interface TrainResult {
@@ -76,6 +81,11 @@ function resolveClassWeight(option: TrainOptions['classWeight'], labels: Uint8Ar
   }
   if (!(option[0] > 0) || !(option[1] > 0)) throw new Error('class weights must be positive numbers');
   return option;
+}
+
+function checkFeatures(split: PreparedSplit, views: FeatureMatrix[], what: string): void {
+  if (split.labels.length !== split.n) throw new Error(`${what}: ${split.labels.length} labels for ${split.n} images`);
+  for (const v of views) if (v.n !== split.n || v.data.length !== v.n * v.dim) throw new Error(`${what}: ${v.n} feature rows for ${split.n} images`);
 }
 
 const EPS = 1e-7;
@@ -117,8 +127,13 @@ export async function trainModel(
   val: PreparedSplit,
   options: TrainOptions,
 ): Promise<TrainResult> {
-  checkSplit(train, 'training split');
-  checkSplit(val, 'validation split');
+  if (options.features) {
+    checkFeatures(train, options.features.train, 'training split');
+    checkFeatures(val, [options.features.val], 'validation split');
+  } else {
+    checkSplit(train, 'training split');
+    checkSplit(val, 'validation split');
+  }
   if (train.size !== hp.imageSize || val.size !== hp.imageSize) {
     throw new Error(`imageSize is ${hp.imageSize} but the splits hold ${train.size}/${val.size}-pixel images`);
   }
@@ -144,7 +159,8 @@ export async function trainModel(
   const backboneLayer = pretrainedBackboneOf(model);
   let features: { train: FeatureMatrix[]; val: FeatureMatrix } | null = null;
   const learner = backboneLayer ? headOf(model, backboneLayer) : model;
-  if (backboneLayer) {
+  if (backboneLayer && options.features) features = options.features;
+  else if (backboneLayer) {
     const opts = { cacheDir: options.featureCacheDir, onProgress: options.onProgress };
     const trainViews = [await imageFeatures(train, opts)];
     if (aug?.flip) trainViews.push(await imageFeatures(train, { ...opts, flip: true }));

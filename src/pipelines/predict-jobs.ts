@@ -7,6 +7,8 @@ import type { SourcePrediction } from './predict-source.js';
 export interface PredictJobsOptions {
   /** Images per job (default 256; a multiple of the prediction batch of 64 keeps the numbers of the local path). */
   shardSize?: number;
+  /** The published registry the workers download the version from (see PredictShardInput.models). */
+  models?: string;
   onProgress?: Progress;
 }
 
@@ -24,7 +26,7 @@ export async function predictSourceWithJobs(
   const items = await source.list();
   const shardSize = opts.shardSize ?? 256;
   const jobs: Array<{ kind: string; input: PredictShardInput }> = [];
-  for (let s = 0; s < items.length; s += shardSize) jobs.push({ kind: PREDICT_SHARD_KIND, input: { source: spec, items: items.slice(s, s + shardSize), version } });
+  for (let s = 0; s < items.length; s += shardSize) jobs.push({ kind: PREDICT_SHARD_KIND, input: { source: spec, items: items.slice(s, s + shardSize), version, ...(opts.models ? { models: opts.models } : {}) } });
   const results = await executor.run<PredictShardOutput>(jobs, { onProgress: opts.onProgress, label: 'predict jobs' });
   return results.flatMap((r) => r.rows);
 }

@@ -2,6 +2,7 @@ import { paths } from '../storage/paths.js';
 import { openSource } from '../data/sources/index.js';
 import type { Executor } from '../jobs/job.js';
 import type { Progress } from '../progress/index.js';
+import { ensureVersionPublished } from '../registry/publish.js';
 import type { PromotedModel } from '../registry/types.js';
 import { predictSourceWithJobs } from './predict-jobs.js';
 import { predictSource, type SourcePrediction } from './predict-source.js';
@@ -15,8 +16,8 @@ export interface SpecPredictions {
 
 /**
  * Predictions for every image of a data spec with a registry version (default: the promoted one): in this process,
- * or with `executor` as prediction-shard jobs (the workers load the version from the registry), same rows in the
- * same order either way.
+ * or with `executor` as prediction-shard jobs (queue workers download the version from the registry published on
+ * S3, which this publishes it to first; the local pool reads the registry folder), same rows in the same order.
  */
 export async function predictSpec(
   spec: string,
@@ -24,8 +25,10 @@ export async function predictSpec(
 ): Promise<SpecPredictions> {
   if (opts.executor) {
     const entry = await findRegisteredVersion(opts.model);
+    // Workers elsewhere download the version from the published registry: publish it first if it is not there.
+    const models = opts.executor.local ? undefined : ((await ensureVersionPublished(entry.version)) ?? undefined);
     const source = await openSource(spec);
-    const rows = await predictSourceWithJobs(spec, source, entry.version, opts.executor, { shardSize: opts.shardSize, onProgress: opts.onProgress });
+    const rows = await predictSourceWithJobs(spec, source, entry.version, opts.executor, { shardSize: opts.shardSize, models, onProgress: opts.onProgress });
     return { entry, rows };
   }
   const registered = await loadRegisteredModel(opts.model);

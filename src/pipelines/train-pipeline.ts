@@ -189,7 +189,7 @@ async function trainOn(
   let tuning: TuneOutput | null = null;
   if (opts.tune) {
     log(`tuning: ${opts.tune.trials} trials, ${opts.tune.strategy}, ${opts.tune.minEpochs}-${opts.tune.maxEpochs} epochs`);
-    tuning = (await runStep(tuneStep, { tune: opts.tune, base, datasetName: name, datasetKey: data.key, sourceSpec: opts.data, executor: opts.executor && observer(opts.executor) }, ctx)).output;
+    tuning = (await runStep(tuneStep, { tune: opts.tune, base, datasetName: name, datasetKey: data.key, sourceSpec: opts.data, dataset: observer(data), executor: opts.executor && observer(opts.executor) }, ctx)).output;
     if (tuning.bestHyperparameters) {
       base.hyperparameters = tuning.bestHyperparameters;
       log(`tuning: best trial ${tuning.outcome.bestIndex} ${JSON.stringify(tuning.bestParams)}`);

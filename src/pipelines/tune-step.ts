@@ -1,5 +1,11 @@
 import os from 'node:os';
+import { loadPreparedDataset } from '../data/ingest.js';
+import { openSource } from '../data/sources/index.js';
+import type { PreparedDataset } from '../data/types.js';
+import type { ContentRef } from '../jobs/content-store.js';
+import { featureCacheFor } from '../jobs/feature-jobs.js';
 import type { Executor } from '../jobs/job.js';
+import { resolveAugmentation } from '../model/augment.js';
 import type { CnnHyperparameters } from '../model/cnn.js';
 import { getRun, withRun } from '../tracking/runs.js';
 import { runSchedule, type TuningOutcome } from '../tuning/scheduler.js';
@@ -7,7 +13,9 @@ import { sampleTrials, type Params, type SearchSpace } from '../tuning/search-sp
 import { localJobExecutor } from './job-kinds.js';
 import { defineStep, type StepObserver } from './step.js';
 import { TRIAL_KIND } from './trial-job.js';
-import type { TrialTask, TrialTaskResult } from './trial-task.js';
+import { trialData } from './trial-inputs.js';
+import { recordTrialRun } from './trial-record.js';
+import type { TrialData, TrialTask, TrialTaskResult } from './trial-task.js';
 import type { TrainRunSettings } from './train-run.js';
 import type { Log } from '../progress/index.js';
 
@@ -47,6 +55,8 @@ export interface TuneInput extends TuneOptions {
   datasetName: string;
   datasetKey: string;
   sourceSpec: string;
+  /** The prepared data set (default: loaded by `datasetName`); the trials get its splits by content. */
+  dataset?: PreparedDataset;
   base: TrainRunSettings;
   /** Where the trials run (a queue or a local pool); default a local pool of `workers` processes. */
   executor?: Executor;
@@ -88,23 +98,39 @@ export async function tuneHyperparameters(input: TuneInput): Promise<TuneOutput>
       // On a queue as many trials run at once as the schedule allows; the workers set the real parallelism.
       const concurrency = input.executor && !input.executor.local ? Math.max(workers, input.trials) : workers;
       log(`tuning: trials on ${executor.description}`);
+      const store = featureCacheFor(executor);
+      const dataset = input.dataset ?? (await loadPreparedDataset(input.datasetName));
+      const sourceId = (await openSource(input.sourceSpec)).id;
+      // The trials' data by content, made once per view set (a search space may switch flips on and off).
+      const data = new Map<boolean, Promise<TrialData>>();
+      const dataFor = (flip: boolean) => {
+        let d = data.get(flip);
+        if (!d) {
+          d = trialData(dataset, { backbone: Boolean(input.base.hyperparameters.backbone), flip, cache: store, sourceSpec: input.sourceSpec, executor, log });
+          data.set(flip, d);
+        }
+        return d;
+      };
       try {
         const outcome = await runSchedule(
           params,
           async (trial, epochs, previous) => {
-            const prev = previous?.state as { modelDir: string; epochs: number } | undefined;
+            const prev = previous?.state as { model: ContentRef; epochs: number } | undefined;
+            const hyperparameters = withParams(input.base.hyperparameters, trial.params);
             const task: TrialTask = {
-              datasetName: input.datasetName,
-              sourceSpec: input.sourceSpec,
-              settings: { ...input.base, hyperparameters: withParams(input.base.hyperparameters, trial.params), epochs: epochs - (prev?.epochs ?? 0), patience: Number.MAX_SAFE_INTEGER },
               runName: `trial-${trial.index}`,
-              parentId: run.id,
-              tags: { kind: 'trial', trial: String(trial.index), budget: String(epochs) },
-              resumeFrom: prev?.modelDir,
+              datasetName: input.datasetName,
+              settings: { ...input.base, hyperparameters, epochs: epochs - (prev?.epochs ?? 0), patience: Number.MAX_SAFE_INTEGER },
+              data: await dataFor(resolveAugmentation(hyperparameters.augmentation)?.flip ?? false),
+              resumeFrom: prev?.model,
+              // The local pool answers through a pipe: its weights need not pile up in this machine's cache.
+              store: executor.local ? 'none' : store,
             };
             const [res] = await executor.run<TrialTaskResult>([{ kind: TRIAL_KIND, input: task }], { log: (line) => log(`trial ${trial.index}: ${line}`) });
+            // Recorded here, once, when the answer arrives: a job retried after a lost worker leaves no second run.
+            await recordTrialRun({ task, result: res, parentId: run.id, tags: { kind: 'trial', trial: String(trial.index), budget: String(epochs) }, datasetKey: input.datasetKey, sourceId });
             log(`trial ${trial.index} (${epochs} epochs): val_auc ${res.score.toFixed(4)} ${JSON.stringify(trial.params)}`);
-            return { score: res.score, metrics: { val_auc: res.score }, state: { modelDir: res.modelDir, epochs } };
+            return { score: res.score, metrics: { val_auc: res.score }, state: { model: res.model, epochs } };
           },
           { strategy: input.strategy, minEpochs: input.minEpochs, maxEpochs: input.maxEpochs, eta: input.eta, concurrency },
         );
@@ -133,8 +159,10 @@ export interface TuneStepInput {
   /** The data set trials load (by name) and the content key it must have. */
   datasetName: string;
   datasetKey: string;
-  /** The data spec trial workers open for the images. */
+  /** The data spec the images come from (features the cache lacks are computed from it). */
   sourceSpec: string;
+  /** The prepared data set itself (not keyed: `datasetName` and `datasetKey` name it); default loaded by name. */
+  dataset?: StepObserver<PreparedDataset>;
   /** Where the trials run; not keyed (every executor gives the same trials). */
   executor?: StepObserver<Executor>;
 }
@@ -144,6 +172,6 @@ export const tuneStep = defineStep<TuneStepInput, TuneOutput>({
   name: 'tune',
   version: 2,
   run: (input, ctx) =>
-    tuneHyperparameters({ ...input.tune, datasetName: input.datasetName, datasetKey: input.datasetKey, sourceSpec: input.sourceSpec, base: input.base, executor: input.executor?.value, log: ctx.log }),
+    tuneHyperparameters({ ...input.tune, datasetName: input.datasetName, datasetKey: input.datasetKey, sourceSpec: input.sourceSpec, dataset: input.dataset?.value, base: input.base, executor: input.executor?.value, log: ctx.log }),
   stillValid: async (out) => (await getRun(out.parentRunId))?.effectiveStatus === 'finished',
 });

@@ -154,3 +154,21 @@ export async function publishIfConfigured(opts: RootOpt & { log?: Log; env?: Rec
     loc.store.close();
   }
 }
+
+/**
+ * Make sure one version is published to `s3://$AREYOUACAT_S3_BUCKET/models/` (publish it if not; a version already
+ * there with the same files is left alone) and return that URL, or null when no bucket is configured. Prediction
+ * jobs for workers on other machines name it, so they never read the coordinator's registry folder.
+ */
+export async function ensureVersionPublished(version: number, opts: RootOpt & { log?: Log; env?: Record<string, string | undefined> } = {}): Promise<string | null> {
+  const url = defaultModelsUrl(opts.env ?? process.env);
+  if (!url) return null;
+  const loc = openModelsLocation(url, { connectTimeoutMs: 2000, requestTimeoutMs: 30_000, maxAttempts: 2 });
+  try {
+    await loc.store.ensureBucket(loc.bucket);
+    await publishVersion(loc, version, opts);
+    return loc.url;
+  } finally {
+    loc.store.close();
+  }
+}

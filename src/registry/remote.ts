@@ -168,7 +168,7 @@ function safeRelativePath(p: string): boolean {
  * to a temp folder that is renamed into place once all are verified, so the cache never holds a partial version.
  * A version already in the cache is not downloaded again.
  */
-export async function downloadRemoteVersion(loc: ModelsLocation, pointer: RemotePointer, cacheDir: string): Promise<PromotedModel> {
+export async function downloadRemoteVersion(loc: ModelsLocation, pointer: Pick<RemotePointer, 'version' | 'manifestSha256'> & Partial<RemotePointer>, cacheDir: string): Promise<PromotedModel> {
   const where = `${loc.url}versions/v${pointer.version}`;
   const dir = path.join(cacheDir, `v${pointer.version}-${pointer.manifestSha256.slice(0, 16)}`);
   if (fs.existsSync(path.join(dir, 'card.json'))) return localModel(dir, pointer.version);
@@ -202,6 +202,16 @@ export async function downloadRemoteVersion(loc: ModelsLocation, pointer: Remote
     await fsp.rm(tmp, { recursive: true, force: true });
   }
   return localModel(dir, pointer.version);
+}
+
+/**
+ * Download one published version (not necessarily the promoted one) into `cacheDir`, verified like the promoted
+ * one: what a prediction-shard worker does for the version its job names. Throws when it is not published.
+ */
+export async function downloadPublishedVersion(loc: ModelsLocation, version: number, cacheDir: string): Promise<PromotedModel> {
+  const found = await readRemoteManifest(loc, version);
+  if (!found) throw new Error(`${loc.url}versions/v${version} is not published (no manifest); run "areyouacat registry publish ${version}" on the coordinator`);
+  return downloadRemoteVersion(loc, { version, manifestSha256: found.sha256 }, cacheDir);
 }
 
 async function localModel(dir: string, version: number): Promise<PromotedModel> {

@@ -161,8 +161,9 @@ describe.skipIf(!hasRedisServer)('tuning trials and prediction shards as jobs', 
   }, 600_000);
 
   it('a trial, prediction or prepared-pixel shard that fails for a deterministic reason fails once, with its reason', async () => {
+    const nothing = { labels: [], pixels: { sha256: '', size: 0, inline: '' } };
     const task: TrialTask = {
-      datasetName: 'none', sourceSpec: opts.data, runName: 'trial-bad', parentId: 'none', tags: {},
+      datasetName: 'none', runName: 'trial-bad', store: 'none', data: { kind: 'pixels', size: 64, train: nothing, val: nothing },
       settings: { hyperparameters: { ...DEFAULT_HYPERPARAMETERS, imageSize: 64 }, epochs: 0, patience: 1, seed: 1, classWeight: null, threshold: { kind: 'maximize-f1' } },
     };
     const bad = [
