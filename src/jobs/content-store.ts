@@ -87,3 +87,19 @@ export function getContent(ref: ContentRef): Promise<Buffer> {
   }
   return p;
 }
+
+/**
+ * Remove stored content nobody needs any more (a finished tuning run's trial weights, recorded by then in the
+ * tracking store). Inline references hold nothing; content already gone is fine. Returns how many were removed.
+ */
+export async function deleteContent(refs: readonly ContentRef[]): Promise<number> {
+  const stored = [...new Map(refs.filter((r): r is Extract<ContentRef, { store: 'disk' | 's3' }> => 'store' in r).map((r) => [`${r.store}:${r.sha256}`, r])).values()];
+  for (const r of stored) recent.delete(`${r.store}:${r.sha256}`);
+  const onS3 = stored.filter((r) => r.store === 's3').map((r) => `${S3_PREFIX}${r.sha256}`);
+  if (onS3.length) {
+    const store = S3Store.fromEnv();
+    await store.deleteObjects(store.defaultBucket(), onS3);
+  }
+  await Promise.all(stored.filter((r) => r.store === 'disk').map((r) => fs.rm(diskFile(r.sha256), { force: true })));
+  return stored.length;
+}

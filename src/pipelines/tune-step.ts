@@ -2,7 +2,7 @@ import os from 'node:os';
 import { loadPreparedDataset } from '../data/ingest.js';
 import { openSource } from '../data/sources/index.js';
 import type { PreparedDataset } from '../data/types.js';
-import type { ContentRef } from '../jobs/content-store.js';
+import { deleteContent, type ContentRef } from '../jobs/content-store.js';
 import { featureCacheFor } from '../jobs/feature-jobs.js';
 import type { Executor } from '../jobs/job.js';
 import { resolveAugmentation } from '../model/augment.js';
@@ -111,6 +111,8 @@ export async function tuneHyperparameters(input: TuneInput): Promise<TuneOutput>
         }
         return d;
       };
+      // Trial weights kept for the next rung; once the search is over they live on in the child runs only.
+      const weights: ContentRef[] = [];
       try {
         const outcome = await runSchedule(
           params,
@@ -129,6 +131,7 @@ export async function tuneHyperparameters(input: TuneInput): Promise<TuneOutput>
             const [res] = await executor.run<TrialTaskResult>([{ kind: TRIAL_KIND, input: task }], { log: (line) => log(`trial ${trial.index}: ${line}`) });
             // Recorded here, once, when the answer arrives: a job retried after a lost worker leaves no second run.
             await recordTrialRun({ task, result: res, parentId: run.id, tags: { kind: 'trial', trial: String(trial.index), budget: String(epochs) }, datasetKey: input.datasetKey, sourceId });
+            weights.push(res.model);
             log(`trial ${trial.index} (${epochs} epochs): val_auc ${res.score.toFixed(4)} ${JSON.stringify(trial.params)}`);
             return { score: res.score, metrics: { val_auc: res.score }, state: { model: res.model, epochs } };
           },
@@ -147,6 +150,7 @@ export async function tuneHyperparameters(input: TuneInput): Promise<TuneOutput>
         };
       } finally {
         await owned?.close();
+        await deleteContent(weights).catch((err: Error) => log(`tuning: could not remove ${weights.length} trial weight files from the job store: ${err.message}`));
       }
     },
   );

@@ -11,6 +11,7 @@ import { evaluateLabelledSource } from '../../src/pipelines/evaluate-folder.js';
 import { runInferencePipeline } from '../../src/pipelines/infer-pipeline.js';
 import { runTrainingPipeline, type TrainPipelineOptions, type TrainPipelineResult } from '../../src/pipelines/train-pipeline.js';
 import { readRemoteManifest, parseModelsUrl } from '../../src/registry/remote.js';
+import { S3Store } from '../../src/storage/s3-client.js';
 import { listRuns } from '../../src/tracking/runs.js';
 import { hasRedisServer, NO_REDIS_MESSAGE, startTestRedis, type TestRedis } from '../helpers/redis-server.js';
 import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
@@ -113,6 +114,24 @@ describe.skipIf(!hasRedisServer)('trials and prediction shards on workers withou
     for (const dir of workerHomes) for (const owned of ['runs', 'registry', 'datasets']) expect(fs.existsSync(path.join(dir, owned)), `${dir}/${owned}`).toBe(false);
   };
 
+  /** Trial weights still under the job content store on S3 (the search is over: they should be gone). */
+  const trialWeightsLeft = async () => {
+    const store = S3Store.fromEnv();
+    const bucket = store.defaultBucket();
+    let left = 0;
+    for (const o of await store.listKeys(bucket, 'cache/content/')) {
+      const bytes = await store.getObject(bucket, o.key);
+      const length = bytes.byteLength >= 4 ? bytes.readUInt32BE(0) : -1;
+      if (length < 2 || 4 + length > bytes.byteLength) continue;
+      try {
+        if ((JSON.parse(bytes.subarray(4, 4 + length).toString('utf8')) as { modelTopology?: unknown }).modelTopology) left++;
+      } catch {
+        // raw content (prepared pixels), not a model bundle
+      }
+    }
+    return left;
+  };
+
   const local: Record<string, TrainPipelineResult> = {};
 
   for (const [name, opts] of [['pixels', pixelsOpts], ['backbone features', backboneOpts]] as const) {
@@ -133,6 +152,8 @@ describe.skipIf(!hasRedisServer)('trials and prediction shards on workers withou
       // Every stint recorded once, by the coordinator, with its model; the workers wrote no runs of their own.
       expect(await childRuns(onQueue)).toEqual(stints(onQueue));
       expectNoCoordinatorState();
+      // The weights each stint answered with were needed only by the next rung: removed once the search ended.
+      expect(await trialWeightsLeft()).toBe(0);
       const output = workers.map((w) => w.output()).join('\n');
       expect((output.match(/\(tuning-trial\) done/g) ?? []).length).toBeGreaterThanOrEqual(stints(onQueue).length);
     }, 1_200_000);
