@@ -171,7 +171,12 @@ function safeRelativePath(p: string): boolean {
 export async function downloadRemoteVersion(loc: ModelsLocation, pointer: Pick<RemotePointer, 'version' | 'manifestSha256'> & Partial<RemotePointer>, cacheDir: string): Promise<PromotedModel> {
   const where = `${loc.url}versions/v${pointer.version}`;
   const dir = path.join(cacheDir, `v${pointer.version}-${pointer.manifestSha256.slice(0, 16)}`);
-  if (fs.existsSync(path.join(dir, 'card.json'))) return localModel(dir, pointer.version);
+  if (fs.existsSync(path.join(dir, 'card.json'))) {
+    // Used again (a rollback): newest for pruneModelCache, which keeps the most recently used versions.
+    const now = new Date();
+    await fsp.utimes(dir, now, now).catch(() => {});
+    return localModel(dir, pointer.version);
+  }
   const found = await readRemoteManifest(loc, pointer.version);
   if (!found) throw new Error(`${where} has no manifest: the promoted version is not published completely`);
   if (found.sha256 !== pointer.manifestSha256) {
@@ -235,9 +240,42 @@ export interface ModelSourceStatus {
   nextAttemptAt: string | null;
 }
 
+/**
+ * Remove downloaded versions from `cacheDir` beyond the `keep` most recently used ones (never `inUse`), so a
+ * replica that follows promotions for months does not fill its disk. Leftover temp folders of a killed download go
+ * too. Returns the folders removed.
+ */
+export async function pruneModelCache(cacheDir: string, keep: number, inUse: string): Promise<string[]> {
+  const names = await fsp.readdir(cacheDir).catch(() => [] as string[]);
+  const versions: Array<{ dir: string; at: number }> = [];
+  const removed: string[] = [];
+  for (const name of names) {
+    const dir = path.join(cacheDir, name);
+    if (name.startsWith('.tmp-')) {
+      // Another live process's download in progress has a recent folder: only old ones are left over.
+      const st = await fsp.stat(dir).catch(() => null);
+      if (st && Date.now() - st.mtimeMs > 3_600_000) {
+        await fsp.rm(dir, { recursive: true, force: true });
+        removed.push(dir);
+      }
+    } else if (/^v\d+-[0-9a-f]+$/.test(name) && path.resolve(dir) !== path.resolve(inUse)) {
+      const st = await fsp.stat(dir).catch(() => null);
+      if (st) versions.push({ dir, at: st.mtimeMs });
+    }
+  }
+  versions.sort((a, b) => b.at - a.at);
+  for (const { dir } of versions.slice(Math.max(0, keep - 1))) {
+    await fsp.rm(dir, { recursive: true, force: true });
+    removed.push(dir);
+  }
+  return removed;
+}
+
 export interface RemotePromotedOptions {
   /** Where downloaded versions are kept. */
   cacheDir: string;
+  /** Downloaded versions kept in `cacheDir`, the one in use included (default 3: a rollback needs no download). */
+  keepVersions?: number;
   /** First wait after a failed read; doubles up to maxRetryMs (defaults 2000 and 30000). */
   retryMs?: number;
   maxRetryMs?: number;
@@ -272,7 +310,10 @@ export class RemotePromotedReader {
       let model: PromotedModel | null = null;
       if (pointer) {
         const key = `${pointer.version}:${pointer.manifestSha256}`;
-        if (this.cached?.key !== key) this.cached = { key, model: await downloadRemoteVersion(this.loc, pointer, this.options.cacheDir) };
+        if (this.cached?.key !== key) {
+          this.cached = { key, model: await downloadRemoteVersion(this.loc, pointer, this.options.cacheDir) };
+          await pruneModelCache(this.options.cacheDir, this.options.keepVersions ?? 3, this.cached.model.dir);
+        }
         model = this.cached.model;
       }
       this.failure = null;
