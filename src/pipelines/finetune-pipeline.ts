@@ -22,15 +22,21 @@ import { trainAndEvaluate, type TrainRunOutput } from './train-run.js';
 export const DEFAULT_FINETUNE_EPOCHS = 5;
 /** Most feedback items one client may contribute to one fine-tune. */
 export const DEFAULT_PER_CLIENT_CAP = 50;
-/** Learning rate of a fine-tune: a fifth of the default training's, so a few epochs adjust rather than relearn. */
-export const DEFAULT_FINETUNE_LEARNING_RATE = 4e-4;
+/**
+ * Learning rate of a fine-tune: a quarter of the default training's. The optimizer starts afresh on a trained head,
+ * and Adam's first steps are about the learning rate whatever the gradient: larger ones undo part of the head.
+ */
+export const DEFAULT_FINETUNE_LEARNING_RATE = 5e-4;
+/** Replayed training rows per feedback item (at least DEFAULT_MIN_REPLAY): the feedback is at most a third of the rows. */
+export const DEFAULT_REPLAY_PER_ITEM = 2;
+export const DEFAULT_MIN_REPLAY = 200;
 
 export interface FinetuneOptions {
   /** Epochs over feedback plus replay (default 5; the best epoch on validation is kept). */
   epochs?: number;
   /** Most items per client (by its hash) in this run (default 50). */
   perClientCap?: number;
-  /** Rows of the champion's training split replayed with the feedback (default max(200, 4 x feedback), at most all). */
+  /** Rows of the champion's training split replayed with the feedback (default max(200, 2 x feedback), at most all). */
   replay?: number;
   learningRate?: number;
   seed?: number;
@@ -119,7 +125,7 @@ export async function runFinetunePipeline(opts: FinetuneOptions = {}): Promise<F
     return { ...base, run: null, version: null, decision: null, published: null, summary: `nothing to fine-tune v${champion.version} on` };
   }
 
-  const replayN = Math.min(data.train.n, opts.replay ?? Math.max(200, 4 * k));
+  const replayN = Math.min(data.train.n, opts.replay ?? Math.max(DEFAULT_MIN_REPLAY, DEFAULT_REPLAY_PER_ITEM * k));
   const seed = opts.seed ?? 1;
   const chosen = sampleIndices(data.train.n, replayN, `finetune:${seed}:${card.runId}`);
   const replay = selectImages([data.train], (_s, i) => chosen.has(i));
@@ -144,6 +150,9 @@ export async function runFinetunePipeline(opts: FinetuneOptions = {}): Promise<F
     dataset: { ...data, train: replay },
     source,
     resumeFrom: champion.dir,
+    // All the epochs, not the one best on validation: going back to the first epoch would quietly drop most of what
+    // the feedback says (poisoned or not); the gate on the test split is what decides whether it is kept.
+    restoreBestWeights: false,
     extraTrainFeatures: featureRows(feedback.used, views),
     tags: {
       kind: 'finetune',

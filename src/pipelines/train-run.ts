@@ -37,6 +37,8 @@ export interface TrainRunInput extends TrainRunSettings {
   resumeFrom?: string;
   /** Skip the test split, the behaviour checks and the error gallery (tuning trials score on validation only). */
   validationOnly?: boolean;
+  /** Put back the weights of the epoch with the best validation loss (default true); a fine-tune keeps its last epoch. */
+  restoreBestWeights?: boolean;
   /** More training rows as features only (feedback kept without its photo), on a pretrained backbone. */
   extraTrainFeatures?: TrainOptions['extraTrainFeatures'];
   onProgress?: Progress;
@@ -79,6 +81,7 @@ export async function trainAndEvaluate(input: TrainRunInput): Promise<TrainRunOu
         classWeight: input.classWeight,
         model: previous,
         extraTrainFeatures: input.extraTrainFeatures,
+        restoreBestWeights: input.restoreBestWeights,
         onProgress: input.onProgress,
         featureCacheDir: paths.featureCache(),
         callbacks: {

@@ -150,7 +150,7 @@ export function registerPipelineCommands(program: Command): void {
     .description('Continual learning: train the promoted model\'s head a few epochs on the feature feedback since its training run, mixed with a replay of its training photos; evaluate on its test split; the gate decides')
     .option('--epochs <n>', 'epochs over feedback and replay', int('epochs', 1), 5)
     .option('--per-client-cap <n>', 'most feedback items one client may contribute to this run', int('per-client-cap', 1), 50)
-    .option('--replay <n>', "rows of the champion's training split replayed (default: max(200, 4 x feedback items))", int('replay', 0))
+    .option('--replay <n>', "rows of the champion's training split replayed (default: max(200, 2 x feedback items))", int('replay', 0))
     .option('--learning-rate <lr>', 'learning rate of the fine-tune', num('learning-rate'))
     .option('--seed <seed>', 'seed for the replay sample, order and dropout', int('seed', 0), 1)
     .option('--data <spec>', "the champion's photos, for the run's error gallery (default: the source its training run recorded)")
