@@ -22,11 +22,8 @@ import { trainAndEvaluate, type TrainRunOutput } from './train-run.js';
 export const DEFAULT_FINETUNE_EPOCHS = 5;
 /** Most feedback items one client may contribute to one fine-tune. */
 export const DEFAULT_PER_CLIENT_CAP = 50;
-/**
- * Learning rate of a fine-tune: a quarter of the default training's. The optimizer starts afresh on a trained head,
- * and Adam's first steps are about the learning rate whatever the gradient: larger ones undo part of the head.
- */
-export const DEFAULT_FINETUNE_LEARNING_RATE = 5e-4;
+/** Learning rate of a fine-tune: half the default training's (the optimizer starts afresh on a trained head). */
+export const DEFAULT_FINETUNE_LEARNING_RATE = 1e-3;
 /** Replayed training rows per feedback item (at least DEFAULT_MIN_REPLAY): the feedback is at most a third of the rows. */
 export const DEFAULT_REPLAY_PER_ITEM = 2;
 export const DEFAULT_MIN_REPLAY = 200;
@@ -97,7 +94,7 @@ export async function runFinetunePipeline(opts: FinetuneOptions = {}): Promise<F
   const run = await getRun(card.runId);
   if (!run) throw new Error(`the training run ${card.runId} of v${champion.version} is gone from the tracking store`);
   if (run.params.backbone !== BACKBONE_ID) {
-    throw new Error(`v${champion.version} has no frozen ${BACKBONE_ID} backbone (backbone: ${String(run.params.backbone ?? 'none')}); only such a head can learn from feature feedback`);
+    throw new Error(`v${champion.version} has no frozen ${BACKBONE_ID} backbone (backbone: ${JSON.stringify(run.params.backbone ?? 'none')}); only such a head can learn from feature feedback`);
   }
   if (!card.dataset.name) throw new Error(`v${champion.version} does not name the data set it was trained on`);
   const data = await loadPreparedDataset(card.dataset.name);

@@ -157,11 +157,10 @@ async function feedback(ctx: AppContext, req: IncomingMessage, res: ServerRespon
 /** The served model's features of a feedback photo (store=features), computed in an inference worker under the decode bound. */
 async function featuresOf(ctx: AppContext, photo: Buffer) {
   const answer = await ctx.holder.use(async (model) => {
-    const features = model.features;
-    if (!features) {
+    if (!model.features) {
       throw new HttpError(422, 'features_unavailable', `model v${model.version} has no frozen pretrained backbone, so its features cannot be kept instead of the photo; send store=photo`);
     }
-    return { features: await ctx.decodes.run(() => features.call(model, photo, ctx.maxPixels)), version: model.version };
+    return { features: await ctx.decodes.run(() => model.features!(photo, ctx.maxPixels)), version: model.version };
   });
   if (!answer) throw noModelError(ctx);
   return answer;
