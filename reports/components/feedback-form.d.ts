@@ -4,6 +4,7 @@ export const FEEDBACK_FORM: {
   fields: Record<string, string>;
   answers: string[];
   consent: string;
+  stores: string[];
 };
 export function feedbackFormData(item: {
   photo: Blob;
@@ -11,4 +12,5 @@ export function feedbackFormData(item: {
   answer: string;
   probability: number;
   version: number | null | undefined;
+  store?: string;
 }): FormData;

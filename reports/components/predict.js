@@ -93,16 +93,32 @@ function photoBlob(bitmap, maxSide = 1024) {
 function feedbackForm(result) {
   const status = h("p", { class: "muted feedback-status" });
   const consent = h("input", { type: "checkbox", id: "feedback-consent" });
+  // What may be kept: "features" (the default: numbers only, no photo) or "photo".
+  const [keepPhoto, keepFeatures] = FEEDBACK_FORM.stores;
+  const choice = (value, checked, label, what) => {
+    const input = h("input", { type: "radio", name: "feedback-store", value, id: `feedback-store-${value}` });
+    input.checked = checked;
+    return h("div", { class: "feedback-choice" }, h("label", {}, input, " ", h("strong", {}, label)), h("p", { class: "muted" }, what));
+  };
+  const choices = h("fieldset", { class: "feedback-store" },
+    h("legend", {}, "What may the server keep?"),
+    choice(keepFeatures, true, "Use my answer, do not keep my photo",
+      "The server works out the numbers the model sees in your photo (for the photo and its mirror image), keeps only those numbers, your answer, the model version and the time, and forgets the photo. Nobody can see your photo later, and the numbers cannot be turned back into it."),
+    choice(keepPhoto, false, "Keep my photo to improve the model",
+      "The server keeps a copy of your photo (re-encoded, without its camera and location data) and your answer, so that a later training can learn from the photo itself. It is deleted after the retention period (90 days unless the server is set otherwise)."));
   const send = async (correct) => {
     if (!consent.checked) return;
     status.textContent = "Sending…";
     const [cat, notCat] = FEEDBACK_FORM.answers;
     const prediction = result.probability >= result.threshold ? cat : notCat;
     const answer = correct ? prediction : prediction === cat ? notCat : cat;
+    const store = choices.querySelector("input[name=feedback-store]:checked")?.value ?? keepFeatures;
     try {
-      const form = feedbackFormData({ photo: await photoBlob(result.bitmap), prediction, answer, probability: result.probability, version: result.version });
+      const form = feedbackFormData({ photo: await photoBlob(result.bitmap), prediction, answer, probability: result.probability, version: result.version, store });
       const res = await fetch(FEEDBACK_FORM.route, { method: "POST", body: form });
-      status.textContent = res.ok ? "Thank you: your answer was recorded." : `The server refused the feedback (${res.status}).`;
+      status.textContent = res.ok
+        ? store === keepPhoto ? "Thank you: your answer and your photo were recorded." : "Thank you: your answer was recorded; your photo was not kept."
+        : `The server refused the feedback (${res.status}).`;
     } catch (err) {
       status.textContent = `Could not send the feedback: ${err.message}`;
     }
@@ -112,7 +128,8 @@ function feedbackForm(result) {
   consent.addEventListener("change", () => { yes.disabled = no.disabled = !consent.checked; });
   return h("div", { class: "feedback card" },
     h("h3", {}, "Was this right?"),
-    h("label", {}, consent, " I agree to send this photo and my answer to this server, where they are stored to check and improve the model."),
+    choices,
+    h("label", {}, consent, " I agree to send my answer (and, for the choice above, what is kept of my photo) to this server, to check and improve the model."),
     h("p", {}, yes, " ", no), status);
 }
 

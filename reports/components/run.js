@@ -116,6 +116,15 @@ function trialsSection(trials) {
     ]));
 }
 
+/** A fine-tune (continual learning from feedback): from which version, on how much feedback, and what was left out. */
+function finetuneNote(tags) {
+  if (!tags.finetune) return tags.featureFeedback ? h("p", { class: "muted feature-feedback" }, `Feedback kept as features: ${tags.featureFeedback}.`) : null;
+  const from = tags.finetunedFrom ? h("a", { href: "../registry" }, tags.finetunedFrom) : null;
+  return h("div", { class: "card finetune" },
+    h("p", {}, h("strong", {}, tags.finetune.replace(/^f/, "F")), from ? [" (the promoted ", from, " when it ran)"] : "", "."),
+    keyValues({ feedback: tags.featureFeedback ?? null, replay: tags.replay ?? null, "per-client cap": tags.perClientCap ?? null }));
+}
+
 export function renderRun(data) {
   if (!data.found) return emptyState(`there is no run ${data.id}.`);
   const r = data.run;
@@ -123,6 +132,7 @@ export function renderRun(data) {
     h("p", {}, badge(r.status), ` ${r.kind} run · started ${fmtTime(r.startedAt)} · ${fmtDuration(r.durationMs)}`,
       r.parentId ? [" · part of ", h("a", { href: `./${r.parentId}` }, r.parentId)] : ""),
     data.error ? h("p", {}, badge("error"), " ", data.error) : null,
+    finetuneNote(data.tags ?? {}),
     h("div", { class: "cards" },
       h("div", { class: "card" }, h("h3", {}, "Parameters"), keyValues(data.params),
         data.unusedParams?.length ? h("p", { class: "muted unused-params" }, `A model on the pretrained ${data.params.backbone} backbone: the head's settings are shown; the conv-block settings it does not use are left out.`) : null),

@@ -1,4 +1,4 @@
-import { FEEDBACK_FORM, PREDICT_ROUTE } from './form.js';
+import { FEEDBACK_FORM, PREDICT_ROUTE, type FeedbackStore } from './form.js';
 import type { Answer, FeedbackReceipt, PredictResponse } from './types.js';
 
 /** A photo to send: its bytes and their media type (`image/jpeg`, `image/png`, `image/webp`, `image/gif`). */
@@ -16,6 +16,11 @@ export interface FeedbackItem {
   prediction: Pick<PredictResponse, 'decision'> & Partial<Pick<PredictResponse, 'probability' | 'modelVersion'>>;
   /** Feedback is stored only with explicit consent. */
   consent: boolean;
+  /**
+   * What the server may keep: `photo` (the re-encoded photo and the answer; the default) or `features` (only the
+   * numbers the model computes from the photo, the answer and the model version; the photo is not kept).
+   */
+  store?: FeedbackStore;
 }
 
 export interface ClientOptions {
@@ -100,6 +105,7 @@ export function feedbackFormData(item: FeedbackItem): FormData {
   form.append(f.prediction, item.prediction.decision);
   if (item.prediction.probability != null) form.append(f.probability, String(item.prediction.probability));
   if (item.prediction.modelVersion != null) form.append(f.modelVersion, String(item.prediction.modelVersion));
+  if (item.store) form.append(f.store, item.store);
   return form;
 }
 

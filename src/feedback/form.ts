@@ -1,8 +1,11 @@
 import type { Answer } from './types.js';
 
+/** What is kept of a feedback answer: the photo (re-encoded, without metadata) or only its backbone features. */
+export type FeedbackStore = 'photo' | 'features';
+
 /**
- * The feedback form contract, the one definition: the route, the multipart field names, the allowed answers and
- * the consent value. The server checks forms with it, the typed client sends them with it, and the predict page
+ * The feedback form contract, the one definition: the route, the multipart field names, the allowed answers, the
+ * consent value and what may be kept (`store`: `photo`, the default, or `features`: numbers only, no photo). The server checks forms with it, the typed client sends them with it, and the predict page
  * (`reports/components/predict.js`, browser JS) keeps a copy that a test compares with this one.
  */
 export const FEEDBACK_FORM = {
@@ -14,14 +17,17 @@ export const FEEDBACK_FORM = {
     prediction: 'prediction',
     probability: 'probability',
     modelVersion: 'modelVersion',
+    store: 'store',
   },
   answers: ['cat', 'not-cat'],
   consent: 'true',
+  stores: ['photo', 'features'],
 } as const satisfies {
   route: string;
   fields: Record<string, string>;
   answers: readonly Answer[];
   consent: string;
+  stores: readonly FeedbackStore[];
 };
 
 /** Route of the prediction API the feedback answers. */
@@ -34,6 +40,7 @@ export interface FeedbackFields {
   prediction?: string;
   probability?: string;
   modelVersion?: string;
+  store?: string;
 }
 
 /** A checked feedback form. */
@@ -44,6 +51,8 @@ export interface FeedbackForm {
   decision: Answer;
   probability: number | null;
   modelVersion: number | null;
+  /** What is kept: the photo, or only its features (the photo is then never written anywhere). */
+  store: FeedbackStore;
 }
 
 export type FeedbackFormErrorCode =
@@ -51,7 +60,8 @@ export type FeedbackFormErrorCode =
   | 'invalid_answer'
   | 'invalid_prediction'
   | 'invalid_probability'
-  | 'invalid_modelVersion';
+  | 'invalid_modelVersion'
+  | 'invalid_store';
 
 /** A form that breaks the contract; `code` says which rule (the server answers 400 with it). */
 export class FeedbackFormError extends Error {
@@ -114,16 +124,29 @@ const MODEL_VERSION_RULE = {
   what: `a whole number in decimal digits from 0 to ${Number.MAX_SAFE_INTEGER}`,
 };
 
-/** Check the form before touching the photo: without explicit consent nothing is processed or kept. */
+/** `store`: blank or absent is `photo` (the form before the choice existed); anything else must be a known value. */
+function parseStore(value: string | undefined): FeedbackStore {
+  const v = (value ?? '').trim().toLowerCase();
+  if (v === '') return 'photo';
+  const store = FEEDBACK_FORM.stores.find((s) => s === v);
+  if (store) return store;
+  throw new FeedbackFormError('invalid_store', `"store" must be "photo" (keep the photo) or "features" (keep only its features, not the photo)`);
+}
+
+/**
+ * Check the form before touching the photo: without explicit consent nothing is processed or kept (for both
+ * choices of `store`: consent is to using the answer; `store` says what of the photo may be kept).
+ */
 export function checkFeedbackFields(fields: FeedbackFields): void {
   if ((fields.consent ?? '').trim().toLowerCase() !== FEEDBACK_FORM.consent) {
     throw new FeedbackFormError('consent_required', 'feedback is stored only with explicit consent: send consent=true');
   }
   parseAnswer(fields.answer, 'answer');
   parseAnswer(fields.prediction, 'prediction');
+  parseStore(fields.store);
 }
 
-/** The whole form checked and typed: consent, both answers, and the optional probability and model version. */
+/** The whole form checked and typed: consent, both answers, what to keep, and the optional probability and model version. */
 export function parseFeedbackFields(fields: FeedbackFields): FeedbackForm {
   checkFeedbackFields(fields);
   return {
@@ -131,5 +154,6 @@ export function parseFeedbackFields(fields: FeedbackFields): FeedbackForm {
     decision: parseAnswer(fields.prediction, 'prediction'),
     probability: optionalNumber(fields.probability, 'probability', PROBABILITY_RULE),
     modelVersion: optionalNumber(fields.modelVersion, 'modelVersion', MODEL_VERSION_RULE),
+    store: parseStore(fields.store),
   };
 }

@@ -2,7 +2,7 @@ import type { S3Store } from '../storage/s3-client.js';
 import { timeSortableId } from '../storage/ids.js';
 import type { FeedbackQueue } from './queue.js';
 import { replayOf, type FeedbackReplays } from './replays.js';
-import { dayOf, type FeedbackRecord } from './types.js';
+import { dayOf, FEATURE_RECORDS_FOLDER, type FeatureFeedbackRecord, type FeedbackRecord } from './types.js';
 
 export interface ReplaySeedSource {
   queue: FeedbackQueue;
@@ -16,7 +16,7 @@ export interface ReplaySeedSource {
 export interface SeededReceipt {
   id: string;
   status: 'stored' | 'queued';
-  record: FeedbackRecord;
+  record: FeedbackRecord | FeatureFeedbackRecord;
 }
 
 /** Ids made at or after `at` (ids sort like their times). */
@@ -43,7 +43,7 @@ export async function seedReplaysFromQueue<T extends SeededReceipt>(replays: Fee
 }
 
 /**
- * Feedback records in S3 within the replay window (the day folders it spans, ids after its start): remembered
+ * Feedback records in S3 (photo and feature records) within the replay window (the day folders it spans, ids after its start): remembered
  * again after a restart. Reads one small record per item of the last window, so the server runs it in the
  * background; an unreachable S3 only means replays of older feedback are not recognised.
  */
@@ -53,14 +53,13 @@ export async function seedReplaysFromS3<T extends SeededReceipt>(replays: Feedba
   const cutoff = idCutoff(start);
   const days = [...new Set([dayOf(new Date(start).toISOString()), dayOf(new Date(now).toISOString())])];
   let seeded = 0;
-  for (const day of days) {
-    const folder = `${source.prefix}records/${day}/`;
+  for (const folder of days.flatMap((day) => [`${source.prefix}records/${day}/`, `${source.prefix}${FEATURE_RECORDS_FOLDER}${day}/`])) {
     for (const { key } of await source.store.listKeys(source.bucket, folder)) {
       const id = key.slice(folder.length).replace(/\.json$/, '');
       if (id < cutoff || key.includes('/', folder.length)) continue;
-      let record: FeedbackRecord;
+      let record: FeedbackRecord | FeatureFeedbackRecord;
       try {
-        record = JSON.parse((await source.store.getObject(source.bucket, key)).toString('utf8')) as FeedbackRecord;
+        record = JSON.parse((await source.store.getObject(source.bucket, key)).toString('utf8')) as FeedbackRecord | FeatureFeedbackRecord;
       } catch {
         continue; // unreadable record: nothing to remember
       }

@@ -7,11 +7,12 @@ export const DEFAULT_REPLAY_CAP = 10_000;
 
 /**
  * What makes two feedback posts the same answer: the photo's bytes as uploaded (SHA-256), the user's answer and the
- * prediction shown (decision, probability, model version). Stored in the record as `replayKey`.
+ * prediction shown (decision, probability, model version), and what is kept when only features are. Stored in the record as `replayKey`.
  */
 export function feedbackReplayKey(photo: Buffer, form: FeedbackForm): string {
   const photoHash = createHash('sha256').update(photo).digest('hex');
-  const what = JSON.stringify([photoHash, form.answer, form.decision, form.probability, form.modelVersion]);
+  // `store` only when it is features, so the keys of photo feedback stay what they were (replays seeded from them).
+  const what = JSON.stringify([photoHash, form.answer, form.decision, form.probability, form.modelVersion, ...(form.store === 'features' ? ['features'] : [])]);
   return createHash('sha256').update(what).digest('hex');
 }
 

@@ -28,6 +28,8 @@ export interface FeedbackRecord {
   consent: true;
   /** Same photo, answer and prediction give the same key: a replay within the window is not stored again. */
   replayKey?: string;
+  /** Hash of the client's address (never the address itself), for the per-client cap of a fine-tune. */
+  clientHash?: string;
   photoKey: string;
   recordKey: string;
   image: {
@@ -40,11 +42,57 @@ export interface FeedbackRecord {
   };
 }
 
-/** A queued item: the record and its photo, in one file so that it is written atomically. */
-export interface QueuedFeedback {
+/**
+ * A "use my answer, do not keep my photo" item (`store=features`), stored in S3 at
+ * `<prefix>features/<YYYY-MM-DD>/<id>.json` and nothing else: the backbone features of the photo in every training
+ * view, the answer, the model version and the backbone identity with its feature recipe version. No photo bytes.
+ */
+export interface FeatureFeedbackRecord {
+  schema: typeof FEEDBACK_SCHEMA;
+  kind: 'features';
+  id: string;
+  /** ISO 8601 UTC when the server received it. */
+  time: string;
+  prediction: FeedbackRecord['prediction'];
+  answer: Answer;
+  /** Model version the server was serving (the one that computed the features). */
+  servedVersion: number | null;
+  consent: true;
+  replayKey?: string;
+  /** Hash of the client's address (never the address itself), for the per-client cap of a fine-tune. */
+  clientHash?: string;
+  recordKey: string;
+  features: {
+    /** Backbone identity (`BACKBONE_ID`) and feature recipe version (`FEATURE_RECIPE_VERSION`) that made them. */
+    backbone: string;
+    recipe: number;
+    imageSize: number;
+    /** View names (`plain`, `mirrored`), in the order of `values`. */
+    views: string[];
+    /** One row of numbers per view. */
+    values: number[][];
+    /** SHA-256 of the plain view's numbers (rounded): the same photo answered twice has the same hash. */
+    hash: string;
+  };
+}
+
+/** A queued photo item: the record and its photo, in one file so that it is written atomically. */
+export interface QueuedPhotoFeedback {
   record: FeedbackRecord;
   photoBase64: string;
   enqueuedAt: string;
+}
+
+/** A queued features item: the record alone (there is no photo). */
+export interface QueuedFeatureFeedback {
+  record: FeatureFeedbackRecord;
+  enqueuedAt: string;
+}
+
+export type QueuedFeedback = QueuedPhotoFeedback | QueuedFeatureFeedback;
+
+export function isQueuedPhoto(item: QueuedFeedback): item is QueuedPhotoFeedback {
+  return (item.record as Partial<FeatureFeedbackRecord>).kind !== 'features' && typeof (item as Partial<QueuedPhotoFeedback>).photoBase64 === 'string';
 }
 
 export const DEFAULT_FEEDBACK_PREFIX = 'feedback/';
@@ -59,6 +107,14 @@ export function dayOf(isoTime: string): string {
 export function feedbackKeys(prefix: string, id: string, isoTime: string): { photoKey: string; recordKey: string } {
   const day = dayOf(isoTime);
   return { photoKey: `${prefix}photos/${day}/${id}.jpg`, recordKey: `${prefix}records/${day}/${id}.json` };
+}
+
+/** Folder of the feature records under the feedback prefix (next to `photos/` and `records/`). */
+export const FEATURE_RECORDS_FOLDER = 'features/';
+
+/** Key of a feature record: `<prefix>features/<YYYY-MM-DD>/<id>.json`. */
+export function featureFeedbackKey(prefix: string, id: string, isoTime: string): string {
+  return `${prefix}${FEATURE_RECORDS_FOLDER}${dayOf(isoTime)}/${id}.json`;
 }
 
 /** What POST /api/predict answers (the feedback form sends part of it back). */

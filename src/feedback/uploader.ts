@@ -1,5 +1,6 @@
 import type { S3Store } from '../storage/s3-client.js';
 import type { FeedbackQueue } from './queue.js';
+import { isQueuedPhoto } from './types.js';
 
 export interface FeedbackUploaderOptions {
   queue: FeedbackQueue;
@@ -30,8 +31,8 @@ export interface UploaderStatus {
 }
 
 /**
- * Moves queued feedback to S3: the photo first, then the record (so a record never names a missing photo), then the
- * queue file is removed. Puts are idempotent (same keys), so an item interrupted half-way is simply sent again.
+ * Moves queued feedback to S3: the photo first (a features item has none), then the record (so a record never names
+ * a missing photo), then the queue file is removed. Puts are idempotent (same keys), so an item interrupted half-way is simply sent again.
  * After a failure it retries with exponential backoff (capped); while S3 is unavailable, new items wait in the queue
  * and the next drain takes them: a drain lists the queue again until a pass finds nothing new, so an item queued
  * while a drain runs is never left behind.
@@ -134,8 +135,11 @@ export class FeedbackUploader {
       if (!item) return true;
       await this.ensureBucket();
       const { store, bucket } = this.options;
-      await store.putObject(bucket, item.record.photoKey, Buffer.from(item.photoBase64, 'base64'), 'image/jpeg');
-      await store.putObject(bucket, item.record.recordKey, JSON.stringify(item.record, null, 2) + '\n', 'application/json');
+      const photo = isQueuedPhoto(item);
+      if (photo) await store.putObject(bucket, item.record.photoKey, Buffer.from(item.photoBase64, 'base64'), 'image/jpeg');
+      // A features record holds two rows of 688 numbers: written compact; a photo record stays readable.
+      const text = photo ? JSON.stringify(item.record, null, 2) : JSON.stringify(item.record);
+      await store.putObject(bucket, item.record.recordKey, text + '\n', 'application/json');
       await this.options.queue.remove(id);
       const wasBackingOff = this.failures > 0;
       this.failures = 0;

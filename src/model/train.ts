@@ -57,6 +57,11 @@ export interface TrainOptions {
    * view: plain, then mirrored when augmenting with flips). The splits then need labels only, no pixels.
    */
   features?: { train: FeatureMatrix[]; val: FeatureMatrix };
+  /**
+   * Models on a pretrained backbone: more training rows given as features only (feedback kept without its photo),
+   * one matrix per training view (plain, then mirrored when flipping), appended to the training split's rows.
+   */
+  extraTrainFeatures?: { views: FeatureMatrix[]; labels: Uint8Array };
 }
 
 export interface TrainResult {
@@ -137,20 +142,24 @@ export async function trainModel(
   if (train.size !== hp.imageSize || val.size !== hp.imageSize) {
     throw new Error(`imageSize is ${hp.imageSize} but the splits hold ${train.size}/${val.size}-pixel images`);
   }
-  if (train.n === 0 || val.n === 0) throw new Error('training and validation splits must not be empty');
+  const extra = options.extraTrainFeatures && options.extraTrainFeatures.labels.length > 0 ? options.extraTrainFeatures : null;
+  if ((train.n === 0 && !extra) || val.n === 0) throw new Error('training and validation splits must not be empty');
   if (!Number.isInteger(options.epochs) || options.epochs < 1) throw new Error(`epochs must be a positive integer (got ${options.epochs})`);
 
   const backend = await selectBackend();
   const seed = options.seed ?? 1;
   const model = options.model ?? buildCnn(hp, seed);
   const optimizer = (model.optimizer as tf.Optimizer | undefined) ?? tf.train.adam(hp.learningRate);
-  const weights = resolveClassWeight(options.classWeight, train.labels);
+  // The training rows: the split's images, then the extra feature rows (when given).
+  const trainLabels = extra ? Uint8Array.from([...train.labels, ...extra.labels]) : train.labels;
+  const trainN = trainLabels.length;
+  const weights = resolveClassWeight(options.classWeight, trainLabels);
   const aug = resolveAugmentation(hp.augmentation);
   const monitor = options.monitor ?? 'val_loss';
   const patience = options.patience ?? Infinity;
   const restore = options.restoreBestWeights ?? true;
   const batchSize = hp.batchSize;
-  const batchesPerEpoch = Math.ceil(train.n / batchSize);
+  const batchesPerEpoch = Math.ceil(trainN / batchSize);
   const totalBatches = batchesPerEpoch * options.epochs;
 
   // On a frozen pretrained backbone only the head learns: the backbone runs once per image (and once more per
@@ -159,12 +168,21 @@ export async function trainModel(
   const backboneLayer = pretrainedBackboneOf(model);
   let features: { train: FeatureMatrix[]; val: FeatureMatrix } | null = null;
   const learner = backboneLayer ? headOf(model, backboneLayer) : model;
-  if (backboneLayer && options.features) features = options.features;
-  else if (backboneLayer) {
-    const opts = { cacheDir: options.featureCacheDir, onProgress: options.onProgress };
-    const trainViews = [await imageFeatures(train, opts)];
-    if (aug?.flip) trainViews.push(await imageFeatures(train, { ...opts, flip: true }));
-    features = { train: trainViews, val: await imageFeatures(val, opts) };
+  if (extra && !backboneLayer) throw new Error('extra training features need a model on a pretrained backbone');
+  if (backboneLayer) {
+    let trainViews: FeatureMatrix[];
+    let valView: FeatureMatrix;
+    if (options.features) {
+      trainViews = options.features.train;
+      valView = options.features.val;
+    } else {
+      const opts = { cacheDir: options.featureCacheDir, onProgress: options.onProgress };
+      trainViews = [await imageFeatures(train, opts)];
+      if (aug?.flip) trainViews.push(await imageFeatures(train, { ...opts, flip: true }));
+      valView = await imageFeatures(val, opts);
+    }
+    if (extra) trainViews = trainViews.map((view, i) => appendRows(view, extra.views[Math.min(i, extra.views.length - 1)]));
+    features = { train: trainViews, val: valView };
   }
 
   const history: EpochLogs[] = [];
@@ -178,16 +196,16 @@ export async function trainModel(
     for (let epoch = 0; epoch < options.epochs; epoch++) {
       const started = performance.now();
       const random = seededRandom(`${seed}:epoch:${epoch}`);
-      const order = shuffledIndices(train.n, random);
+      const order = shuffledIndices(trainN, random);
       let lossSum = 0;
       let correct = 0;
       for (let b = 0; b < batchesPerEpoch; b++) {
-        const indices = order.subarray(b * batchSize, Math.min(train.n, (b + 1) * batchSize));
+        const indices = order.subarray(b * batchSize, Math.min(trainN, (b + 1) * batchSize));
         const n = indices.length;
         const labels = new Float32Array(n);
         const sampleWeights = new Float32Array(n);
         for (let i = 0; i < n; i++) {
-          labels[i] = train.labels[indices[i]];
+          labels[i] = trainLabels[indices[i]];
           sampleWeights[i] = labels[i] === 1 ? weights[1] : weights[0];
         }
         const { cost, probs } = tf.tidy(() => {
@@ -216,15 +234,15 @@ export async function trainModel(
       const valMetrics = binaryLossAndAccuracy(val.labels, valProbs);
       const seconds = (performance.now() - started) / 1000;
       const logs: EpochLogs = {
-        loss: lossSum / train.n,
-        accuracy: correct / train.n,
+        loss: lossSum / trainN,
+        accuracy: correct / trainN,
         val_loss: valMetrics.loss,
         val_accuracy: valMetrics.accuracy,
         // Epoch numbers are numbers: a one-class validation split has no AUC (null), logged as NaN, which never
         // wins the val_auc comparison of early stopping.
         val_auc: rocAuc(val.labels, valProbs) ?? NaN,
         seconds,
-        images_per_second: train.n / seconds,
+        images_per_second: trainN / seconds,
       };
       history.push(logs);
       const value = logs[monitor];
@@ -249,4 +267,13 @@ export async function trainModel(
     bestWeights?.forEach((t) => t.dispose());
   }
   return { model, history, bestEpoch, stoppedEarly, backend, classWeight: weights };
+}
+
+/** The rows of `a` followed by those of `b` (same width). */
+function appendRows(a: FeatureMatrix, b: FeatureMatrix): FeatureMatrix {
+  if (b.n > 0 && b.dim !== a.dim) throw new Error(`extra training features have ${b.dim} numbers per row, the backbone gives ${a.dim}`);
+  const data = new Float32Array((a.n + b.n) * a.dim);
+  data.set(a.data);
+  data.set(b.data.subarray(0, b.n * a.dim), a.n * a.dim);
+  return { n: a.n + b.n, dim: a.dim, data };
 }

@@ -1,12 +1,6 @@
-import { paths } from '../storage/paths.js';
-import { loadPreparedDataset } from '../data/ingest.js';
-import { averagePrecision, metricsAt } from '../evaluation/classification-metrics.js';
-import { rocAuc } from '../stats/roc-auc.js';
-import { predictProbabilities } from '../model/predict.js';
-import { isAlreadyPromoted, listVersions, promote, readPromoted, registerFromRun } from '../registry/index.js';
-import type { Decision, ModelCard, PromotedModel, PromotionPolicy } from '../registry/types.js';
-import { publishIfConfigured, type PublishResult } from '../registry/publish.js';
-import { loadRegisteredModel } from './registered-model.js';
+import type { Decision, PromotedModel, PromotionPolicy } from '../registry/types.js';
+import type { PublishResult } from '../registry/publish.js';
+import { registerAndDecide } from './gate-decision.js';
 import { runTrainingPipeline, type TrainPipelineOptions, type TrainPipelineResult } from './train-pipeline.js';
 
 export interface DeployPipelineOptions extends TrainPipelineOptions {
@@ -30,59 +24,7 @@ export interface DeployPipelineResult {
  * current champion, promote when it passes, and refresh the site. A cached training run is not registered twice.
  */
 export async function runDeployPipeline(opts: DeployPipelineOptions): Promise<DeployPipelineResult> {
-  const log = opts.log ?? (() => {});
   const training = await runTrainingPipeline(opts);
-  const runId = training.run.runId;
-  const { versions } = await listVersions();
-  let version = versions.find((v) => v.card.runId === runId);
-  if (version) log(`registry: run ${runId} is already v${version.version}`);
-  else {
-    version = await registerFromRun(runId);
-    log(`registry: registered run ${runId} as v${version.version}`);
-  }
-  let decision: Decision | null = null;
-  let alreadyPromoted = false;
-  const champion = await readPromoted();
-  let championOnCandidateTest: ModelCard | undefined;
-  if (champion && champion.version !== version.version && champion.card.dataset.manifestHash !== version.card.dataset.manifestHash) {
-    championOnCandidateTest = await remeasureChampion(champion, training.dataset.name, version.card.dataset.manifestHash);
-    const m = championOnCandidateTest?.metrics;
-    if (m) log(`gate: champion v${champion.version} re-measured on the candidate's test set: precision ${m.precision.toFixed(3)} recall ${m.recall.toFixed(3)} f1 ${m.f1.toFixed(3)}`);
-  }
-  try {
-    decision = await promote(version.version, { policy: opts.policy, championOnCandidateTest });
-    log(`gate: ${decision.action} v${version.version}: ${decision.reasons.join('; ')}`);
-  } catch (err) {
-    if (!isAlreadyPromoted(err)) throw err;
-    alreadyPromoted = true;
-    log(`gate: v${version.version} is already the promoted model`);
-  }
-  if (opts.refreshSite) {
-    log('site: refreshing the report data');
-    await opts.refreshSite();
-  }
-  // Replicas (serve --model-from) follow the promoted model through its published copy.
-  const published = await publishIfConfigured({ log });
+  const { version, decision, alreadyPromoted, published } = await registerAndDecide(training.run.runId, training.dataset.name, opts);
   return { training, version, decision, alreadyPromoted, published };
-}
-
-/**
- * The champion's card with its metrics measured again on another data set's test split (its own model and
- * threshold), so the gate compares both models on the same photos.
- */
-async function remeasureChampion(champion: PromotedModel, datasetName: string, manifestHash: string): Promise<ModelCard | undefined> {
-  const data = await loadPreparedDataset(datasetName);
-  if (data.size !== champion.card.imageSize) return undefined; // a different input size: not comparable this way
-  const registered = await loadRegisteredModel(champion.version);
-  try {
-    const probs = await predictProbabilities(registered.model, data.test, 64, { featureCacheDir: paths.featureCache() });
-    const m = metricsAt(data.test.labels, probs, champion.card.threshold);
-    return {
-      ...champion.card,
-      dataset: { name: datasetName, manifestHash },
-      metrics: { ...champion.card.metrics, precision: m.precision ?? 0, recall: m.recall ?? 0, f1: m.f1 ?? 0, accuracy: m.accuracy ?? 0, rocAuc: rocAuc(data.test.labels, probs), prAuc: averagePrecision(data.test.labels, probs) },
-    };
-  } finally {
-    registered.model.dispose();
-  }
 }

@@ -4,6 +4,10 @@ import { openSource } from '../data/sources/index.js';
 import type { DataSource } from '../data/types.js';
 import { openFeedbackStorage, type FeedbackStorage } from '../feedback/storage.js';
 import { CombinedSource, FeedbackSource, pullFeedback, type FeedbackPull } from '../feedback/dataset.js';
+import { describeFeatureFeedback, featureRows, pullFeatureFeedback, summarizeFeatureFeedback, type FeatureFeedbackPull, type FeatureFeedbackSummary } from '../feedback/feature-dataset.js';
+import { FEATURE_RECIPE_VERSION, FEATURE_VIEWS } from '../model/photo-features.js';
+import { stableHash } from './stable-hash.js';
+import { artifact } from './step.js';
 import type { ThresholdStrategy } from '../evaluation/types.js';
 import { REFERENCE_HYPERPARAMETERS, type CnnHyperparameters } from '../model/cnn.js';
 import { BACKBONE_ID } from '../model/backbone.js';
@@ -20,7 +24,7 @@ import type { ValidationReport } from '../validation/types.js';
 import { validateDataset } from '../validation/validate.js';
 import { observer, runStep, type StepContext } from './step.js';
 import type { TrainRunOutput, TrainRunSettings } from './train-run.js';
-import { trainStep, trainStepInput, type FeedbackUse } from './train-step.js';
+import { trainStep, trainStepInput, type FeedbackUse, type TrainStepValues } from './train-step.js';
 import { tuneStep, type TuneOptions, type TuneOutput } from './tune-step.js';
 import type { Progress, Log } from '../progress/index.js';
 
@@ -85,6 +89,8 @@ export interface TrainPipelineResult {
   tuning: TuneOutput | null;
   run: TrainRunOutput & { cached: boolean };
   feedback: FeedbackPull | null;
+  /** Feedback kept as features only (no photo): used for the head directly; other backbones or recipes refused. */
+  featureFeedback: FeatureFeedbackSummary | null;
 }
 
 /** The feedback photos a pull put into the data, by record id. */
@@ -120,7 +126,7 @@ export async function runTrainingPipeline(opts: TrainPipelineOptions): Promise<T
     name = `${name}-with-feedback`;
   }
   try {
-    return await trainOn(opts, name, seed, source, feedback, ctx, log);
+    return await trainOn(opts, name, seed, source, feedback, feedbackStorage, ctx, log);
   } finally {
     await feedbackStorage?.localS3?.stop();
   }
@@ -132,6 +138,7 @@ async function trainOn(
   seed: number,
   source: DataSource,
   feedback: FeedbackPull | null,
+  feedbackStorage: FeedbackStorage | null,
   ctx: StepContext,
   log: Log,
 ): Promise<TrainPipelineResult> {
@@ -186,6 +193,26 @@ async function trainOn(
     log(`model: backbone features ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }
 
+  let featureFeedback: FeatureFeedbackPull | null = null;
+  let featureInput: TrainStepValues['featureFeedback'] = null;
+  if (feedbackStorage) {
+    const flip = resolveAugmentation(base.hyperparameters.augmentation)?.flip ?? false;
+    const views = FEATURE_VIEWS.filter((v) => flip || v === 'plain');
+    // A head on another backbone (or none) cannot use these numbers: every record is then refused, and counted.
+    const identity = { backbone: backbone ?? 'none (a CNN trained from scratch)', recipe: FEATURE_RECIPE_VERSION, imageSize: data.size, views };
+    featureFeedback = await pullFeatureFeedback(feedbackStorage.store, feedbackStorage.bucket, identity);
+    log(`feedback kept as features: ${describeFeatureFeedback(featureFeedback)}`);
+    for (const x of featureFeedback.excluded) log(`feedback excluded ${x.id}: ${x.reason}`);
+    for (const x of featureFeedback.suspicious) log(`feedback suspicious ${x.id}: ${x.reason}`);
+    if (featureFeedback.used.length > 0) {
+      const rows = featureRows(featureFeedback.used, views);
+      const id = stableHash(featureFeedback.used.map((u) => [u.record.id, u.label, u.record.features.hash]));
+      featureInput = { summary: describeFeatureFeedback(featureFeedback), rows: artifact(`feature-feedback@${id}`, rows) };
+    } else if (featureFeedback.read > 0) {
+      featureInput = { summary: describeFeatureFeedback(featureFeedback), rows: null };
+    }
+  }
+
   let tuning: TuneOutput | null = null;
   if (opts.tune) {
     log(`tuning: ${opts.tune.trials} trials, ${opts.tune.strategy}, ${opts.tune.minEpochs}-${opts.tune.maxEpochs} epochs`);
@@ -203,6 +230,7 @@ async function trainOn(
     report,
     validationFile,
     feedback: feedback ? feedbackUse(feedback) : null,
+    featureFeedback: featureInput,
     tuningRunId: tuning?.parentRunId ?? null,
     onProgress: opts.onProgress?.('train'),
   });
@@ -213,5 +241,6 @@ async function trainOn(
     tuning,
     run: { ...step.output, cached: step.cached },
     feedback,
+    featureFeedback: featureFeedback && summarizeFeatureFeedback(featureFeedback),
   };
 }

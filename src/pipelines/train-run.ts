@@ -9,7 +9,7 @@ import type { ThresholdStrategy } from '../evaluation/types.js';
 import type { CnnHyperparameters } from '../model/cnn.js';
 import { loadModel, saveModel } from '../model/io.js';
 import { predictProbabilities } from '../model/predict.js';
-import { trainModel } from '../model/train.js';
+import { trainModel, type TrainOptions } from '../model/train.js';
 import { withRun } from '../tracking/runs.js';
 import { splitThumbnailer } from './thumbnails.js';
 import { paths } from '../storage/paths.js';
@@ -37,6 +37,10 @@ export interface TrainRunInput extends TrainRunSettings {
   resumeFrom?: string;
   /** Skip the test split, the behaviour checks and the error gallery (tuning trials score on validation only). */
   validationOnly?: boolean;
+  /** Put back the weights of the epoch with the best validation loss (default true); a fine-tune keeps its last epoch. */
+  restoreBestWeights?: boolean;
+  /** More training rows as features only (feedback kept without its photo), on a pretrained backbone. */
+  extraTrainFeatures?: TrainOptions['extraTrainFeatures'];
   onProgress?: Progress;
   log?: Log;
 }
@@ -76,6 +80,8 @@ export async function trainAndEvaluate(input: TrainRunInput): Promise<TrainRunOu
         patience: input.patience,
         classWeight: input.classWeight,
         model: previous,
+        extraTrainFeatures: input.extraTrainFeatures,
+        restoreBestWeights: input.restoreBestWeights,
         onProgress: input.onProgress,
         featureCacheDir: paths.featureCache(),
         callbacks: {

@@ -3,6 +3,7 @@ import { getRun } from '../tracking/runs.js';
 import type { ValidationReport } from '../validation/types.js';
 import { stableHash } from './stable-hash.js';
 import { artifact, defineStep, observer, type StepArtifact, type StepObserver } from './step.js';
+import type { FeatureMatrix } from '../model/backbone-features.js';
 import { trainAndEvaluate, type TrainRunInput, type TrainRunOutput, type TrainRunSettings } from './train-run.js';
 
 /** Which feedback photos went into the data, by record id (what the run's feedback tag counts). */
@@ -10,6 +11,12 @@ export interface FeedbackUse {
   used: Array<{ id: string; group: string }>;
   excluded: string[];
   suspicious: string[];
+}
+
+/** Feedback kept as features only: rows for the head (keyed by the records' ids, answers and feature hashes) and a summary. */
+export interface FeatureFeedbackInput {
+  summary: string;
+  rows: StepArtifact<{ views: FeatureMatrix[]; labels: Uint8Array }> | null;
 }
 
 /** Everything the training step reads; its cache key is derived from this and nothing else. */
@@ -22,6 +29,8 @@ export interface TrainStepInput {
   /** The validation report attached to the run, keyed by its checks (not by when it was written). */
   validation: StepArtifact<{ file: string; summary: ValidationReport['summary'] }>;
   feedback: FeedbackUse | null;
+  /** Absent (not null) when no feature feedback was asked for, so the cache keys of earlier runs stay. */
+  featureFeedback?: FeatureFeedbackInput;
   /** The tuning run the training run is recorded under, when tuning ran. */
   tuningRunId: string | null;
   progress: StepObserver<TrainRunInput['onProgress']>;
@@ -34,6 +43,7 @@ export interface TrainStepValues {
   report: ValidationReport;
   validationFile: string;
   feedback: FeedbackUse | null;
+  featureFeedback?: FeatureFeedbackInput | null;
   tuningRunId: string | null;
   onProgress?: TrainRunInput['onProgress'];
 }
@@ -52,6 +62,7 @@ export function trainStepInput(v: TrainStepValues): TrainStepInput {
     source: artifact(v.source.id, v.source),
     validation: artifact(`${v.validationFile}@${validationReportId(v.report)}`, { file: v.validationFile, summary: v.report.summary }),
     feedback: v.feedback,
+    ...(v.featureFeedback ? { featureFeedback: v.featureFeedback } : {}),
     tuningRunId: v.tuningRunId,
     progress: observer(v.onProgress),
   };
@@ -74,7 +85,9 @@ export const trainStep = defineStep<TrainStepInput, TrainRunOutput>({
         kind: 'training',
         validation: `${summary.pass} pass, ${summary.warn} warn, ${summary.fail} fail`,
         ...(fb ? { feedback: `${fb.used.length} used, ${fb.excluded.length} excluded, ${fb.suspicious.length} suspicious` } : {}),
+        ...(input.featureFeedback ? { featureFeedback: input.featureFeedback.summary } : {}),
       },
+      ...(input.featureFeedback?.rows ? { extraTrainFeatures: input.featureFeedback.rows.value } : {}),
       attach: { 'validation.json': file },
       onProgress: input.progress.value,
       log: ctx.log,

@@ -143,16 +143,31 @@ async function predict(ctx: AppContext, req: IncomingMessage, res: ServerRespons
 async function feedback(ctx: AppContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   rateLimit(ctx, req);
   if (!isMultipart(req)) {
-    throw new HttpError(415, 'unsupported_media_type', 'send feedback as multipart/form-data (photo, prediction, answer, consent)');
+    throw new HttpError(415, 'unsupported_media_type', 'send feedback as multipart/form-data (photo, prediction, answer, consent, store)');
   }
   const form = await readMultipart(req, { fileBytes: ctx.maxUploadBytes });
   checkFeedbackForm(form.fields);
   const file = form.files.find((f) => f.field === FEEDBACK_FORM.fields.photo) ?? form.files[0];
   if (!file) throw new HttpError(400, 'missing_photo', 'the form has no photo file (field "photo")');
-  const result = await acceptFeedback(ctx.feedback, file.data, form.fields, ctx.holder.current?.version ?? null);
+  const result = await acceptFeedback(ctx.feedback, file.data, form.fields, ctx.holder.current?.version ?? null, {
+    client: ctx.clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for']),
+    features: (photo) => featuresOf(ctx, photo),
+  });
   ctx.metrics.feedback.inc({ result: result.replay ? 'replayed' : result.status });
   if (result.replay) sendJson(res, 200, { id: result.id, status: result.status, replay: true });
   else sendJson(res, result.status === 'stored' ? 201 : 202, { id: result.id, status: result.status });
+}
+
+/** The served model's features of a feedback photo (store=features), computed in an inference worker under the decode bound. */
+async function featuresOf(ctx: AppContext, photo: Buffer) {
+  const answer = await ctx.holder.use(async (model) => {
+    if (!model.features) {
+      throw new HttpError(422, 'features_unavailable', `model v${model.version} has no frozen pretrained backbone, so its features cannot be kept instead of the photo; send store=photo`);
+    }
+    return { features: await ctx.decodes.run(() => model.features!(photo, ctx.maxPixels)), version: model.version };
+  });
+  if (!answer) throw noModelError(ctx);
+  return answer;
 }
 
 /** The feedback side of health: S3 as the uploader sees it ('unavailable' while failing or stalled) and the queue. */

@@ -4,7 +4,10 @@ import type { JsonlAppender } from '../monitoring/event-log.js';
 import { reencodePhoto, type CleanPhoto } from '../feedback/photo.js';
 import type { FeedbackQueue } from '../feedback/queue.js';
 import type { FeedbackUploader } from '../feedback/uploader.js';
-import { FEEDBACK_SCHEMA, feedbackKeys, type FeedbackRecord } from '../feedback/types.js';
+import { FEEDBACK_SCHEMA, featureFeedbackKey, feedbackKeys, type FeatureFeedbackRecord, type FeedbackRecord } from '../feedback/types.js';
+import { clientHash, featureHash } from '../feedback/feature-record.js';
+import type { PhotoFeatureViews } from '../model/photo-features.js';
+import { isImageDecodeError } from '../data/errors.js';
 import { FeedbackFormError, checkFeedbackFields, parseFeedbackFields, type FeedbackFields, type FeedbackForm } from '../feedback/form.js';
 import { feedbackReplayKey, type FeedbackReplays } from '../feedback/replays.js';
 import type { Semaphore } from '../data/concurrency.js';
@@ -30,7 +33,7 @@ export interface FeedbackResult {
   id: string;
   /** 'stored': in S3 now; 'queued': safe on local disk, uploaded when S3 answers again. */
   status: 'stored' | 'queued';
-  record: FeedbackRecord;
+  record: FeedbackRecord | FeatureFeedbackRecord;
   /** True when this was a replay of feedback accepted earlier: nothing new was stored. */
   replay?: boolean;
 }
@@ -60,6 +63,17 @@ async function cleanPhoto(photo: Buffer, maxPixels: number): Promise<CleanPhoto>
   }
 }
 
+/** What the request brings besides the form: who sent it (for a hash) and, for `store=features`, the served model's features. */
+export interface FeedbackRequestContext {
+  /** The client's address as the rate limiter sees it; only its hash is kept. */
+  client?: string;
+  /**
+   * The served model's backbone features of the photo in every training view, with the version that computed
+   * them; it rejects with an HttpError when the model has none (or no model is loaded).
+   */
+  features?: (photo: Buffer) => Promise<{ features: PhotoFeatureViews; version: number }>;
+}
+
 /** Time-sortable id: `20261126T230501123Z-<16 hex>`; never taken from the client. */
 export function newFeedbackId(now: Date): string {
   return timeSortableId(now, 8);
@@ -76,6 +90,7 @@ export async function acceptFeedback(
   photo: Buffer,
   fields: FeedbackFields,
   servedVersion: number | null,
+  request: FeedbackRequestContext = {},
 ): Promise<FeedbackResult> {
   let form;
   try {
@@ -85,9 +100,11 @@ export async function acceptFeedback(
   }
   const checked = form;
   const replays = options.replays;
-  if (!replays) return storeFeedback(options, photo, checked, null, servedVersion);
+  const store = (replayKey: string | null) =>
+    checked.store === 'features' ? storeFeatureFeedback(options, photo, checked, replayKey, request) : storeFeedback(options, photo, checked, replayKey, servedVersion, request);
+  if (!replays) return store(null);
   const key = feedbackReplayKey(photo, checked);
-  const { result, replay } = await replays.once(key, () => storeFeedback(options, photo, checked, key, servedVersion));
+  const { result, replay } = await replays.once(key, () => store(key));
   if (!replay) return result;
   return { ...result, status: (await options.queue.has(result.id)) ? 'queued' : 'stored', replay: true };
 }
@@ -98,6 +115,7 @@ async function storeFeedback(
   form: FeedbackForm,
   replayKey: string | null,
   servedVersion: number | null,
+  request: FeedbackRequestContext,
 ): Promise<FeedbackResult> {
   const { answer, decision, probability, modelVersion } = form;
   const decode = async () => {
@@ -120,12 +138,69 @@ async function storeFeedback(
     servedVersion,
     consent: true,
     ...(replayKey ? { replayKey } : {}),
+    ...(request.client !== undefined ? { clientHash: clientHash(request.client) } : {}),
     photoKey,
     recordKey,
     image: { format: 'jpeg', bytes: clean.data.length, width: clean.width, height: clean.height, properties },
   };
   await options.queue.add({ record, photoBase64: clean.data.toString('base64'), enqueuedAt: time });
   options.log?.append('feedback', record);
+  const stored = await options.uploader.submit(id);
+  return { id, status: stored ? 'stored' : 'queued', record };
+}
+
+/**
+ * Accept a "use my answer, do not keep my photo" item: the served model computes the photo's backbone features in
+ * every training view (in an inference worker), and only those numbers, the answer, the model version, the
+ * backbone identity, the time and hashes (of the features and of the client) are queued and uploaded. The photo
+ * bytes go nowhere: not to the queue, S3, the monitoring log or the server log.
+ */
+async function storeFeatureFeedback(
+  options: FeedbackServiceOptions,
+  photo: Buffer,
+  form: FeedbackForm,
+  replayKey: string | null,
+  request: FeedbackRequestContext,
+): Promise<FeedbackResult> {
+  if (photo.length === 0) throw new HttpError(400, 'empty_photo', 'the photo is empty');
+  if (!sniffImageFormat(photo)) throw new HttpError(415, 'not_an_image', 'the photo is not a JPEG, PNG, WebP or GIF image');
+  if (!request.features) throw new HttpError(503, 'features_unavailable', 'this server cannot compute features for feedback; send store=photo');
+  let computed;
+  try {
+    computed = await request.features(photo);
+  } catch (err) {
+    throw isImageDecodeError(err) ? imageError(err, options.maxPixels) : err;
+  }
+  const { features, version } = computed;
+  const now = (options.now ?? (() => new Date()))();
+  const time = now.toISOString();
+  const id = newFeedbackId(now);
+  const { answer, decision, probability, modelVersion } = form;
+  const plain = features.views[features.viewNames.indexOf('plain')] ?? features.views[0];
+  const record: FeatureFeedbackRecord = {
+    schema: FEEDBACK_SCHEMA,
+    kind: 'features',
+    id,
+    time,
+    prediction: { decision, probability, modelVersion },
+    answer,
+    servedVersion: version,
+    consent: true,
+    ...(replayKey ? { replayKey } : {}),
+    ...(request.client !== undefined ? { clientHash: clientHash(request.client) } : {}),
+    recordKey: featureFeedbackKey(options.prefix, id, time),
+    features: {
+      backbone: features.backbone,
+      recipe: features.recipe,
+      imageSize: features.imageSize,
+      views: features.viewNames,
+      values: features.views.map((v) => Array.from(v)),
+      hash: featureHash(plain),
+    },
+  };
+  await options.queue.add({ record, enqueuedAt: time });
+  // The monitoring log gets what the answer says about the model, not the numbers.
+  options.log?.append('feedback', { ...record, features: { backbone: features.backbone, recipe: features.recipe, hash: record.features.hash } });
   const stored = await options.uploader.submit(id);
   return { id, status: stored ? 'stored' : 'queued', record };
 }

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { projectRoot } from '../storage/paths.js';
+import { ImageDecodeError } from '../data/errors.js';
+import type { PhotoFeatureViews } from '../model/photo-features.js';
 import { HttpError } from './http-errors.js';
 import type { PoolRequest, PoolResponse, WorkerSetup } from './inference-messages.js';
 
@@ -41,9 +43,11 @@ export interface BatchDetail {
 }
 
 interface Job {
+  /** Images in the batch (1 for a features request). */
   n: number;
-  pixels: Uint8Array;
-  resolve: (probs: Float32Array) => void;
+  /** What the worker is sent once it is free (its buffer is transferred). */
+  request: PoolRequest & { type: 'run' | 'features' };
+  resolve: (answer: Extract<PoolResponse, { type: 'result' | 'features-result' }>) => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout;
   slot: Slot | null;
@@ -129,11 +133,33 @@ export class InferencePool {
   }
 
   /** p(cat) of `n` prepared images in one buffer of n x imageSize x imageSize x 3 bytes (transferred: do not reuse it). */
-  run(pixels: Uint8Array, n: number): Promise<Float32Array> {
+  async run(pixels: Uint8Array, n: number): Promise<Float32Array> {
+    const id = this.nextId++;
+    const answer = await this.submit(n, { type: 'run', id, n, pixels });
+    if (answer.type !== 'result') throw new Error(`inference worker answered ${answer.type} to a batch`);
+    if (answer.probs.length !== n) throw new Error(`worker returned ${answer.probs.length} results for ${n} images`);
+    return answer.probs;
+  }
+
+  /**
+   * The backbone features of one photo file in every training view, computed in a worker by the model library's
+   * `photoFeatureViews` (a copy of the photo goes to the worker, which drops it when done). A photo that cannot be decoded rejects
+   * with an ImageDecodeError.
+   */
+  async features(photo: Uint8Array, maxPixels: number): Promise<PhotoFeatureViews> {
+    const id = this.nextId++;
+    // A copy of its own: a small Buffer may sit in Node's shared pool, whose memory must not be transferred away.
+    const own = new Uint8Array(photo);
+    const answer = await this.submit(1, { type: 'features', id, photo: own, maxPixels });
+    if (answer.type !== 'features-result') throw new Error(`inference worker answered ${answer.type} to a features request`);
+    return answer.features;
+  }
+
+  private submit(n: number, request: Job['request']): Promise<Parameters<Job['resolve']>[0]> {
     if (this.closed) return Promise.reject(unavailable('the model is being unloaded; retry'));
-    return new Promise<Float32Array>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       const timeoutMs = this.options.batchTimeoutMs ?? 60_000;
-      const job: Job = { n, pixels, resolve, reject, slot: null, id: this.nextId++, timer: undefined as unknown as NodeJS.Timeout };
+      const job: Job = { n, request, resolve, reject, slot: null, id: request.id, timer: undefined as unknown as NodeJS.Timeout };
       job.timer = setTimeout(() => {
         const slot = job.slot;
         if (slot) {
@@ -151,12 +177,12 @@ export class InferencePool {
     });
   }
 
-  private finish(job: Job, err: Error | null, probs?: Float32Array): void {
+  private finish(job: Job, err: Error | null, answer?: Parameters<Job['resolve']>[0]): void {
     clearTimeout(job.timer);
     if (job.slot && job.slot.job === job) job.slot.job = null;
     job.slot = null;
     if (err) job.reject(err);
-    else job.resolve(probs!);
+    else job.resolve(answer!);
   }
 
   private pump(): void {
@@ -166,8 +192,8 @@ export class InferencePool {
       const job = this.queue.shift()!;
       job.slot = slot;
       slot.job = job;
-      const msg: PoolRequest = { type: 'run', id: job.id, n: job.n, pixels: job.pixels };
-      slot.worker.postMessage(msg, [job.pixels.buffer as ArrayBuffer]);
+      const buffer = job.request.type === 'run' ? job.request.pixels.buffer : job.request.photo.buffer;
+      slot.worker.postMessage(job.request, [buffer as ArrayBuffer]);
     }
   }
 
@@ -218,7 +244,11 @@ export class InferencePool {
           const job = slot.job;
           if (msg.type === 'result') {
             this.options.onBatch?.(job.n, msg.ms, { threadId: worker.threadId, startedAt: msg.startedAt, endedAt: msg.endedAt });
-            this.finish(job, msg.probs.length === job.n ? null : new Error(`worker returned ${msg.probs.length} results for ${job.n} images`), msg.probs);
+            this.finish(job, null, msg);
+          } else if (msg.type === 'features-result') {
+            this.finish(job, null, msg);
+          } else if (msg.type === 'error' && msg.decodeKind) {
+            this.finish(job, new ImageDecodeError(msg.decodeKind, msg.message));
           } else {
             this.finish(job, new Error(`inference failed: ${msg.message}`));
           }

@@ -4,6 +4,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { selectBackend } from '../model/backend.js';
 import { loadModel } from '../model/io.js';
 import { predictProbabilities } from '../model/predict.js';
+import { photoFeatureViews } from '../model/photo-features.js';
+import { isImageDecodeError } from '../data/errors.js';
 import type { PoolRequest, PoolResponse, WorkerSetup } from './inference-messages.js';
 
 const setup = workerData as WorkerSetup;
@@ -23,6 +25,13 @@ async function start(): Promise<void> {
   port.on('message', (msg: PoolRequest) => {
     if (msg.type === 'exit') process.exit(msg.code); // fault injection (tests): the thread dies mid-flight
     const t0 = performance.now();
+    if (msg.type === 'features') {
+      photoFeatureViews(msg.photo, { imageSize: size, maxPixels: msg.maxPixels }).then(
+        (features) => send({ type: 'features-result', id: msg.id, features, ms: performance.now() - t0 }, features.views.map((v) => v.buffer as ArrayBuffer)),
+        (err: Error) => send({ type: 'error', id: msg.id, message: err.message, ...(isImageDecodeError(err) ? { decodeKind: err.kind } : {}) }),
+      );
+      return;
+    }
     const startedAt = Date.now();
     run(msg.n, msg.pixels).then(
       (probs) => {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import type { ModelCard, PromotedModel } from '../registry/types.js';
+import type { PhotoFeatureViews } from '../model/photo-features.js';
 
 /** A model ready to answer: what the server needs from a promoted registry version. */
 export interface ServingModel {
@@ -9,6 +10,11 @@ export interface ServingModel {
   card: ModelCard;
   /** p(cat) for one prepared image (imageSize x imageSize x 3 RGB bytes); batched behind the scenes. */
   predict(pixels: Uint8Array): Promise<number>;
+  /**
+   * The frozen backbone's features of one photo file in every training view (`photoFeatureViews`), for feedback
+   * kept as numbers only; absent when the model has no pretrained backbone. Decoding failures are ImageDecodeErrors.
+   */
+  features?(photo: Uint8Array, maxPixels: number): Promise<PhotoFeatureViews>;
   dispose(): void;
 }
 

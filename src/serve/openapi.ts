@@ -124,11 +124,14 @@ function feedbackOperation(): OperationObject {
   return {
     operationId: 'feedback',
     tags: ['api'],
-    summary: 'Tell whether a prediction was right (the photo is stored only with consent)',
+    summary: 'Tell whether a prediction was right (kept only with consent; the photo only when asked to)',
     description:
-      'A multipart form: `photo`, `answer` (`cat` or `not-cat`), `consent` (`true`), and what the model said ' +
-      '(`prediction`, optionally `probability` and `modelVersion`). The photo is re-encoded without metadata. The same ' +
-      'photo, answer and prediction sent again within the replay window answer 200 with the first id.',
+      'A multipart form: `photo`, `answer` (`cat` or `not-cat`), `consent` (`true`), what the model said ' +
+      '(`prediction`, optionally `probability` and `modelVersion`) and what may be kept (`store`): `photo` (the default) ' +
+      'keeps the photo, re-encoded without metadata, and the answer; `features` keeps only the served model\'s backbone ' +
+      'features of the photo (plain and mirrored views), the answer, the model version, the backbone and feature recipe ' +
+      'version, the time and hashes of the features and of the client: the photo is never written anywhere. The same ' +
+      'photo, answer, prediction and choice sent again within the replay window answer 200 with the first id.',
     requestBody: {
       required: true,
       content: {
@@ -142,6 +145,7 @@ function feedbackOperation(): OperationObject {
               prediction: { enum: ['cat', 'not-cat'] },
               probability: { type: 'string', description: 'a number from 0 to 1' },
               modelVersion: { type: 'string', description: 'a whole number' },
+              store: { enum: ['photo', 'features'], default: 'photo', description: 'photo: keep the photo; features: keep only its features, never the photo' },
             },
             required: ['photo', 'answer', 'consent', 'prediction'],
           },
@@ -165,7 +169,9 @@ function feedbackOperation(): OperationObject {
       }),
       '413': apiError('The photo is over the size or pixel limit'),
       '415': apiError('Not a multipart form, or the photo is not an image'),
+      '422': apiError('store=features: the photo cannot be decoded, or the served model has no frozen backbone to compute features with'),
       '429': apiError('Rate limited'),
+      '503': apiError('store=features and no model is loaded to compute the features'),
     },
   };
 }

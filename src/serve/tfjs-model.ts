@@ -1,7 +1,10 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { selectBackend } from '../model/backend.js';
 import type { PromotedModel } from '../registry/types.js';
 import { predictProbabilities } from '../model/predict.js';
-import { loadModel } from '../model/io.js';
+import { backboneSizesOf, loadModel, MODEL_JSON, type LayersModelJson } from '../model/io.js';
+import { photoFeatureViews, type PhotoFeatureViews } from '../model/photo-features.js';
 import { MicroBatcher } from './micro-batcher.js';
 import type { ServingModel } from './model-holder.js';
 import { InferencePool, servingWorkers } from './inference-pool.js';
@@ -40,7 +43,10 @@ export async function loadTfjsServingModel(promoted: PromotedModel, options: Tfj
   const workers = servingWorkers(options.workers);
   const backend = process.env.AREYOUACAT_BACKEND as Backend;
   let forward: (pixels: Uint8Array, n: number) => Promise<Float32Array>;
+  let features: ((photo: Uint8Array, maxPixels: number) => Promise<PhotoFeatureViews>) | undefined;
   let release: () => void;
+  const json = JSON.parse(await fs.readFile(path.join(promoted.dir, MODEL_JSON), 'utf8')) as LayersModelJson;
+  const onBackbone = backboneSizesOf(json).length > 0;
   let pool: InferencePool | undefined;
   if (workers > 0) {
     pool = await InferencePool.start({
@@ -55,6 +61,7 @@ export async function loadTfjsServingModel(promoted: PromotedModel, options: Tfj
     });
     const p = pool;
     forward = (pixels, n) => p.run(pixels, n);
+    if (onBackbone) features = (photo, maxPixels) => p.features(photo, maxPixels);
     release = () => void p.close();
   } else {
     await selectBackend({ prefer: backend });
@@ -72,6 +79,7 @@ export async function loadTfjsServingModel(promoted: PromotedModel, options: Tfj
       return probs;
     };
     await forward(new Uint8Array(pixelsPerImage), 1);
+    if (onBackbone) features = (photo, maxPixels) => photoFeatureViews(photo, { imageSize: size, maxPixels });
     release = () => model.dispose();
   }
   const runBatch = async (items: Uint8Array[]): Promise<number[]> => {
@@ -91,6 +99,7 @@ export async function loadTfjsServingModel(promoted: PromotedModel, options: Tfj
       }
       return batcher.submit(pixels);
     },
+    ...(features ? { features } : {}),
     dispose: release,
     [POOL]: pool,
   };

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { FeedbackReplays, feedbackReplayKey } from '../../src/feedback/replays.js';
 import type { FeedbackForm } from '../../src/feedback/form.js';
 
-const form: FeedbackForm = { answer: 'cat', decision: 'not-cat', probability: 0.4, modelVersion: 3 };
+const form: FeedbackForm = { answer: 'cat', decision: 'not-cat', probability: 0.4, modelVersion: 3, store: 'photo' };
 
 describe('feedback replay memory', () => {
   it('keys on the photo bytes, the answer and the whole prediction', () => {
@@ -14,6 +14,7 @@ describe('feedback replay memory', () => {
     expect(feedbackReplayKey(photo, { ...form, decision: 'cat' })).not.toBe(key);
     expect(feedbackReplayKey(photo, { ...form, probability: 0.41 })).not.toBe(key);
     expect(feedbackReplayKey(photo, { ...form, modelVersion: null })).not.toBe(key);
+    expect(feedbackReplayKey(photo, { ...form, store: 'features' })).not.toBe(key);
   });
 
   it('runs accept once per key within the window, also for concurrent replays', async () => {

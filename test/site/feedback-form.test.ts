@@ -13,7 +13,7 @@ function fieldsOf(form: FormData): Record<string, string> {
 }
 
 describe('predict page feedback form mirrors the library contract', () => {
-  it('has the same route, field names, answers and consent value', () => {
+  it('has the same route, field names, answers, consent value and store choices', () => {
     expect(PAGE_FORM).toEqual(FEEDBACK_FORM);
   });
 
@@ -25,6 +25,7 @@ describe('predict page feedback form mirrors the library contract', () => {
       answer: 'not-cat',
       prediction: { decision: 'cat', probability: 0.75, modelVersion: 3 },
       consent: true,
+      store: 'features',
     }));
     const { photo: pagePhoto, ...pageFields } = page;
     const { photo: libraryPhoto, ...libraryFields } = library;
@@ -32,6 +33,17 @@ describe('predict page feedback form mirrors the library contract', () => {
     expect(libraryPhoto).toMatch(/^file:/);
     expect(pageFields).toEqual(libraryFields);
     expect(() => checkFeedbackFields(pageFields)).not.toThrow();
-    expect(parseFeedbackFields(pageFields)).toEqual({ answer: 'not-cat', decision: 'cat', probability: 0.75, modelVersion: 3 });
+    expect(parseFeedbackFields(pageFields)).toEqual({ answer: 'not-cat', decision: 'cat', probability: 0.75, modelVersion: 3, store: 'features' });
+  });
+
+  it('keeps the photo only when the page is told to (store=photo), like the typed client', () => {
+    const photo = new Blob([new Uint8Array([0xff, 0xd8, 0xff])], { type: 'image/jpeg' });
+    const page = fieldsOf(pageForm({ photo, prediction: 'cat', answer: 'cat', probability: 0.9, version: 1, store: 'photo' }));
+    const library = fieldsOf(libraryForm({ photo: { data: photo }, answer: 'cat', prediction: { decision: 'cat', probability: 0.9, modelVersion: 1 }, consent: true, store: 'photo' }));
+    expect(page.store).toBe('photo');
+    expect(library.store).toBe('photo');
+    expect(parseFeedbackFields(page).store).toBe('photo');
+    expect(parseFeedbackFields({ ...page, store: undefined }).store).toBe('photo'); // an older client: today's behaviour
+    expect(() => parseFeedbackFields({ ...page, store: 'everything' })).toThrow(/"store" must be/);
   });
 });

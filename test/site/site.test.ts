@@ -242,6 +242,14 @@ describe.skipIf(!haveChromium)('report site in a browser', () => {
     await page.getByRole('button', { name: 'No, that is wrong' }).click();
     await expect.poll(() => server.feedback.length).toBe(2);
     expect(server.feedback[1].fields).toMatchObject({ prediction: 'cat', answer: 'not-cat' });
+    // The page's default keeps only the features; the photo is kept only when the user chooses that.
+    expect(server.feedback[0].fields.store).toBe('features');
+    expect(await page.locator('.feedback-store').innerText()).toMatch(/do not keep my photo[\s\S]*forgets the photo[\s\S]*Keep my photo/);
+    await page.getByLabel('Keep my photo to improve the model').check();
+    await yes.click();
+    await expect.poll(() => server.feedback.length).toBe(3);
+    expect(server.feedback[2].fields).toMatchObject({ store: 'photo', answer: 'cat' });
+    await page.locator('.feedback-status', { hasText: 'your photo were recorded' }).waitFor();
     await page.close();
   });
 

@@ -54,7 +54,7 @@ function trainingOptions(cmd: Command): Command {
     .option('--space <json>', 'tuning search space as JSON (default: learning rate, filters, blocks, dropout, dense units, batch norm)')
     .option('--workers <n>', 'local worker processes for backbone features and tuning trials (default: one per core)', int('workers', 1))
     .option('--queue <url>', 'run the backbone-feature and tuning-trial jobs on a BullMQ queue, redis://HOST:6379, computed by `areyouacat worker` processes (default: AREYOUACAT_QUEUE_URL, else a local pool)')
-    .option('--include-feedback', 'add consented feedback photos from S3 (labels from the answers, inconsistent ones left out)')
+    .option('--include-feedback', 'add consented feedback from S3: photos to the data, features-only answers to the head (labels from the answers, inconsistent ones left out, other backbones or recipes refused)')
     .option('--force', 'ignore cached step outputs and run every step')
     .option('--json', 'print the result as JSON');
 }
@@ -142,6 +142,39 @@ export function registerPipelineCommands(program: Command): void {
           );
         }
         return result.alreadyPromoted || result.decision?.action !== 'reject' ? 0 : 3;
+      }),
+    );
+
+  pipeline
+    .command('finetune')
+    .description('Continual learning: train the promoted model\'s head a few epochs on the feature feedback since its training run, mixed with a replay of its training photos; evaluate on its test split; the gate decides')
+    .option('--epochs <n>', 'epochs over feedback and replay', int('epochs', 1), 5)
+    .option('--per-client-cap <n>', 'most feedback items one client may contribute to this run', int('per-client-cap', 1), 50)
+    .option('--replay <n>', "rows of the champion's training split replayed (default: max(200, 2 x feedback items))", int('replay', 0))
+    .option('--learning-rate <lr>', 'learning rate of the fine-tune', num('learning-rate'))
+    .option('--seed <seed>', 'seed for the replay sample, order and dropout', int('seed', 0), 1)
+    .option('--data <spec>', "the champion's photos, for the run's error gallery (default: the source its training run recorded)")
+    .option('--min-gate-precision <p>', 'gate: minimum test precision', num('min-gate-precision'))
+    .option('--min-gate-recall <r>', 'gate: minimum test recall', num('min-gate-recall'))
+    .option('--no-site', 'do not rebuild the report site')
+    .option('--json', 'print the result as JSON')
+    .action(
+      action(async (f: { epochs: number; perClientCap: number; replay?: number; learningRate?: number; seed: number; data?: string; minGatePrecision?: number; minGateRecall?: number; site: boolean; json?: boolean }) => {
+        const { runFinetunePipeline } = await import('../../pipelines/finetune-pipeline.js');
+        const { refreshSiteData } = await import('../../pipelines/refresh-site.js');
+        const result = await runFinetunePipeline({
+          epochs: f.epochs, perClientCap: f.perClientCap, replay: f.replay, learningRate: f.learningRate, seed: f.seed, data: f.data, log: logLine,
+          policy: { ...(f.minGatePrecision !== undefined ? { minPrecision: f.minGatePrecision } : {}), ...(f.minGateRecall !== undefined ? { minRecall: f.minGateRecall } : {}) },
+          refreshSite: f.site ? () => refreshSiteData(logLine) : undefined,
+        });
+        if (f.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+        else if (!result.run) process.stdout.write(`${result.summary}: no usable feedback since its training run\n`);
+        else {
+          const d = result.decision;
+          process.stdout.write(`run ${result.run.runId} (${result.summary}): ${printMetrics(result.run.metrics)}\n`);
+          if (result.version) process.stdout.write(`v${result.version.version}: ${d?.action ?? 'already promoted'} (${d?.reasons.join('; ') ?? ''})\n`);
+        }
+        return result.decision?.action === 'reject' ? 3 : 0;
       }),
     );
 

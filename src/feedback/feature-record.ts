@@ -1,0 +1,21 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Hash of a feature row for inconsistency detection: the numbers rounded to 4 significant decimals first, so the
+ * same photo gives the same hash on every worker thread and backend (their last float bits may differ).
+ */
+export function featureHash(values: ArrayLike<number>): string {
+  const h = createHash('sha256');
+  const rounded = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) rounded[i] = Number(values[i].toPrecision(4));
+  h.update(new Uint8Array(rounded.buffer));
+  return h.digest('hex');
+}
+
+/**
+ * Who sent an answer, without keeping who it was: a hash of the client's address (as the rate limiter sees it,
+ * so behind trusted proxies the forwarded one). Used only to cap how much of a fine-tune one client can make up.
+ */
+export function clientHash(address: string): string {
+  return createHash('sha256').update(`areyouacat-feedback-client:${address}`).digest('hex').slice(0, 16);
+}
