@@ -130,8 +130,13 @@ export async function pullFeatureFeedback(
   return { used, excluded, suspicious, refused, capped: { cap, dropped, clients: cappedClients.size }, read };
 }
 
-/** The used records as training rows: one feature matrix per view (in `views` order) and their labels. */
-export function featureRows(used: FeatureFeedbackPull['used'], views: readonly string[]): { views: FeatureMatrix[]; labels: Uint8Array } {
+/**
+ * The used records as training rows: one feature matrix per view (in `views` order) and their labels. Rows go in
+ * the order of their feature hashes, not of their ids (which carry the time and a random part), so the same answers
+ * train the same model however and whenever they arrived.
+ */
+export function featureRows(records: FeatureFeedbackPull['used'], views: readonly string[]): { views: FeatureMatrix[]; labels: Uint8Array } {
+  const used = [...records].sort((a, b) => (a.record.features.hash < b.record.features.hash ? -1 : a.record.features.hash > b.record.features.hash ? 1 : a.label - b.label));
   const dim = used[0]?.record.features.values[0]?.length ?? 0;
   const matrices = views.map((view) => {
     const data = new Float32Array(used.length * dim);

@@ -65,7 +65,11 @@ describe('feature feedback for training', () => {
     const rows = featureRows(pull.used, WANT.views);
     expect(rows.views.map((v) => [v.n, v.dim])).toEqual([[5, 4], [5, 4]]);
     expect(Array.from(rows.views[1].data.subarray(0, 4))).toEqual(Array.from(rows.views[0].data.subarray(0, 4)).map((v) => -v));
-    expect(Array.from(rows.labels)).toEqual(pull.used.map((u) => (u.record.answer === 'cat' ? 1 : 0)));
+    // Rows in the order of the feature hashes (not of arrival), each with its own label.
+    const byHash = [...pull.used].sort((x, y) => (x.record.features.hash < y.record.features.hash ? -1 : 1));
+    expect(Array.from(rows.labels)).toEqual(byHash.map((u) => (u.record.answer === 'cat' ? 1 : 0)));
+    expect(Array.from(rows.views[0].data.subarray(0, 4))).toEqual(Array.from(Float32Array.from(byHash[0].record.features.values[0])));
+    expect(featureRows([...pull.used].reverse(), WANT.views)).toEqual(rows);
 
     // Only what arrived since a time (a fine-tune takes the feedback since its champion's training run).
     const later = await pullFeatureFeedback(s3.store, s3.bucket, WANT, { since: new Date(Date.UTC(2026, 11, 1, 10, 0, 6)).toISOString() });
