@@ -124,7 +124,8 @@ export async function runFinetunePipeline(opts: FinetuneOptions = {}): Promise<F
 
   const replayN = Math.min(data.train.n, opts.replay ?? Math.max(DEFAULT_MIN_REPLAY, DEFAULT_REPLAY_PER_ITEM * k));
   const seed = opts.seed ?? 1;
-  const chosen = sampleIndices(data.train.n, replayN, `finetune:${seed}:${card.runId}`);
+  // Seeded by what the champion was trained on, not by its run id (random), so a fine-tune can be repeated.
+  const chosen = sampleIndices(data.train.n, replayN, `finetune:${seed}:${card.dataset.manifestHash}:v${card.version}`);
   const replay = selectImages([data.train], (_s, i) => chosen.has(i));
   let source: DataSource;
   const spec = opts.data ?? run.tags.source;
