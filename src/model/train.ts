@@ -4,11 +4,12 @@ import { resolveAugmentation } from './augment.js';
 import { selectBackend } from './backend.js';
 import { checkSplit, imageBatch, shuffledIndices } from './batches.js';
 import { buildCnn, type CnnHyperparameters } from './cnn.js';
-import { featureBatch, imageFeatures, predictFromFeatures, type FeatureMatrix } from './backbone-features.js';
+import { featureBatch, imageFeatures, type FeatureMatrix } from './backbone-features.js';
 import { headOf, pretrainedBackboneOf } from './backbone-layer.js';
 import { rocAuc } from '../stats/roc-auc.js';
 import { binaryLossAndAccuracy } from './training-metrics.js';
-import { predictProbabilities } from './predict.js';
+import { meanOfViews, predictProbabilities } from './predict.js';
+import type { PhotoReader } from './photo-features.js';
 import { seededRandom } from './random.js';
 import type { Progress } from '../progress/index.js';
 
@@ -52,6 +53,8 @@ export interface TrainOptions {
   callbacks?: TrainCallbacks;
   /** Models on a pretrained backbone: keep the images' backbone features here between runs. */
   featureCacheDir?: string;
+  /** Source files of the splits' images, for backbone features the cache does not hold (see `imageFeatures`). */
+  photos?: PhotoReader;
 }
 
 export interface TrainResult {
@@ -142,13 +145,13 @@ export async function trainModel(
   // mirrored image when augmenting) and the epochs train the head on those features. Flips are the only
   // augmentation there; crops and colour changes would need the backbone again every epoch.
   const backboneLayer = pretrainedBackboneOf(model);
-  let features: { train: FeatureMatrix[]; val: FeatureMatrix } | null = null;
+  let features: { train: FeatureMatrix[]; val: FeatureMatrix; valMirrored: FeatureMatrix } | null = null;
   const learner = backboneLayer ? headOf(model, backboneLayer) : model;
   if (backboneLayer) {
-    const opts = { cacheDir: options.featureCacheDir, onProgress: options.onProgress };
+    const opts = { cacheDir: options.featureCacheDir, photos: options.photos, onProgress: options.onProgress };
     const trainViews = [await imageFeatures(train, opts)];
     if (aug?.flip) trainViews.push(await imageFeatures(train, { ...opts, flip: true }));
-    features = { train: trainViews, val: await imageFeatures(val, opts) };
+    features = { train: trainViews, val: await imageFeatures(val, opts), valMirrored: await imageFeatures(val, { ...opts, flip: true }) };
   }
 
   const history: EpochLogs[] = [];
@@ -196,7 +199,7 @@ export async function trainModel(
         // starve timers for a whole epoch (a queue worker's lock renewal: its trial would be taken as stalled).
         await new Promise((resolve) => setImmediate(resolve));
       }
-      const valProbs = features ? await predictFromFeatures(learner, features.val) : await predictProbabilities(model, val, Math.max(batchSize, 64));
+      const valProbs = features ? await meanOfViews(learner, features.val, features.valMirrored) : await predictProbabilities(model, val, Math.max(batchSize, 64));
       const valMetrics = binaryLossAndAccuracy(val.labels, valProbs);
       const seconds = (performance.now() - started) / 1000;
       const logs: EpochLogs = {
