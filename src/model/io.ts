@@ -157,3 +157,12 @@ export async function readModelMetadata(dir: string): Promise<Record<string, unk
   const json = JSON.parse(await fs.readFile(path.join(dir, MODEL_JSON), 'utf8')) as LayersModelJson;
   return json.userDefinedMetadata ?? {};
 }
+
+/**
+ * Whether a saved model reads photos through a pretrained backbone (whole views of any allowed shape) rather than
+ * imageSize squares, without loading its weights; a backbone model saved before the whole view is refused here.
+ */
+export async function savedModelReadsWholeViews(dir: string): Promise<boolean> {
+  const json = JSON.parse(await fs.readFile(path.join(dir, MODEL_JSON), 'utf8')) as LayersModelJson;
+  return backboneSizesOf(json).length > 0;
+}

@@ -8,8 +8,11 @@ export interface WorkerSetup {
   backend?: 'wasm' | 'cpu' | 'tensorflow';
 }
 
-/** Main thread to worker: a batch of `n` prepared images (the buffer is transferred), or a fault-injection exit. */
-export type PoolRequest = { type: 'run'; id: number; n: number; pixels: Uint8Array } | { type: 'exit'; code: number };
+/**
+ * Main thread to worker: a batch of `n` prepared images of one shape (height x width, the model's square unless
+ * a backbone model's whole views; the buffer is transferred), or a fault-injection exit.
+ */
+export type PoolRequest = { type: 'run'; id: number; n: number; pixels: Uint8Array; height: number; width: number } | { type: 'exit'; code: number };
 
 /** Worker to main thread. */
 export type PoolResponse =

@@ -43,6 +43,8 @@ export interface BatchDetail {
 interface Job {
   n: number;
   pixels: Uint8Array;
+  height: number;
+  width: number;
   resolve: (probs: Float32Array) => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout;
@@ -128,12 +130,15 @@ export class InferencePool {
     return Math.max(1, this.options.size);
   }
 
-  /** p(cat) of `n` prepared images in one buffer of n x imageSize x imageSize x 3 bytes (transferred: do not reuse it). */
-  run(pixels: Uint8Array, n: number): Promise<Float32Array> {
+  /**
+   * p(cat) of `n` prepared images in one buffer of n x height x width x 3 bytes (default imageSize squares; a backbone
+   * model's whole views may have other shapes), transferred: do not reuse it.
+   */
+  run(pixels: Uint8Array, n: number, height: number = this.options.imageSize, width: number = height): Promise<Float32Array> {
     if (this.closed) return Promise.reject(unavailable('the model is being unloaded; retry'));
     return new Promise<Float32Array>((resolve, reject) => {
       const timeoutMs = this.options.batchTimeoutMs ?? 60_000;
-      const job: Job = { n, pixels, resolve, reject, slot: null, id: this.nextId++, timer: undefined as unknown as NodeJS.Timeout };
+      const job: Job = { n, pixels, height, width, resolve, reject, slot: null, id: this.nextId++, timer: undefined as unknown as NodeJS.Timeout };
       job.timer = setTimeout(() => {
         const slot = job.slot;
         if (slot) {
@@ -166,7 +171,7 @@ export class InferencePool {
       const job = this.queue.shift()!;
       job.slot = slot;
       slot.job = job;
-      const msg: PoolRequest = { type: 'run', id: job.id, n: job.n, pixels: job.pixels };
+      const msg: PoolRequest = { type: 'run', id: job.id, n: job.n, pixels: job.pixels, height: job.height, width: job.width };
       slot.worker.postMessage(msg, [job.pixels.buffer as ArrayBuffer]);
     }
   }
