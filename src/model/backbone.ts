@@ -30,7 +30,7 @@ export const FEATURE_RECIPE: { nodes: string[]; reducers: ('max' | 'mean')[] } =
   reducers: ['max', 'mean', 'mean'],
 };
 /** The graph's native input size; the three upsampling sizes baked into it scale with the input. */
-const NATIVE_SIZE = 512;
+export const NATIVE_SIZE = 512;
 
 export function checkBackboneImageSize(size: number): void {
   if (!Number.isInteger(size) || size < 64 || size > 1024 || size % 32 !== 0) {
