@@ -9,9 +9,14 @@ export interface PretrainedBackboneConfig {
   name?: string;
 }
 
+/** A saved model whose head was trained on another view's features (e.g. the former centre squares). */
+export class OutdatedBackboneViewError extends Error {
+  override readonly name = 'OutdatedBackboneViewError';
+}
+
 /** The error for a saved model whose head was trained on another view's features (e.g. the former centre squares). */
 export function outdatedViewError(view: string | undefined): Error {
-  return new Error(
+  return new OutdatedBackboneViewError(
     `this model's head was trained on ${BACKBONE_ID} features of ${view ? `the "${view}" view` : 'the centre square (saved before the whole-photo view)'}; ` +
       `the backbone now describes the "${BACKBONE_VIEW}" view of a photo, so the model cannot be used: train it again (e.g. areyouacat pipeline deploy)`,
   );

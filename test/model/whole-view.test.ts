@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import { isWholeViewShape, prepareWholeView, wholeViewShape } from '../../src/data/whole-view.js';
 import { artifactsForShape, BACKBONE_FEATURES, backboneFiles, FEATURE_RECIPE, loadBackbone, upsamplingOffsets } from '../../src/model/backbone.js';
 import { imageFeatures } from '../../src/model/backbone-features.js';
+import { OutdatedBackboneViewError } from '../../src/model/backbone-layer.js';
 import { photoFeatureViews, photoWholeView, viewFeatures } from '../../src/model/photo-features.js';
 import { predictPhotoViews, predictProbabilities, squareViews } from '../../src/model/predict.js';
 import { buildCnn, loadModel, saveModel, selectBackend, type CnnHyperparameters } from '../../src/model/index.js';
@@ -130,6 +131,7 @@ describe('whole view', () => {
     await expect(loadModel(dir)).resolves.toBeTruthy();
     await fs.writeFile(file, json.replace(',"view":"whole-v1"', ''));
     await expect(loadModel(dir)).rejects.toThrow(/centre square.*train it again/);
+    await expect(loadModel(dir)).rejects.toBeInstanceOf(OutdatedBackboneViewError);
   });
 });
 
