@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { backboneArtifacts, backboneFeatures, BACKBONE_FEATURES } from '../src/model/backbone.js';
 import { buildCnn, REFERENCE_HYPERPARAMETERS, selectBackend, trainStep } from '../src/model/index.js';
-import { headOf, pretrainedBackboneOf } from '../src/model/backbone-layer.js';
+import { headOf } from '../src/model/backbone-layer.js';
 
 const size = Number(process.env.BENCH_BACKBONE_SIZE ?? 256);
 const images = Number(process.env.BENCH_BACKBONE_IMAGES ?? 64);
@@ -36,7 +36,7 @@ const engine = await featuresPerSecond(images, batchSize);
 // Head training on features: the part that repeats every epoch and every tuning trial.
 const hp = { ...REFERENCE_HYPERPARAMETERS, imageSize: size, backbone: 'coco-centernet', denseUnits: 128, dropout: 0.3, batchSize: 32 };
 const model = buildCnn(hp, 1);
-const head = headOf(model, pretrainedBackboneOf(model)!);
+const head = headOf(model);
 const optimizer = tf.train.adam(1e-3);
 const feats = tf.randomNormal([32, BACKBONE_FEATURES], 0, 1, 'float32', 4);
 const labels = tf.randomUniform([32, 1], 0, 1, 'float32', 5).round() as tf.Tensor2D;

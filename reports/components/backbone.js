@@ -1,9 +1,13 @@
 import * as tf from "@tensorflow/tfjs";
 
-// The browser twin of src/model/backbone-layer.ts: a promoted model built on a frozen pretrained backbone names
-// this layer class in its model.json. The backbone's graph and its feature recipe (which nodes to run, how to
-// reduce each over height and width) come with the model bundle, from src/model/backbone.ts.
-const backbones = new Map(); // input size -> { graph, recipe, features }
+// The browser twin of src/model/backbone-layer.ts and src/model/photo-features.ts: a promoted model built on a
+// frozen pretrained backbone names this layer class in its model.json. The backbone's graph, its feature recipe
+// (which nodes to run, how to reduce each over height and width) and where its three upsampling targets sit in
+// the weights come with the model bundle, from src/model/backbone.ts. A photo's whole view may have any allowed
+// shape: the graph is patched for that shape (input placeholder and upsampling targets) and loaded once per shape.
+let spec = null; // the bundle's backbone description
+let weightsBuffer = null;
+const graphs = new Map(); // "HxW" -> Promise<tf.GraphModel>
 
 class PretrainedBackbone extends tf.layers.Layer {
   static className = "AreyouacatPretrainedBackbone";
@@ -12,35 +16,90 @@ class PretrainedBackbone extends tf.layers.Layer {
     super({ name: config.name ?? "backbone", trainable: false });
     this.backbone = config.backbone;
     this.imageSize = config.imageSize;
-  }
-
-  loaded() {
-    const b = backbones.get(this.imageSize);
-    if (!b) throw new Error(`the ${this.backbone} backbone for ${this.imageSize}px images is not loaded`);
-    return b;
+    this.view = config.view;
+    if (spec && this.view !== spec.view) {
+      throw new Error(`this model was trained on backbone features of ${this.view ? `the "${this.view}" view` : "the centre square"}, not the "${spec.view}" view: train it again`);
+    }
   }
 
   computeOutputShape(inputShape) {
-    return [inputShape[0], this.loaded().features];
+    return [inputShape[0], spec?.features ?? 0];
   }
 
-  call(inputs) {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    const { graph, recipe } = this.loaded();
-    return tf.tidy(() => {
-      const maps = graph.execute(tf.mul(x, 255), recipe.nodes);
-      return tf.concat(maps.map((m, i) => (recipe.reducers[i] === "max" ? m.max([1, 2]) : m.mean([1, 2]))), 1);
-    });
+  call() {
+    throw new Error("a backbone model predicts through predictViews (the backbone for the view's shape, then the head)");
   }
 
   getConfig() {
-    return { ...super.getConfig(), backbone: this.backbone, imageSize: this.imageSize };
+    return { ...super.getConfig(), backbone: this.backbone, imageSize: this.imageSize, view: this.view };
   }
 }
 tf.serialization.registerClass(PretrainedBackbone);
 
-/** Load the backbone shipped with a model bundle (`bundle.backbone` and its weights file) before the model. */
-export async function loadBackbone(spec, weights) {
-  const graph = await tf.loadGraphModel(tf.io.fromMemory({ modelTopology: spec.modelTopology, weightSpecs: spec.weightSpecs, weightData: weights }));
-  backbones.set(spec.imageSize, { graph, recipe: spec.recipe, features: spec.features });
+/** Keep the backbone shipped with a model bundle (`bundle.backbone` and its weights file) before loading the model. */
+export async function loadBackbone(backbone, weights) {
+  spec = backbone;
+  weightsBuffer = weights;
+  graphs.clear();
+  await graphFor(backbone.imageSize, backbone.imageSize);
+}
+
+/** The backbone graph for height x width inputs: the upsampling targets ([height, width], native scale) scaled. */
+function graphFor(height, width) {
+  const key = `${height}x${width}`;
+  let g = graphs.get(key);
+  if (!g) {
+    const topology = structuredClone(spec.modelTopology);
+    const input = topology.node.find((n) => n.op === "Placeholder");
+    input.attr.shape = { shape: { dim: [{ size: "-1" }, { size: String(height) }, { size: String(width) }, { size: "3" }] } };
+    const data = new Uint8Array(weightsBuffer.byteLength);
+    data.set(new Uint8Array(weightsBuffer));
+    const view = new DataView(data.buffer);
+    for (const u of spec.upsampling) {
+      view.setInt32(u.offset, (u.native[0] * height) / spec.nativeSize, true);
+      view.setInt32(u.offset + 4, (u.native[1] * width) / spec.nativeSize, true);
+    }
+    g = tf.loadGraphModel(tf.io.fromMemory({ modelTopology: topology, weightSpecs: spec.weightSpecs, weightData: data.buffer }));
+    graphs.set(key, g);
+  }
+  return g;
+}
+
+/** The layers after the backbone as a model over feature vectors (shares the weights). */
+const heads = new WeakMap();
+export function headOf(model) {
+  let head = heads.get(model);
+  if (!head) {
+    const at = model.layers.findIndex((l) => l instanceof PretrainedBackbone);
+    if (at < 0) throw new Error("the model has no pretrained backbone");
+    const input = tf.input({ shape: [spec.features] });
+    let h = input;
+    for (const layer of model.layers.slice(at + 1)) h = layer.apply(h);
+    head = tf.model({ inputs: input, outputs: h });
+    heads.set(model, head);
+  }
+  return head;
+}
+
+/**
+ * P(cat) of whole views of one shape (Float32Array of height*width*3 values in [0, 1] each): the mean of the head
+ * on the backbone features of each view and of its mirror image, as serving and evaluation compute it.
+ */
+export async function predictViews(model, inputs, height, width) {
+  const graph = await graphFor(height, width);
+  const head = headOf(model);
+  const flat = new Float32Array(inputs.length * height * width * 3);
+  inputs.forEach((x, i) => flat.set(x, i * height * width * 3));
+  const out = tf.tidy(() => {
+    const x = tf.mul(tf.tensor4d(flat, [inputs.length, height, width, 3]), 255);
+    const features = (images) => {
+      const maps = graph.execute(images, spec.recipe.nodes);
+      return tf.concat(maps.map((m, i) => (spec.recipe.reducers[i] === "max" ? m.max([1, 2]) : m.mean([1, 2]))), 1);
+    };
+    const p = (images) => head.predict(features(images)).reshape([inputs.length]);
+    return tf.div(tf.add(p(x), p(tf.reverse(x, 2))), 2);
+  });
+  const values = Array.from(await out.data());
+  out.dispose();
+  return values;
 }

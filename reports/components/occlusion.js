@@ -27,7 +27,8 @@ export class Cancelled extends Error {
 }
 
 /**
- * Occlusion maps for each grid in `grids` (e.g. [4, 8]), given P(cat) of the whole photo (`base`).
+ * Occlusion maps for each grid in `grids` (e.g. [4, 8]), given P(cat) of the whole photo (`base`); `size` is the side
+ * of a square input or {width, height} of a whole view.
  * `predict(batch: Float32Array[])` returns probabilities; `onMap({grid, drops})` gets each finished map;
  * `onProgress(done, total)` after each batch; `cancelled()` is asked between batches.
  */

@@ -1,8 +1,8 @@
 import * as tf from "@tensorflow/tfjs";
 import { h, fmt, emptyState } from "./dom.js";
-import { loadBackbone } from "./backbone.js";
+import { loadBackbone, predictViews } from "./backbone.js";
 import { FEEDBACK_FORM, feedbackFormData } from "./feedback-form.js";
-import { prepareRgb, rgbaToRgb, scaleToUnit, modelRescalesItself, modelImageSize } from "./preprocess.js";
+import { prepareRgb, prepareWholeView, rgbaToRgb, scaleToUnit, modelRescalesItself, modelImageSize } from "./preprocess.js";
 import { chooseBackend } from "./tf-backend.js";
 import { refineOcclusion, Cancelled } from "./occlusion.js";
 
@@ -42,21 +42,25 @@ async function decode(blob) {
   return { bitmap, rgb: rgbaToRgb(data, bitmap.width, bitmap.height), width: bitmap.width, height: bitmap.height };
 }
 
-/** The photo's model crop, with the occlusion map over it when there is one: red = supports "cat", blue = argues against. */
+/**
+ * The part of the photo the model sees (the square, or a backbone model's whole view), with the occlusion map over
+ * it when there is one: red = supports "cat", blue = argues against.
+ */
 function drawHeatmap(canvas, bitmap, crop, map = null) {
-  const side = 320;
-  canvas.width = side;
-  canvas.height = side;
+  const longer = 320;
+  const k = longer / Math.max(crop.width, crop.height);
+  canvas.width = Math.round(crop.width * k);
+  canvas.height = Math.round(crop.height * k);
   const ctx = canvas.getContext("2d");
-  ctx.drawImage(bitmap, crop.x, crop.y, crop.side, crop.side, 0, 0, side, side);
+  ctx.drawImage(bitmap, crop.x, crop.y, crop.width, crop.height, 0, 0, canvas.width, canvas.height);
   if (!map) return;
   const max = Math.max(1e-6, ...map.drops.map(Math.abs));
-  const cell = side / map.grid;
+  const cw = canvas.width / map.grid, ch = canvas.height / map.grid;
   map.drops.forEach((d, i) => {
     const gx = i % map.grid, gy = Math.floor(i / map.grid);
     const a = Math.min(0.65, (Math.abs(d) / max) * 0.65);
     ctx.fillStyle = d >= 0 ? `rgba(230, 30, 30, ${a})` : `rgba(30, 90, 230, ${a})`;
-    ctx.fillRect(gx * cell, gy * cell, cell, cell);
+    ctx.fillRect(gx * cw, gy * ch, cw, ch);
   });
   canvas.dataset.heatmap = "drawn";
   canvas.dataset.grid = String(map.grid);
@@ -176,6 +180,9 @@ export function renderPredict(bundle, weightsPromise, backboneWeightsPromise = n
   const size = modelImageSize(bundle.modelTopology) ?? bundle.card.imageSize;
   const threshold = bundle.card.threshold;
   const rescales = modelRescalesItself(bundle.modelTopology);
+  // A pretrained-backbone model sees the whole photo at its own aspect (and answers the mean over its mirror image).
+  const wholeView = Boolean(bundle.backbone);
+  const predictorFor = (model, shape) => (wholeView ? (inputs) => predictViews(model, inputs, shape.height, shape.width) : predictor(model, size));
   const fill = rescales ? 127.5 : 0.5;
   const status = h("p", { class: "muted predict-status" }, "Loading the model…");
   const backendNote = h("p", { class: "muted predict-backend" });
@@ -190,7 +197,7 @@ export function renderPredict(bundle, weightsPromise, backboneWeightsPromise = n
     .then((w) => loadModel(bundle, w, backboneWeightsPromise))
     .then(async (model) => {
       // One pass on a blank photo: the backend compiles and allocates now, not on the visitor's first photo.
-      await predictor(model, size)([new Float32Array(size * size * 3).fill(fill)]);
+      await predictorFor(model, { width: size, height: size })([new Float32Array(size * size * 3).fill(fill)]);
       return model;
     });
   modelPromise.then(() => {
@@ -216,9 +223,11 @@ export function renderPredict(bundle, weightsPromise, backboneWeightsPromise = n
       const model = await modelPromise;
       const { bitmap, rgb, width, height } = await decode(blob);
       if (!current()) return;
-      const { pixels, crop } = prepareRgb(rgb, width, height, size);
+      const prepared = wholeView ? prepareWholeView(rgb, width, height, size) : { ...prepareRgb(rgb, width, height, size), width: size, height: size };
+      const { pixels, crop } = prepared;
+      const shape = { width: prepared.width, height: prepared.height };
       const input = rescales ? Float32Array.from(pixels) : scaleToUnit(pixels);
-      const predict = predictor(model, size);
+      const predict = predictorFor(model, shape);
       const [probability] = await predict([input]);
       if (!current()) return;
       const answerMs = Math.round(performance.now() - started);
@@ -229,7 +238,7 @@ export function renderPredict(bundle, weightsPromise, backboneWeightsPromise = n
         " ", h("strong", { class: "verdict" }, isCat ? "a cat" : "not a cat"), ` (threshold ${fmt(threshold)})`,
         h("span", { class: "muted" }, ` · answered in ${answerMs} ms`)));
 
-      const canvas = h("canvas", { class: "heatmap", role: "img", "aria-label": "the square the model sees, with the explanation heatmap over it" });
+      const canvas = h("canvas", { class: "heatmap", role: "img", "aria-label": `the ${wholeView ? "photo" : "square"} the model sees, with the explanation heatmap over it`, "data-view": `${shape.width}x${shape.height}` });
       drawHeatmap(canvas, bitmap, crop);
       const total = GRIDS.reduce((s, g) => s + g * g, 0);
       const progress = h("progress", { max: total, value: 0, "aria-label": "explanation progress" });
@@ -237,7 +246,7 @@ export function renderPredict(bundle, weightsPromise, backboneWeightsPromise = n
       const explain = h("div", { class: "predict-explain", "data-state": "refining" },
         h("div", { class: "predict-stage" }, canvas),
         h("p", { class: "predict-progress" }, progress, progressText),
-        h("p", { class: "muted" }, `What the model looked at: the square it sees, with each cell greyed out in turn, first in ${GRIDS[0]}×${GRIDS[0]} cells, then ${GRIDS.slice(1).map((g) => `${g}×${g} cells`).join(", ")}. Red cells lowered P(cat) when hidden (they support “cat”), blue ones raised it.`));
+        h("p", { class: "muted" }, `What the model looked at: the ${wholeView ? "whole photo" : "square"} it sees, with each cell greyed out in turn, first in ${GRIDS[0]}×${GRIDS[0]} cells, then ${GRIDS.slice(1).map((g) => `${g}×${g} cells`).join(", ")}. Red cells lowered P(cat) when hidden (they support “cat”), blue ones raised it.`));
       const result = { probability, threshold, version: bundle.card.version, bitmap };
       const extras = h("div", { class: "feedback-slot" });
       output.append(explain, extras);
@@ -246,7 +255,7 @@ export function renderPredict(bundle, weightsPromise, backboneWeightsPromise = n
       });
 
       try {
-        await refineOcclusion(input, size, probability, predict, {
+        await refineOcclusion(input, shape, probability, predict, {
           // Smaller batches for the heavier backbone models: the page stays responsive between them.
           grids: GRIDS, fill, batch: bundle.backbone ? 4 : 8, cancelled: () => !current(),
           onProgress: (done) => { progress.value = done; },

@@ -8,6 +8,7 @@ export * from './mix.js';
 export * from './duplicates.js';
 export * from './split.js';
 export * from './prepare.js';
+export * from './whole-view.js';
 export * from './prepared-cache.js';
 export * from './ingest.js';
 export * from './concurrency.js';

@@ -1,8 +1,9 @@
 import { openSource } from '../data/sources/index.js';
 import { DEFAULT_LIMITS } from '../data/inspect.js';
-import { decodeRgb, prepareDecoded } from '../data/prepare.js';
+import { decodeRgb } from '../data/prepare.js';
+import type { ViewPixels } from '../data/whole-view.js';
 import type { DataSource, SourceItem } from '../data/types.js';
-import { imageFeatures } from '../model/backbone-features.js';
+import { squareAndWholeView, viewFeatures } from '../model/photo-features.js';
 import { BACKBONE_FEATURES } from '../model/backbone.js';
 import { mapLimit } from '../data/concurrency.js';
 import { imageFeatureKey, openFeatureStore, type FeatureCacheKind } from './feature-store.js';
@@ -51,8 +52,9 @@ function checkInput(input: FeatureShardInput): void {
 }
 
 /**
- * The job handler: read and prepare each image exactly as ingest does, check that its key matches the
- * coordinator's, compute the backbone features of the images the cache does not have, store them (after the
+ * The job handler: read and prepare each image exactly as ingest does, check that its key (from the prepared
+ * square) matches the coordinator's, compute the backbone features of the whole views of the images the cache
+ * does not have, store them (after the
  * whole shard is done, so a killed job leaves nothing behind) and return all of them.
  */
 export async function featureShardJob(input: FeatureShardInput, ctx: JobContext = {}): Promise<FeatureShardOutput> {
@@ -66,31 +68,33 @@ export async function featureShardJob(input: FeatureShardInput, ctx: JobContext 
   cached.forEach((c, i) => c && out.set(c, i * BACKBONE_FEATURES));
   if (todo.length) {
     const source = await sourceFor(input.source);
-    const per = size * size * 3;
-    const pixels = new Uint8Array(todo.length * per);
+    const views: ViewPixels[] = new Array<ViewPixels>(todo.length);
     await mapLimit(todo, 4, async (i, j) => {
       const item = input.items[i];
       const buf = await source.read({ ...item });
-      let prepared: Uint8Array;
+      let prepared: { square: Uint8Array; view: ViewPixels };
       try {
-        prepared = await prepareDecoded(await decodeRgb(buf, DEFAULT_LIMITS.maxPixels), size);
+        prepared = await squareAndWholeView(await decodeRgb(buf, DEFAULT_LIMITS.maxPixels), size);
       } catch (err) {
         throw new DeterministicJobError(`cannot prepare ${item.path}: ${(err as Error).message}`);
       }
-      if (imageFeatureKey(prepared, size, flip) !== input.keys[i]) {
+      if (imageFeatureKey(prepared.square, size, flip) !== input.keys[i]) {
         throw new DeterministicJobError(`${item.path}: the prepared pixels differ from the coordinator's (changed file or another image decoder)`);
       }
-      pixels.set(prepared, j * per);
+      views[j] = prepared.view;
     });
     // Batch by batch, returning to the event loop in between: the wasm backend resolves in microtasks, which
     // would otherwise starve timers such as the queue's lock renewal for the whole shard.
     const batchSize = input.batchSize ?? 16;
     const computed = new Float32Array(todo.length * BACKBONE_FEATURES);
+    // Views of one shape together, so that batches are full (each shape runs on its own backbone graph).
+    const shapeOf = (j: number) => views[j].height * 4096 + views[j].width;
+    const order = views.map((_, j) => j).sort((a, b) => shapeOf(a) - shapeOf(b) || a - b);
     for (let start = 0; start < todo.length; start += batchSize) {
-      const count = Math.min(batchSize, todo.length - start);
-      const f = await imageFeatures({ n: count, size, pixels: pixels.subarray(start * per, (start + count) * per) }, { flip, batchSize });
-      computed.set(f.data, start * BACKBONE_FEATURES);
-      ctx.onProgress?.(n - todo.length + start + count, n);
+      const batch = order.slice(start, start + batchSize);
+      const f = await viewFeatures(batch.map((j) => views[j]), flip, batchSize);
+      batch.forEach((j, k) => computed.set(f.subarray(k * BACKBONE_FEATURES, (k + 1) * BACKBONE_FEATURES), j * BACKBONE_FEATURES));
+      ctx.onProgress?.(n - todo.length + start + batch.length, n);
       await new Promise((resolve) => setImmediate(resolve));
     }
     const row = (j: number) => computed.subarray(j * BACKBONE_FEATURES, (j + 1) * BACKBONE_FEATURES);

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { BACKBONE_FEATURES, BACKBONE_ID } from '../model/backbone.js';
+import { BACKBONE_FEATURES, BACKBONE_ID, BACKBONE_VIEW } from '../model/backbone.js';
 import { paths } from '../storage/paths.js';
 import { S3Store } from '../storage/s3-client.js';
 
@@ -15,10 +15,13 @@ export interface FeatureStore {
   put(key: string, features: Float32Array): Promise<void>;
 }
 
-/** The cache key of one prepared image's features: backbone, input size, view and the image's bytes. */
+/**
+ * The cache key of one image's features: backbone, the view of the photo they describe (the whole view), input
+ * size, mirroring and the bytes of the image's prepared square (its identity).
+ */
 export function imageFeatureKey(pixels: Uint8Array, size: number, flip: boolean): string {
   return createHash('sha256')
-    .update(`${BACKBONE_ID}:${size}:${flip ? 'flip' : 'plain'}:image:`)
+    .update(`${BACKBONE_ID}:${BACKBONE_VIEW}:${size}:${flip ? 'flip' : 'plain'}:image:`)
     .update(pixels)
     .digest('hex')
     .slice(0, 32);

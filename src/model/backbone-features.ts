@@ -1,7 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { featureStore, pixelKey } from './feature-store.js';
-import { BACKBONE_FEATURES, BACKBONE_ID, backboneFeatures, loadBackbone } from './backbone.js';
-import { checkImages, imageBatch, type PixelImages } from './batches.js';
+import { mapLimit } from '../data/concurrency.js';
+import { decodeRgb } from '../data/prepare.js';
+import { DEFAULT_LIMITS } from '../data/inspect.js';
+import type { ViewPixels } from '../data/whole-view.js';
+import { BACKBONE_FEATURES, BACKBONE_ID, BACKBONE_VIEW } from './backbone.js';
+import { checkImages, type PixelImages } from './batches.js';
+import { squareAndWholeView, viewFeatures, type PhotoReader } from './photo-features.js';
 import type { Progress } from '../progress/index.js';
 
 /** Backbone features of n images: row i is image i. */
@@ -16,14 +21,24 @@ export interface FeatureOptions {
   flip?: boolean;
   /** Keep features on disk here, one row per image keyed by its pixels (one file per backbone, size and view). */
   cacheDir?: string;
+  /**
+   * The source file of each image (by its split's path and group): features are computed from the photo's whole
+   * view, never from the prepared square. Without it every row must already be in `cacheDir`.
+   */
+  photos?: PhotoReader;
+  /** Decoder pixel limit for `photos` (default: ingest's). */
+  maxPixels?: number;
   batchSize?: number;
   onProgress?: Progress;
 }
 
-/** The cache file's name: one per backbone, image size and view. */
+/** The cache file's name: one per backbone, view of the photo, image size and mirroring. */
 function storeName(size: number, flip: boolean): string {
-  return `${BACKBONE_ID}-${size}-${flip ? 'mirrored' : 'plain'}`;
+  return `${BACKBONE_ID}-${BACKBONE_VIEW}-${size}-${flip ? 'mirrored' : 'plain'}`;
 }
+
+/** Images with the paths and groups of their source files (a PreparedSplit). */
+type ImagesWithSources = PixelImages & { paths?: string[]; groups?: string[] };
 
 function rowKeys(images: PixelImages): string[] {
   const imageBytes = images.size * images.size * 3;
@@ -60,47 +75,60 @@ export async function writeCachedFeatures(images: PixelImages, flip: boolean, ca
 }
 
 /**
- * The frozen backbone's features for every image, computed in batches. With a cache folder, each image's row is
- * kept on disk by the content of its pixels, so only images no earlier call has seen reach the backbone.
+ * The frozen backbone's features for every image, from the whole view of its source photo (read with `photos`),
+ * computed in batches. The prepared square stays the image's identity: with a cache folder each row is kept on
+ * disk by the square's pixels, so only images no earlier call has seen are read and reach the backbone. There is
+ * no fallback to the square: a row that is neither cached nor readable is an error.
  */
-export async function imageFeatures(images: PixelImages, options: FeatureOptions = {}): Promise<FeatureMatrix> {
+export async function imageFeatures(images: ImagesWithSources, options: FeatureOptions = {}): Promise<FeatureMatrix> {
   checkImages(images);
   const flip = options.flip ?? false;
   const data = new Float32Array(images.n * BACKBONE_FEATURES);
   const imageBytes = images.size * images.size * 3;
   const store = options.cacheDir ? featureStore(options.cacheDir, storeName(images.size, flip), BACKBONE_FEATURES) : null;
-  const keys: string[] = [];
+  const keys = rowKeys(images);
   let missing: number[] = Array.from({ length: images.n }, (_, i) => i);
   if (store) {
     const rows = await store.load();
     missing = [];
     for (let i = 0; i < images.n; i++) {
-      const key = pixelKey(images.pixels.subarray(i * imageBytes, (i + 1) * imageBytes));
-      keys.push(key);
-      const row = rows.get(key);
+      const row = rows.get(keys[i]);
       if (row) data.set(row, i * BACKBONE_FEATURES);
       else missing.push(i);
     }
   }
   if (missing.length === 0) return { n: images.n, dim: BACKBONE_FEATURES, data };
-  const graph = await loadBackbone(images.size);
+  const { photos, paths, groups } = { photos: options.photos, paths: images.paths, groups: images.groups };
+  if (!photos || !paths) {
+    throw new Error(
+      `backbone features of ${missing.length} of ${images.n} images are not in the cache${options.cacheDir ? ` (${options.cacheDir})` : ''}: ` +
+        `they come from each source photo's whole view, so pass \`photos\` (a reader of the source files) with a split that lists their paths, ` +
+        'or compute them first (computeFeaturesWithJobs)',
+    );
+  }
   const batchSize = options.batchSize ?? 16;
-  for (let start = 0; start < missing.length; start += batchSize) {
-    const indices = missing.slice(start, start + batchSize);
-    const f = tf.tidy(() => {
-      let x = tf.mul<tf.Tensor4D>(imageBatch(images, indices), 255);
-      if (flip) x = tf.reverse(x, 2);
-      return backboneFeatures(graph, x);
+  const chunk = Math.max(batchSize, 32);
+  for (let start = 0; start < missing.length; start += chunk) {
+    const indices = missing.slice(start, start + chunk);
+    const views: ViewPixels[] = await mapLimit(indices, 4, async (i) => {
+      const item = { path: paths[i], group: groups?.[i] ?? '' };
+      // decoded exactly as ingest decodes, so the square it prepares is the image's own
+      const decoded = await decodeRgb(await photos(item), options.maxPixels ?? DEFAULT_LIMITS.maxPixels);
+      const { square, view } = await squareAndWholeView(decoded, images.size);
+      if (!Buffer.from(square).equals(Buffer.from(images.pixels.buffer, images.pixels.byteOffset + i * imageBytes, imageBytes))) {
+        throw new Error(`${item.path}: the photo read does not prepare to the image's pixels (changed file or another image decoder)`);
+      }
+      return view;
     });
-    const values = (await f.data()) as Float32Array;
-    f.dispose();
+    const values = await viewFeatures(views, flip, batchSize);
     const fresh = indices.map((index, j) => {
       const row = values.subarray(j * BACKBONE_FEATURES, (j + 1) * BACKBONE_FEATURES);
       data.set(row, index * BACKBONE_FEATURES);
       return { key: keys[index], values: row };
     });
     await store?.append(fresh);
-    options.onProgress?.(Math.min(missing.length, start + batchSize), missing.length, `backbone features${flip ? ' (mirrored)' : ''}`);
+    options.onProgress?.(Math.min(missing.length, start + chunk), missing.length, `backbone features${flip ? ' (mirrored)' : ''}`);
+    await new Promise((resolve) => setImmediate(resolve));
   }
   return { n: images.n, dim: BACKBONE_FEATURES, data };
 }

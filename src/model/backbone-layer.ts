@@ -1,10 +1,25 @@
 import * as tf from '@tensorflow/tfjs';
-import { BACKBONE_FEATURES, BACKBONE_ID, backboneFeatures, checkBackboneImageSize, loadedBackbone } from './backbone.js';
+import { BACKBONE_FEATURES, BACKBONE_ID, BACKBONE_VIEW, backboneFeatures, checkBackboneImageSize, loadedBackbone } from './backbone.js';
 
 export interface PretrainedBackboneConfig {
   backbone: string;
   imageSize: number;
+  /** The view of a photo the head was trained on (BACKBONE_VIEW); models saved without one used the centre square. */
+  view?: string;
   name?: string;
+}
+
+/** A saved model whose head was trained on another view's features (e.g. the former centre squares). */
+export class OutdatedBackboneViewError extends Error {
+  override readonly name = 'OutdatedBackboneViewError';
+}
+
+/** The error for a saved model whose head was trained on another view's features (e.g. the former centre squares). */
+export function outdatedViewError(view: string | undefined): Error {
+  return new OutdatedBackboneViewError(
+    `this model's head was trained on ${BACKBONE_ID} features of ${view ? `the "${view}" view` : 'the centre square (saved before the whole-photo view)'}; ` +
+      `the backbone now describes the "${BACKBONE_VIEW}" view of a photo, so the model cannot be used: train it again (e.g. areyouacat pipeline deploy)`,
+  );
 }
 
 /**
@@ -16,6 +31,7 @@ export class PretrainedBackbone extends tf.layers.Layer {
   static className = 'AreyouacatPretrainedBackbone';
   readonly backbone: string;
   readonly imageSize: number;
+  readonly view: string;
 
   constructor(config: PretrainedBackboneConfig) {
     super({ name: config.name ?? 'backbone', trainable: false });
@@ -23,6 +39,8 @@ export class PretrainedBackbone extends tf.layers.Layer {
     checkBackboneImageSize(config.imageSize);
     this.backbone = config.backbone;
     this.imageSize = config.imageSize;
+    if (config.view !== BACKBONE_VIEW) throw outdatedViewError(config.view);
+    this.view = config.view;
   }
 
   computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
@@ -30,13 +48,14 @@ export class PretrainedBackbone extends tf.layers.Layer {
     return [shape[0], BACKBONE_FEATURES];
   }
 
+  /** On an imageSize x imageSize input (a square photo's whole view); photos of other shapes go through `predictPhotoViews`. */
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
     return tf.tidy(() => backboneFeatures(loadedBackbone(this.imageSize), tf.mul<tf.Tensor4D>(x, 255)));
   }
 
   getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), backbone: this.backbone, imageSize: this.imageSize };
+    return { ...super.getConfig(), backbone: this.backbone, imageSize: this.imageSize, view: this.view };
   }
 }
 tf.serialization.registerClass(PretrainedBackbone);
@@ -50,7 +69,8 @@ export function pretrainedBackboneOf(model: tf.LayersModel): PretrainedBackbone 
  * The layers after the backbone as their own model over feature vectors, sharing the weights: training the
  * head on precomputed features trains the whole model.
  */
-export function headOf(model: tf.LayersModel, backbone: PretrainedBackbone): tf.LayersModel {
+export function headOf(model: tf.LayersModel, backbone: PretrainedBackbone | null = pretrainedBackboneOf(model)): tf.LayersModel {
+  if (!backbone) throw new Error(`model ${model.name} has no pretrained backbone, so no head over backbone features`);
   let head = heads.get(model);
   if (!head) heads.set(model, (head = buildHead(model, backbone)));
   return head;

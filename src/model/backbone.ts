@@ -14,6 +14,11 @@ import { selectBackend } from './backend.js';
  */
 export const BACKBONE_ID = 'coco-centernet';
 export const BACKBONE_FEATURES = 80 + 480 + 128;
+/**
+ * Which view of a photo the features describe (see `src/data/whole-view.ts`): part of every feature cache key and
+ * of a backbone model's saved config, so features of the former centre squares are never mixed in.
+ */
+export const BACKBONE_VIEW = 'whole-v1';
 /** The vendored files' folder, relative to the project root; it holds SHA256SUMS, which every load checks. */
 const FILES_DIR = path.join('models', 'centernet');
 /**
@@ -25,7 +30,7 @@ export const FEATURE_RECIPE: { nodes: string[]; reducers: ('max' | 'mean')[] } =
   reducers: ['max', 'mean', 'mean'],
 };
 /** The graph's native input size; the three upsampling sizes baked into it scale with the input. */
-const NATIVE_SIZE = 512;
+export const NATIVE_SIZE = 512;
 
 export function checkBackboneImageSize(size: number): void {
   if (!Number.isInteger(size) || size < 64 || size > 1024 || size % 32 !== 0) {
@@ -63,71 +68,91 @@ export async function readBackboneFiles(dir?: string): Promise<{ json: string; b
   return { json: json.toString('utf8'), bin };
 }
 
-interface GraphJson {
+export interface GraphJson {
   modelTopology: { node: { name: string; op: string; attr?: Record<string, any> }[] };
   weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[];
 }
 
 const BYTES: Record<string, number> = { float32: 4, int32: 4, uint8: 1, uint16: 2, float16: 2, bool: 1 };
 
+/** Where the three upsampling targets ([height, width] int32 pairs, native 512 scale) sit in the weights. */
+export function upsamplingOffsets(json: GraphJson): number[] {
+  const offsets: number[] = [];
+  let offset = 0;
+  for (const w of json.weightsManifest.flatMap((g) => g.weights)) {
+    if (/up_sampling2d(_\d+)?\/mul$/.test(w.name)) offsets.push(offset);
+    offset += w.shape.reduce((a, b) => a * b, 1) * BYTES[w.quantization?.dtype ?? w.dtype];
+  }
+  if (offsets.length !== 3) throw new Error(`backbone graph: expected 3 upsampling sizes, found ${offsets.length}`);
+  return offsets;
+}
+
+/** Check an input shape the detector runs at: both sides allowed image sizes (multiples of 32, 64-1024). */
+export function checkBackboneShape(height: number, width: number): void {
+  checkBackboneImageSize(height);
+  checkBackboneImageSize(width);
+}
+
 /**
- * The detector's artifacts resized for `size` x `size` inputs of any batch size: the input placeholder loses
- * its fixed [1, 512, 512, 3] shape and the three upsampling targets (stored as int32 constants) are scaled.
+ * The detector's artifacts resized for `height` x `width` inputs of any batch size: the input placeholder loses
+ * its fixed [1, 512, 512, 3] shape and the three upsampling targets (int32 [height, width] constants, the size
+ * input of ResizeBilinear) are scaled from 512 by height and width.
  */
-export function artifactsForSize(json: GraphJson, bin: Uint8Array, size: number): tf.io.ModelArtifacts {
-  checkBackboneImageSize(size);
+export function artifactsForShape(json: GraphJson, bin: Uint8Array, height: number, width: number): tf.io.ModelArtifacts {
+  checkBackboneShape(height, width);
   const topology = structuredClone(json.modelTopology);
   const input = topology.node.find((n) => n.op === 'Placeholder');
   if (!input) throw new Error('backbone graph has no input placeholder');
-  input.attr!.shape = { shape: { dim: [{ size: '-1' }, { size: String(size) }, { size: String(size) }, { size: '3' }] } };
+  input.attr!.shape = { shape: { dim: [{ size: '-1' }, { size: String(height) }, { size: String(width) }, { size: '3' }] } };
   const data = new Uint8Array(bin);
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const weights = json.weightsManifest.flatMap((g) => g.weights);
-  let offset = 0;
-  let patched = 0;
-  for (const w of weights) {
-    const bytes = w.shape.reduce((a, b) => a * b, 1) * BYTES[w.quantization?.dtype ?? w.dtype];
-    if (/up_sampling2d(_\d+)?\/mul$/.test(w.name)) {
-      for (let i = 0; i < 2; i++) view.setInt32(offset + 4 * i, (view.getInt32(offset + 4 * i, true) * size) / NATIVE_SIZE, true);
-      patched++;
-    }
-    offset += bytes;
+  const total = weights.reduce((sum, w) => sum + w.shape.reduce((a, b) => a * b, 1) * BYTES[w.quantization?.dtype ?? w.dtype], 0);
+  if (total !== data.byteLength) throw new Error(`backbone weights: manifest describes ${total} bytes, file has ${data.byteLength}`);
+  for (const offset of upsamplingOffsets(json)) {
+    view.setInt32(offset, (view.getInt32(offset, true) * height) / NATIVE_SIZE, true);
+    view.setInt32(offset + 4, (view.getInt32(offset + 4, true) * width) / NATIVE_SIZE, true);
   }
-  if (offset !== data.byteLength) throw new Error(`backbone weights: manifest describes ${offset} bytes, file has ${data.byteLength}`);
-  if (patched !== 3) throw new Error(`backbone graph: expected 3 upsampling sizes, found ${patched}`);
   return { modelTopology: topology, weightSpecs: weights, weightData: data.buffer };
 }
 
-const loaded = new Map<number, tf.GraphModel>();
-const loading = new Map<number, Promise<tf.GraphModel>>();
-
-/** The backbone's graph artifacts for `size`-pixel inputs, read from its checked files (also for the browser bundle). */
-export async function backboneArtifacts(size: number): Promise<tf.io.ModelArtifacts> {
-  const { json, bin } = await readBackboneFiles();
-  return artifactsForSize(JSON.parse(json) as GraphJson, bin, size);
+/** The detector's artifacts for `size` x `size` inputs. */
+export function artifactsForSize(json: GraphJson, bin: Uint8Array, size: number): tf.io.ModelArtifacts {
+  return artifactsForShape(json, bin, size, size);
 }
 
-/** Load (once per image size) the backbone for `size`-pixel inputs, on the fastest backend available. */
-export function loadBackbone(size: number): Promise<tf.GraphModel> {
-  checkBackboneImageSize(size);
-  let p = loading.get(size);
+const loaded = new Map<string, tf.GraphModel>();
+const loading = new Map<string, Promise<tf.GraphModel>>();
+const shapeKey = (height: number, width: number) => `${height}x${width}`;
+
+/** The backbone's graph artifacts for `height` x `width` inputs (default square), read from its checked files. */
+export async function backboneArtifacts(height: number, width: number = height): Promise<tf.io.ModelArtifacts> {
+  const { json, bin } = await readBackboneFiles();
+  return artifactsForShape(JSON.parse(json) as GraphJson, bin, height, width);
+}
+
+/** Load (once per input shape) the backbone for `height` x `width` inputs, on the fastest backend available. */
+export function loadBackbone(height: number, width: number = height): Promise<tf.GraphModel> {
+  checkBackboneShape(height, width);
+  const key = shapeKey(height, width);
+  let p = loading.get(key);
   if (!p) {
     p = (async () => {
       await selectBackend(); // the weights live on the backend that is current when they load
-      const model = await tf.loadGraphModel(tf.io.fromMemory(await backboneArtifacts(size)));
-      loaded.set(size, model);
+      const model = await tf.loadGraphModel(tf.io.fromMemory(await backboneArtifacts(height, width)));
+      loaded.set(key, model);
       return model;
     })();
-    p.catch(() => loading.delete(size));
-    loading.set(size, p);
+    p.catch(() => loading.delete(key));
+    loading.set(key, p);
   }
   return p;
 }
 
-/** The backbone loaded by `loadBackbone(size)`; models that contain it can only run after that. */
-export function loadedBackbone(size: number): tf.GraphModel {
-  const model = loaded.get(size);
-  if (!model) throw new Error(`the ${BACKBONE_ID} backbone for ${size}px images is not loaded: call loadBackbone(${size}) first`);
+/** The backbone loaded by `loadBackbone(height, width)`; models that contain it can only run after that. */
+export function loadedBackbone(height: number, width: number = height): tf.GraphModel {
+  const model = loaded.get(shapeKey(height, width));
+  if (!model) throw new Error(`the ${BACKBONE_ID} backbone for ${height}x${width} images is not loaded: call loadBackbone(${height}, ${width}) first`);
   return model;
 }
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AugmentationOptions } from './augment.js';
-import { BACKBONE_ID, checkBackboneImageSize } from './backbone.js';
+import { BACKBONE_ID, BACKBONE_VIEW, checkBackboneImageSize } from './backbone.js';
 import { PretrainedBackbone } from './backbone-layer.js';
 
 /** Everything that defines a CNN and how it is trained; tuning searches over these. */
@@ -137,7 +137,7 @@ function buildBackboneClassifier(hp: CnnHyperparameters, seed: number): tf.Layer
   let s = seed;
   const model = tf.sequential({ name: 'areyouacat_backbone_classifier' });
   model.add(tf.layers.inputLayer({ inputShape: [hp.imageSize, hp.imageSize, 3], name: 'image' }));
-  model.add(new PretrainedBackbone({ backbone: hp.backbone!, imageSize: hp.imageSize }));
+  model.add(new PretrainedBackbone({ backbone: hp.backbone!, imageSize: hp.imageSize, view: BACKBONE_VIEW }));
   model.add(tf.layers.batchNormalization({ name: 'feature_norm' }));
   addClassifierHead(model, hp, () => s++);
   return model;

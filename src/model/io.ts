@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { loadBackbone } from './backbone.js';
-import { PretrainedBackbone } from './backbone-layer.js';
+import { BACKBONE_VIEW, loadBackbone } from './backbone.js';
+import { outdatedViewError, PretrainedBackbone } from './backbone-layer.js';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
@@ -140,8 +140,9 @@ export function backboneSizesOf(json: LayersModelJson): number[] {
       const o = v as Record<string, unknown>;
       if (o.class_name === PretrainedBackbone.className) {
         // the layers format writes config keys in snake_case
-        const config = (o.config ?? {}) as { image_size?: unknown; imageSize?: unknown };
+        const config = (o.config ?? {}) as { image_size?: unknown; imageSize?: unknown; view?: unknown };
         const size = config.image_size ?? config.imageSize;
+        if (config.view !== BACKBONE_VIEW) throw outdatedViewError(typeof config.view === 'string' ? config.view : undefined);
         if (typeof size !== 'number') throw new Error('model.json: pretrained backbone layer without an imageSize');
         sizes.push(size);
       } else Object.values(o).forEach(visit);
@@ -155,4 +156,13 @@ export function backboneSizesOf(json: LayersModelJson): number[] {
 export async function readModelMetadata(dir: string): Promise<Record<string, unknown>> {
   const json = JSON.parse(await fs.readFile(path.join(dir, MODEL_JSON), 'utf8')) as LayersModelJson;
   return json.userDefinedMetadata ?? {};
+}
+
+/**
+ * Whether a saved model reads photos through a pretrained backbone (whole views of any allowed shape) rather than
+ * imageSize squares, without loading its weights; a backbone model saved before the whole view is refused here.
+ */
+export async function savedModelReadsWholeViews(dir: string): Promise<boolean> {
+  const json = JSON.parse(await fs.readFile(path.join(dir, MODEL_JSON), 'utf8')) as LayersModelJson;
+  return backboneSizesOf(json).length > 0;
 }

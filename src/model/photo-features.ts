@@ -1,13 +1,58 @@
-import { decodeRgbBounded, prepareDecoded } from '../data/prepare.js';
-import { BACKBONE_ID } from './backbone.js';
-import { imageFeatures } from './backbone-features.js';
+import * as tf from '@tensorflow/tfjs';
+import sharp from 'sharp';
+import { DEFAULT_LIMITS } from '../data/inspect.js';
+import { decodeRgbBounded, prepareDecoded, type DecodedImage } from '../data/prepare.js';
+import { prepareWholeView, type ViewPixels } from '../data/whole-view.js';
+import { BACKBONE_FEATURES, BACKBONE_ID, backboneFeatures, loadBackbone } from './backbone.js';
+import type { PixelImages } from './batches.js';
+
+/** Reads the source file of one prepared image (by the path and group its split lists). */
+export type PhotoReader = (item: { path: string; group: string }) => Promise<Buffer>;
+
+/**
+ * Backbone features of whole views: n x BACKBONE_FEATURES values, row i for view i, mirrored (left-right) when
+ * `flip`. Views are batched by shape, each shape on its own backbone graph; the pooled features do not depend on it.
+ */
+export async function viewFeatures(views: ViewPixels[], flip: boolean, batchSize = 16): Promise<Float32Array> {
+  const out = new Float32Array(views.length * BACKBONE_FEATURES);
+  const byShape = new Map<string, number[]>();
+  views.forEach((v, i) => {
+    if (v.pixels.length !== v.width * v.height * 3) throw new Error(`view ${i}: ${v.pixels.length} bytes for ${v.width}x${v.height}x3`);
+    const key = `${v.height}x${v.width}`;
+    byShape.set(key, [...(byShape.get(key) ?? []), i]);
+  });
+  for (const indices of byShape.values()) {
+    const { height, width } = views[indices[0]];
+    const graph = await loadBackbone(height, width);
+    for (let start = 0; start < indices.length; start += batchSize) {
+      const batch = indices.slice(start, start + batchSize);
+      const per = height * width * 3;
+      const pixels = new Float32Array(batch.length * per);
+      batch.forEach((index, j) => pixels.set(views[index].pixels, j * per));
+      const f = tf.tidy(() => {
+        let x = tf.tensor4d(pixels, [batch.length, height, width, 3]);
+        if (flip) x = tf.reverse(x, 2);
+        return backboneFeatures(graph, x);
+      });
+      const values = (await f.data()) as Float32Array;
+      f.dispose();
+      batch.forEach((index, j) => out.set(values.subarray(j * BACKBONE_FEATURES, (j + 1) * BACKBONE_FEATURES), index * BACKBONE_FEATURES));
+    }
+  }
+  return out;
+}
+
+/** Decode a photo file exactly as serving does (bounded memory; up to 12 Mpx as ingest does) and take its whole view. */
+export async function photoWholeView(bytes: Buffer, size: number, maxPixels: number = DEFAULT_LIMITS.maxPixels): Promise<ViewPixels> {
+  return prepareWholeView(await decodeRgbBounded(bytes, size, maxPixels), size);
+}
 
 /**
  * Version of what `photoFeatureViews` computes from a photo (the preparation, the views and the backbone's
  * FEATURE_RECIPE): feature records of another version are not comparable and are refused at training time.
- * Bump it whenever any of these changes.
+ * Bump it whenever any of these changes. 1: the centre square; 2: the whole view (BACKBONE_VIEW 'whole-v1').
  */
-export const FEATURE_RECIPE_VERSION = 1;
+export const FEATURE_RECIPE_VERSION = 2;
 
 /** The training views, in the order `photoFeatureViews` returns them (the head trains on a random one per step). */
 export const FEATURE_VIEWS = ['plain', 'mirrored'] as const;
@@ -24,24 +69,52 @@ export interface PhotoFeatureViews {
 }
 
 export interface PhotoFeatureOptions {
-  /** The model's input size (square). */
+  /** The model's input size (the whole view's shorter side). */
   imageSize: number;
   /** A photo with more pixels is refused before it is decoded (ImageDecodeError 'too-large'). */
-  maxPixels: number;
+  maxPixels?: number;
 }
 
 /**
- * The one place that turns a photo file into the features a head on the frozen backbone trains on: prepared exactly
- * as serving prepares an upload (bounded decode, EXIF rotation, sRGB, centre crop, resize; the same pixels as
- * ingest for photos up to 12 Mpx), then the backbone's features of every training view (plain and mirrored, as
- * `trainModel` uses them). Decoding failures reject with an ImageDecodeError. Nothing of the photo is kept.
+ * The one place that turns a photo file into the features a head on the frozen backbone trains on: decoded exactly
+ * as serving decodes an upload (bounded decode, EXIF rotation, sRGB; the same pixels as ingest for photos up to
+ * 12 Mpx), its whole view (`prepareWholeView`), then the backbone's features of every training view (plain and
+ * mirrored, as `trainModel` uses them). Decoding failures reject with an ImageDecodeError. Nothing of the photo is kept.
  */
 export async function photoFeatureViews(photo: Uint8Array, options: PhotoFeatureOptions): Promise<PhotoFeatureViews> {
   const { imageSize, maxPixels } = options;
   const buf = Buffer.isBuffer(photo) ? photo : Buffer.from(photo.buffer, photo.byteOffset, photo.byteLength);
-  const pixels = await prepareDecoded(await decodeRgbBounded(buf, imageSize, maxPixels), imageSize);
-  const images = { n: 1, size: imageSize, pixels };
+  const view = await photoWholeView(buf, imageSize, maxPixels);
   const views: Float32Array[] = [];
-  for (const view of FEATURE_VIEWS) views.push((await imageFeatures(images, { flip: view === 'mirrored' })).data);
+  for (const name of FEATURE_VIEWS) views.push(await viewFeatures([view], name === 'mirrored', 1));
   return { backbone: BACKBONE_ID, recipe: FEATURE_RECIPE_VERSION, imageSize, viewNames: [...FEATURE_VIEWS], views };
+}
+
+/**
+ * The square and the whole view of one decoded photo: the square is the image's identity (cache keys, the CNN,
+ * validation, thumbnails), the whole view is what the backbone sees.
+ */
+export async function squareAndWholeView(decoded: DecodedImage, size: number): Promise<{ square: Uint8Array; view: ViewPixels }> {
+  const [square, view] = await Promise.all([prepareDecoded(decoded, size), prepareWholeView(decoded, size)]);
+  return { square, view };
+}
+
+/**
+ * Images that are their own photos (generated pixels, a square photo's prepared bytes): a reader that hands out
+ * each image as a PNG by its path, so their whole view is exactly their pixels.
+ */
+export function imagesAsPhotos(images: PixelImages & { paths: string[] }): PhotoReader {
+  const index = new Map(images.paths.map((p, i) => [p, i]));
+  const per = images.size * images.size * 3;
+  return async ({ path }) => {
+    const i = index.get(path);
+    if (i === undefined) throw new Error(`no image with path ${path}`);
+    const raw = Buffer.from(images.pixels.buffer, images.pixels.byteOffset + i * per, per);
+    return sharp(raw, { raw: { width: images.size, height: images.size, channels: 3 } }).png({ compressionLevel: 1 }).toBuffer();
+  };
+}
+
+/** The reader of a data source's files, for the images ingested from it. */
+export function photosOf(source: { read(item: { path: string; group: string; source: string }): Promise<Buffer> }): PhotoReader {
+  return (item) => source.read({ path: item.path, group: item.group, source: '' });
 }

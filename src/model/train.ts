@@ -4,11 +4,12 @@ import { resolveAugmentation } from './augment.js';
 import { selectBackend } from './backend.js';
 import { checkSplit, imageBatch, shuffledIndices } from './batches.js';
 import { buildCnn, type CnnHyperparameters } from './cnn.js';
-import { featureBatch, imageFeatures, predictFromFeatures, type FeatureMatrix } from './backbone-features.js';
+import { featureBatch, imageFeatures, type FeatureMatrix } from './backbone-features.js';
 import { headOf, pretrainedBackboneOf } from './backbone-layer.js';
 import { rocAuc } from '../stats/roc-auc.js';
 import { binaryLossAndAccuracy } from './training-metrics.js';
-import { predictProbabilities } from './predict.js';
+import { meanOfViews, predictProbabilities } from './predict.js';
+import type { PhotoReader } from './photo-features.js';
 import { seededRandom } from './random.js';
 import type { Progress } from '../progress/index.js';
 
@@ -54,14 +55,17 @@ export interface TrainOptions {
   featureCacheDir?: string;
   /**
    * Models on a pretrained backbone: the splits' backbone features, computed elsewhere (one matrix per training
-   * view: plain, then mirrored when augmenting with flips). The splits then need labels only, no pixels.
+   * view: plain, then mirrored when augmenting with flips; validation plain and mirrored, as predictions are the
+   * mean over both). The splits then need labels only, no pixels.
    */
-  features?: { train: FeatureMatrix[]; val: FeatureMatrix };
+  features?: { train: FeatureMatrix[]; val: FeatureMatrix; valMirrored: FeatureMatrix };
   /**
    * Models on a pretrained backbone: more training rows given as features only (feedback kept without its photo),
    * one matrix per training view (plain, then mirrored when flipping), appended to the training split's rows.
    */
   extraTrainFeatures?: { views: FeatureMatrix[]; labels: Uint8Array };
+  /** Source files of the splits' images, for backbone features the cache does not hold (see `imageFeatures`). */
+  photos?: PhotoReader;
 }
 
 export interface TrainResult {
@@ -134,7 +138,7 @@ export async function trainModel(
 ): Promise<TrainResult> {
   if (options.features) {
     checkFeatures(train, options.features.train, 'training split');
-    checkFeatures(val, [options.features.val], 'validation split');
+    checkFeatures(val, [options.features.val, options.features.valMirrored], 'validation split');
   } else {
     checkSplit(train, 'training split');
     checkSplit(val, 'validation split');
@@ -166,23 +170,26 @@ export async function trainModel(
   // mirrored image when augmenting) and the epochs train the head on those features. Flips are the only
   // augmentation there; crops and colour changes would need the backbone again every epoch.
   const backboneLayer = pretrainedBackboneOf(model);
-  let features: { train: FeatureMatrix[]; val: FeatureMatrix } | null = null;
+  let features: { train: FeatureMatrix[]; val: FeatureMatrix; valMirrored: FeatureMatrix } | null = null;
   const learner = backboneLayer ? headOf(model, backboneLayer) : model;
   if (extra && !backboneLayer) throw new Error('extra training features need a model on a pretrained backbone');
   if (backboneLayer) {
     let trainViews: FeatureMatrix[];
     let valView: FeatureMatrix;
+    let valMirrored: FeatureMatrix;
     if (options.features) {
       trainViews = options.features.train;
       valView = options.features.val;
+      valMirrored = options.features.valMirrored;
     } else {
-      const opts = { cacheDir: options.featureCacheDir, onProgress: options.onProgress };
+      const opts = { cacheDir: options.featureCacheDir, photos: options.photos, onProgress: options.onProgress };
       trainViews = [await imageFeatures(train, opts)];
       if (aug?.flip) trainViews.push(await imageFeatures(train, { ...opts, flip: true }));
       valView = await imageFeatures(val, opts);
+      valMirrored = await imageFeatures(val, { ...opts, flip: true });
     }
     if (extra) trainViews = trainViews.map((view, i) => appendRows(view, extra.views[Math.min(i, extra.views.length - 1)]));
-    features = { train: trainViews, val: valView };
+    features = { train: trainViews, val: valView, valMirrored };
   }
 
   const history: EpochLogs[] = [];
@@ -230,7 +237,7 @@ export async function trainModel(
         // starve timers for a whole epoch (a queue worker's lock renewal: its trial would be taken as stalled).
         await new Promise((resolve) => setImmediate(resolve));
       }
-      const valProbs = features ? await predictFromFeatures(learner, features.val) : await predictProbabilities(model, val, Math.max(batchSize, 64));
+      const valProbs = features ? await meanOfViews(learner, features.val, features.valMirrored) : await predictProbabilities(model, val, Math.max(batchSize, 64));
       const valMetrics = binaryLossAndAccuracy(val.labels, valProbs);
       const seconds = (performance.now() - started) / 1000;
       const logs: EpochLogs = {

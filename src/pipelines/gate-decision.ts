@@ -7,6 +7,7 @@ import { isAlreadyPromoted, listVersions, promote, readPromoted, registerFromRun
 import type { Decision, ModelCard, PromotedModel, PromotionPolicy } from '../registry/types.js';
 import { publishIfConfigured, type PublishResult } from '../registry/publish.js';
 import type { Log } from '../progress/index.js';
+import { OutdatedBackboneViewError } from '../model/backbone-layer.js';
 import { loadRegisteredModel } from './registered-model.js';
 
 export interface GateDecisionOptions {
@@ -72,7 +73,14 @@ export async function registerAndDecide(runId: string, datasetName: string, opts
 async function remeasureChampion(champion: PromotedModel, datasetName: string, manifestHash: string): Promise<ModelCard | undefined> {
   const data = await loadPreparedDataset(datasetName);
   if (data.size !== champion.card.imageSize) return undefined; // a different input size: not comparable this way
-  const registered = await loadRegisteredModel(champion.version);
+  let registered;
+  try {
+    registered = await loadRegisteredModel(champion.version);
+  } catch (err) {
+    // A champion trained on the former centre-square features cannot run on the whole views: its card is what remains.
+    if (err instanceof OutdatedBackboneViewError) return undefined;
+    throw err;
+  }
   try {
     const probs = await predictProbabilities(registered.model, data.test, 64, { featureCacheDir: paths.featureCache() });
     const m = metricsAt(data.test.labels, probs, champion.card.threshold);

@@ -20,7 +20,7 @@ export interface SourcePrediction {
 
 /**
  * Score every image of a source with a registered model, in chunks (bounded memory), preparing each image exactly
- * like training. Bad files are reported with their reason, never dropped.
+ * like training (the whole view for a backbone model, the square for a CNN). Bad files are reported with their reason, never dropped.
  */
 export async function predictSource(
   source: DataSource,
@@ -56,15 +56,19 @@ export async function predictItems(
         const buf = await source.read(item);
         const check = await inspectImage(buf);
         if (check.reason || !check.decoded) return { item, error: check.reason || 'could not decode' };
-        return { item, pixels: await prepareDecoded(check.decoded, size) };
+        return { item, buf, pixels: await prepareDecoded(check.decoded, size) };
       } catch (err) {
         return { item, error: (err as Error).message };
       }
     });
-    const good = prepared.filter((p): p is { item: SourceItem; pixels: Uint8Array } => 'pixels' in p && p.pixels !== undefined);
+    const good = prepared.filter((p): p is { item: SourceItem; buf: Buffer; pixels: Uint8Array } => 'pixels' in p && p.pixels !== undefined);
     const pixels = new Uint8Array(good.length * size * size * 3);
     good.forEach((g, i) => pixels.set(g.pixels, i * size * size * 3));
-    const probs = good.length ? await predictProbabilities(registered.model, { n: good.length, size, pixels }, 64, { featureCacheDir: opts.featureCacheDir }) : new Float32Array(0);
+    // A backbone model reads each photo's whole view (from the bytes read above; cached by the prepared square).
+    const files = new Map(good.map((g) => [g.item.path, g.buf]));
+    const photos = async ({ path }: { path: string }) => files.get(path)!;
+    const images = { n: good.length, size, pixels, paths: good.map((g) => g.item.path), groups: good.map((g) => g.item.group) };
+    const probs = good.length ? await predictProbabilities(registered.model, images, 64, { featureCacheDir: opts.featureCacheDir, photos }) : new Float32Array(0);
     const byPath = new Map(good.map((g, i) => [g.item.path, probs[i]]));
     for (const p of prepared) {
       const prob = byPath.get(p.item.path);

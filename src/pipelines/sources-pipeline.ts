@@ -6,8 +6,8 @@ import type { PreparedSplit } from '../data/types.js';
 import { sourceMetrics, worstFolds, type HeldOutSource, type HeldOutSummary } from '../evaluation/by-source.js';
 import { metricsAt } from '../evaluation/classification-metrics.js';
 import { chooseThreshold } from '../evaluation/threshold.js';
-import { resolveAugmentation } from '../model/augment.js';
 import { imageFeatures } from '../model/backbone-features.js';
+import { photosOf } from '../model/photo-features.js';
 import type { CnnHyperparameters } from '../model/cnn.js';
 import { predictProbabilities } from '../model/predict.js';
 import { trainModel } from '../model/train.js';
@@ -69,6 +69,7 @@ export async function runSourcesPipeline(opts: SourcesPipelineOptions): Promise<
   const classWeight = opts.classWeight === undefined ? 'balanced' : opts.classWeight;
   const strategy = opts.threshold ?? { kind: 'balanced' };
   const featureCacheDir = paths.featureCache();
+  const photos = photosOf(source);
 
   return withRun(
     {
@@ -81,11 +82,12 @@ export async function runSourcesPipeline(opts: SourcesPipelineOptions): Promise<
       if (backbone) {
         // Every photo once (and mirrored for training); the folds then only train heads on cached rows.
         const started = Date.now();
-        const flip = resolveAugmentation(hp.augmentation)?.flip ?? false;
         const progress = opts.onProgress?.('features');
+        // Whole views of the source photos, plain and mirrored (training may augment with it, and every prediction
+        // is the mean over both).
         for (const split of all) {
-          await imageFeatures(split, { cacheDir: featureCacheDir, onProgress: progress });
-          if (flip) await imageFeatures(split, { cacheDir: featureCacheDir, flip: true, onProgress: progress });
+          await imageFeatures(split, { cacheDir: featureCacheDir, photos, onProgress: progress });
+          await imageFeatures(split, { cacheDir: featureCacheDir, flip: true, photos, onProgress: progress });
         }
         await run.logTiming('features', Date.now() - started);
         log(`sources: backbone features ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -102,12 +104,12 @@ export async function runSourcesPipeline(opts: SourcesPipelineOptions): Promise<
         if (valCats === 0 || valCats === val.n) {
           throw new Error(`without ${held} the validation split holds ${valCats === 0 ? 'no cats' : 'only cats'} (${val.n} photos): too few photos to choose a threshold for that fold`);
         }
-        const result = await trainModel(hp, train, val, { epochs, seed, patience, classWeight, featureCacheDir, onProgress: opts.onProgress?.(`train without ${held}`) });
+        const result = await trainModel(hp, train, val, { epochs, seed, patience, classWeight, featureCacheDir, photos, onProgress: opts.onProgress?.(`train without ${held}`) });
         try {
-          const valProbs = await predictProbabilities(result.model, val, 64, { featureCacheDir });
+          const valProbs = await predictProbabilities(result.model, val, 64, { featureCacheDir, photos });
           const threshold = chooseThreshold({ labels: val.labels, probs: valProbs }, strategy, 'val').threshold;
-          const heldProbs = await predictProbabilities(result.model, heldOut, 64, { featureCacheDir });
-          const testProbs = test.n ? await predictProbabilities(result.model, test, 64, { featureCacheDir }) : new Float32Array(0);
+          const heldProbs = await predictProbabilities(result.model, heldOut, 64, { featureCacheDir, photos });
+          const testProbs = test.n ? await predictProbabilities(result.model, test, 64, { featureCacheDir, photos }) : new Float32Array(0);
           const rows = heldOut.paths.map((_, i) => ({ source: held, group: heldOut.groups[i], label: heldOut.labels[i] as 0 | 1, prob: heldProbs[i] }));
           const others = metricsAt(test.labels, testProbs, threshold);
           const fold: HeldOutSource = {

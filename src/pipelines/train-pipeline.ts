@@ -12,6 +12,7 @@ import type { ThresholdStrategy } from '../evaluation/types.js';
 import { REFERENCE_HYPERPARAMETERS, type CnnHyperparameters } from '../model/cnn.js';
 import { BACKBONE_ID } from '../model/backbone.js';
 import { imageFeatures } from '../model/backbone-features.js';
+import { photosOf } from '../model/photo-features.js';
 import { computeFeaturesWithJobs } from '../jobs/feature-jobs.js';
 import type { Executor } from '../jobs/job.js';
 import { prepareImagesWithJobs } from '../jobs/prepared-pixel-jobs.js';
@@ -182,10 +183,14 @@ async function trainOn(
     const cacheDir = paths.featureCache();
     const progress = opts.onProgress?.('features');
     const flip = resolveAugmentation(base.hyperparameters.augmentation)?.flip ?? false;
-    const views = ([[data.train, false], [data.train, true], [data.val, false], [data.test, false]] as const).filter(([, mirrored]) => flip || !mirrored);
+    // Whole views of the source photos; mirrored ones for training (flip augmentation) and for the test-time mean of
+    // plain and mirrored that every prediction of a backbone model is.
+    const all = [[data.train, false], [data.train, true], [data.val, false], [data.val, true], [data.test, false], [data.test, true]] as const;
+    const views = all.filter(([split, mirrored]) => flip || !mirrored || split !== data.train);
     if (feedback) {
       // Feedback photos live in this process's combined source, which workers cannot open: compute here.
-      for (const [split, mirrored] of views) await imageFeatures(split, { cacheDir, flip: mirrored, onProgress: progress });
+      const photos = photosOf(source);
+      for (const [split, mirrored] of views) await imageFeatures(split, { cacheDir, flip: mirrored, photos, onProgress: progress });
     } else {
       const jobViews = views.map(([images, mirrored]) => ({ images, flip: mirrored }));
       await computeFeaturesWithJobs({ views: jobViews, sourceSpec: opts.data, executor: opts.executor, workers: opts.workers, cacheDir, onProgress: progress, log });

@@ -8,7 +8,7 @@ import { chooseThreshold } from '../evaluation/threshold.js';
 import type { ThresholdStrategy } from '../evaluation/types.js';
 import type { CnnHyperparameters } from '../model/cnn.js';
 import { loadModel, saveModel } from '../model/io.js';
-import { predictProbabilities } from '../model/predict.js';
+import { predictPhotoViews, predictProbabilities, squareViews } from '../model/predict.js';
 import { trainModel, type TrainOptions } from '../model/train.js';
 import { withRun } from '../tracking/runs.js';
 import { splitThumbnailer } from './thumbnails.js';
@@ -110,7 +110,8 @@ export async function trainAndEvaluate(input: TrainRunInput): Promise<TrainRunOu
         }
         const testProbs = await predictProbabilities(model, data.test, 64, { featureCacheDir: paths.featureCache() });
         const scored = (split: PreparedDataset['val'], probs: Float32Array) => ({ labels: split.labels, probs, groups: split.groups, paths: split.paths });
-        const predict = async (pixels: Uint8Array, n: number, size: number) => predictProbabilities(model, { pixels, n, size });
+        // Perturbed squares: each is a square photo, so a backbone model sees it whole (its whole view is the square).
+        const predict = async (pixels: Uint8Array, n: number, size: number) => predictPhotoViews(model, squareViews({ pixels, n, size }));
         const threshold = chooseThreshold(scored(data.val, valProbs), input.threshold, 'val').threshold;
         const behaviour = await behaviourChecks(data.test, predict, threshold);
         const report = await evaluate({

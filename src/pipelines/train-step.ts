@@ -71,7 +71,8 @@ export function trainStepInput(v: TrainStepValues): TrainStepInput {
 /** Train and evaluate in a tracked run; a cached output is reused while its run is still there and finished. */
 export const trainStep = defineStep<TrainStepInput, TrainRunOutput>({
   name: 'train',
-  version: 2,
+  // 3: backbone models read the whole view of each photo (BACKBONE_VIEW) and predict the mean over its mirror
+  version: 3,
   run: (input, ctx) => {
     const { summary, file } = input.validation.value;
     const fb = input.feedback;

@@ -59,7 +59,8 @@ export async function trialData(dataset: PreparedDataset, opts: TrialDataOptions
     const [trainPixels, valPixels] = await Promise.all([putContent(opts.cache, train.pixels), putContent(opts.cache, val.pixels)]);
     return { kind: 'pixels', size: dataset.size, train: { labels: labelsOf(train), pixels: trainPixels }, val: { labels: labelsOf(val), pixels: valPixels } };
   }
-  const views = [{ images: train, flip: false }, ...(opts.flip ? [{ images: train, flip: true }] : []), { images: val, flip: false }];
+  // Validation in both views: a backbone model's prediction is the mean over the photo and its mirror image.
+  const views = [{ images: train, flip: false }, ...(opts.flip ? [{ images: train, flip: true }] : []), { images: val, flip: false }, { images: val, flip: true }];
   const matrices = await computeFeaturesWithJobs({ views, sourceSpec: opts.sourceSpec, executor: opts.executor, cacheDir: paths.featureCache(), log: opts.log });
   const keys = views.map((v) => keysOf(v.images, v.flip));
   const data: TrialData = {
@@ -67,7 +68,7 @@ export async function trialData(dataset: PreparedDataset, opts: TrialDataOptions
     size: dataset.size,
     cache: opts.cache,
     train: { labels: labelsOf(train), keys: keys[0], ...(opts.flip ? { mirroredKeys: keys[1] } : {}) },
-    val: { labels: labelsOf(val), keys: keys[keys.length - 1] },
+    val: { labels: labelsOf(val), keys: keys[keys.length - 2], mirroredKeys: keys[keys.length - 1] },
   };
   if (opts.cache === 'none') {
     const all = new Float32Array(matrices.reduce((n, m) => n + m.data.length, 0));

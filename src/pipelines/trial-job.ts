@@ -51,7 +51,7 @@ function split(size: number, labels: number[], pixels: Uint8Array): PreparedSpli
 }
 
 /** The splits (and, on a backbone, their features) a trial trains on, from the content the job names. */
-async function trialInputs(data: TrialData): Promise<{ train: PreparedSplit; val: PreparedSplit; features?: { train: FeatureMatrix[]; val: FeatureMatrix } }> {
+async function trialInputs(data: TrialData): Promise<{ train: PreparedSplit; val: PreparedSplit; features?: { train: FeatureMatrix[]; val: FeatureMatrix; valMirrored: FeatureMatrix } }> {
   if (data.kind === 'pixels') {
     const [train, val] = await Promise.all([getContent(data.train.pixels), getContent(data.val.pixels)]);
     return { train: split(data.size, data.train.labels, train), val: split(data.size, data.val.labels, val) };
@@ -59,6 +59,8 @@ async function trialInputs(data: TrialData): Promise<{ train: PreparedSplit; val
   const views: Array<[TrialFeatureSplit, string[]]> = [[data.train, data.train.keys]];
   if (data.train.mirroredKeys) views.push([data.train, data.train.mirroredKeys]);
   views.push([data.val, data.val.keys]);
+  if (!data.val.mirroredKeys) throw new DeterministicJobError('trial: the job names no mirrored validation features (a coordinator of another version)');
+  views.push([data.val, data.val.mirroredKeys]);
   let matrices: FeatureMatrix[];
   if (data.rows) {
     const buf = Buffer.from(data.rows, 'base64');
@@ -78,7 +80,7 @@ async function trialInputs(data: TrialData): Promise<{ train: PreparedSplit; val
   return {
     train: split(data.size, data.train.labels, none),
     val: split(data.size, data.val.labels, none),
-    features: { train: matrices.slice(0, -1), val: matrices[matrices.length - 1] },
+    features: { train: matrices.slice(0, -2), val: matrices[matrices.length - 2], valMirrored: matrices[matrices.length - 1] },
   };
 }
 

@@ -174,7 +174,8 @@ export interface TuneStepInput {
 /** Tune in a tracked parent run; a cached output is reused while that run is still there and finished. */
 export const tuneStep = defineStep<TuneStepInput, TuneOutput>({
   name: 'tune',
-  version: 2,
+  // 3: backbone models read the whole view of each photo (BACKBONE_VIEW) and predict the mean over its mirror
+  version: 3,
   run: (input, ctx) =>
     tuneHyperparameters({ ...input.tune, datasetName: input.datasetName, datasetKey: input.datasetKey, sourceSpec: input.sourceSpec, dataset: input.dataset?.value, base: input.base, executor: input.executor?.value, log: ctx.log }),
   stillValid: async (out) => (await getRun(out.parentRunId))?.effectiveStatus === 'finished',

@@ -112,8 +112,8 @@ async function predict(ctx: AppContext, req: IncomingMessage, res: ServerRespons
   if (!ctx.holder.current) throw noModelError(ctx);
   const photo = await readPhoto(ctx, req);
   const answer = await ctx.holder.use(async (model) => {
-    const input = await ctx.decodes.run(() => prepareUpload(photo, model.imageSize, ctx.maxPixels));
-    const probability = await model.predict(input.pixels);
+    const input = await ctx.decodes.run(() => prepareUpload(photo, model.imageSize, ctx.maxPixels, model.wholeView));
+    const probability = await model.predict(input.pixels, input.view);
     const isCat = probability >= model.threshold;
     const body: PredictResponse = {
       probability,

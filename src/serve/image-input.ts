@@ -1,5 +1,6 @@
 import { imageDecodeError } from '../data/errors.js';
 import { decodeRgbBounded, prepareDecoded } from '../data/prepare.js';
+import { prepareWholeView, type ViewShape } from '../data/whole-view.js';
 import { HttpError } from './http-errors.js';
 
 /** Image formats the server accepts, by their first bytes. Anything else (SVG, TIFF, HEIF, PDF ...) is refused. */
@@ -29,8 +30,10 @@ export function checkImageContentType(contentType: string | undefined): void {
 }
 
 export interface PreparedInput {
-  /** imageSize x imageSize x 3 RGB bytes, prepared exactly as for training. */
+  /** RGB bytes prepared exactly as for training: the imageSize square, or the whole view (of `view`'s shape). */
   pixels: Uint8Array;
+  /** The prepared pixels' shape. */
+  view: ViewShape;
   format: string;
   width: number;
   height: number;
@@ -53,10 +56,11 @@ export function imageError(err: unknown, maxPixels: number): HttpError {
 }
 
 /**
- * Validate and prepare an uploaded photo with the training preparation (EXIF rotation, sRGB, centre crop, resize),
+ * Validate and prepare an uploaded photo with the training preparation (EXIF rotation, sRGB, then the centre square,
+ * or with `wholeView` (a backbone model) the whole view at the photo's aspect),
  * decoding with bounded memory (`decodeRgbBounded`). Non-images, unsupported formats, corrupt or truncated files and decompression bombs become 4xx HttpErrors.
  */
-export async function prepareUpload(buf: Buffer, imageSize: number, maxPixels: number): Promise<PreparedInput> {
+export async function prepareUpload(buf: Buffer, imageSize: number, maxPixels: number, wholeView = false): Promise<PreparedInput> {
   if (buf.length === 0) throw new HttpError(400, 'empty_body', 'no photo was sent');
   const format = sniffImageFormat(buf);
   if (!format) {
@@ -68,6 +72,10 @@ export async function prepareUpload(buf: Buffer, imageSize: number, maxPixels: n
   } catch (err) {
     throw imageError(err, maxPixels);
   }
+  if (wholeView) {
+    const { pixels, ...view } = await prepareWholeView(decoded, imageSize);
+    return { pixels, view, format, width: decoded.width, height: decoded.height };
+  }
   const pixels = await prepareDecoded(decoded, imageSize);
-  return { pixels, format, width: decoded.width, height: decoded.height };
+  return { pixels, view: { width: imageSize, height: imageSize }, format, width: decoded.width, height: decoded.height };
 }

@@ -12,12 +12,14 @@ export interface WorkerSetup {
 }
 
 /**
- * Main thread to worker: a batch of `n` prepared images (the buffer is transferred), one photo file whose backbone
- * features (every training view) are wanted (the buffer is transferred, and dropped by the worker once done), or a
- * fault-injection exit.
+/**
+ * Main thread to worker: a batch of `n` prepared images of one shape (height x width, the model's square unless
+ * a backbone model's whole views; the buffer is transferred), one photo file whose backbone features (every
+ * training view) are wanted (the buffer is transferred, and dropped by the worker once done), or a fault-injection
+ * exit.
  */
 export type PoolRequest =
-  | { type: 'run'; id: number; n: number; pixels: Uint8Array }
+  | { type: 'run'; id: number; n: number; pixels: Uint8Array; height: number; width: number }
   | { type: 'features'; id: number; photo: Uint8Array; maxPixels: number }
   | { type: 'exit'; code: number };
 

@@ -132,10 +132,13 @@ export class InferencePool {
     return Math.max(1, this.options.size);
   }
 
-  /** p(cat) of `n` prepared images in one buffer of n x imageSize x imageSize x 3 bytes (transferred: do not reuse it). */
-  async run(pixels: Uint8Array, n: number): Promise<Float32Array> {
+  /**
+   * p(cat) of `n` prepared images in one buffer of n x height x width x 3 bytes (default imageSize squares; a backbone
+   * model's whole views may have other shapes), transferred: do not reuse it.
+   */
+  async run(pixels: Uint8Array, n: number, height: number = this.options.imageSize, width: number = height): Promise<Float32Array> {
     const id = this.nextId++;
-    const answer = await this.submit(n, { type: 'run', id, n, pixels });
+    const answer = await this.submit(n, { type: 'run', id, n, pixels, height, width });
     if (answer.type !== 'result') throw new Error(`inference worker answered ${answer.type} to a batch`);
     if (answer.probs.length !== n) throw new Error(`worker returned ${answer.probs.length} results for ${n} images`);
     return answer.probs;

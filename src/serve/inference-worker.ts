@@ -3,7 +3,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { selectBackend } from '../model/backend.js';
 import { loadModel } from '../model/io.js';
-import { predictProbabilities } from '../model/predict.js';
+import { predictPhotoViews } from '../model/predict.js';
 import { photoFeatureViews } from '../model/photo-features.js';
 import { isImageDecodeError } from '../data/errors.js';
 import type { PoolRequest, PoolResponse, WorkerSetup } from './inference-messages.js';
@@ -20,8 +20,13 @@ async function start(): Promise<void> {
   if (shape && (shape[1] !== size || shape[2] !== size || shape[3] !== 3)) {
     throw new Error(`model v${setup.version} expects input ${JSON.stringify(shape)}, its card says ${size}x${size}x3`);
   }
-  const run = async (n: number, pixels: Uint8Array) => predictProbabilities(model, { n, size, pixels }, n);
-  await run(1, new Uint8Array(size * size * 3)); // warm-up: the first real request is not slow
+  // The one prediction entry point for photos: squares for a CNN, whole views of any allowed shape for a backbone.
+  const run = async (n: number, pixels: Uint8Array, height: number, width: number) => {
+    const per = height * width * 3;
+    const views = Array.from({ length: n }, (_, i) => ({ height, width, pixels: pixels.subarray(i * per, (i + 1) * per) }));
+    return predictPhotoViews(model, views, n);
+  };
+  await run(1, new Uint8Array(size * size * 3), size, size); // warm-up: the first real request is not slow
   port.on('message', (msg: PoolRequest) => {
     if (msg.type === 'exit') process.exit(msg.code); // fault injection (tests): the thread dies mid-flight
     const t0 = performance.now();
@@ -33,7 +38,7 @@ async function start(): Promise<void> {
       return;
     }
     const startedAt = Date.now();
-    run(msg.n, msg.pixels).then(
+    run(msg.n, msg.pixels, msg.height, msg.width).then(
       (probs) => {
         const ms = performance.now() - t0;
         send({ type: 'result', id: msg.id, probs, ms, startedAt, endedAt: Date.now() }, [probs.buffer as ArrayBuffer]);

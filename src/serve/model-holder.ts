@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { ViewShape } from '../data/whole-view.js';
 import type { ModelCard, PromotedModel } from '../registry/types.js';
 import type { PhotoFeatureViews } from '../model/photo-features.js';
 
@@ -8,8 +9,16 @@ export interface ServingModel {
   threshold: number;
   imageSize: number;
   card: ModelCard;
-  /** p(cat) for one prepared image (imageSize x imageSize x 3 RGB bytes); batched behind the scenes. */
-  predict(pixels: Uint8Array): Promise<number>;
+  /**
+   * Whether the model reads whole views of a photo (a pretrained-backbone model: shorter side imageSize, see
+   * `src/data/whole-view.ts`) rather than imageSize squares.
+   */
+  wholeView?: boolean;
+  /**
+   * p(cat) for one prepared image: imageSize x imageSize x 3 RGB bytes, or for a whole-view model its whole view of
+   * `shape` (height x width x 3); batched behind the scenes, by shape.
+   */
+  predict(pixels: Uint8Array, shape?: ViewShape): Promise<number>;
   /**
    * The frozen backbone's features of one photo file in every training view (`photoFeatureViews`), for feedback
    * kept as numbers only; absent when the model has no pretrained backbone. Decoding failures are ImageDecodeErrors.

@@ -1,3 +1,4 @@
+import { isWholeViewShape, type ViewShape } from '../data/whole-view.js';
 import { HttpError } from './http-errors.js';
 
 /**
@@ -5,7 +6,9 @@ import { HttpError } from './http-errors.js';
  * as exactly one of:
  * - `image`: `BYTES`, shape `[N]` or `[N, 1]`, each element an encoded image file (JPEG, PNG, WebP, GIF) in base64;
  * - `pixels`: `FP32`, shape `[N, S, S, 3]` (S = the model's image size), prepared RGB values 0..255 in row-major order
- *   (height, width, channel), the same numbers as the prepared bytes the model reads (rounded to whole numbers).
+ *   (height, width, channel), the same numbers as the prepared bytes the model reads (rounded to whole numbers). A
+ *   pretrained-backbone model reads each photo's whole view instead of the square: it also takes `[N, H, W, 3]` for
+ *   any whole-view shape (shorter side S, longer side a multiple of 32 up to 2S; all N of that one shape).
  * Outputs: `p_cat` (`FP32 [N, 1]`) and `label` (`BYTES [N]`, "cat" or "not-cat" at the model's threshold).
  */
 export const INPUT_IMAGE = 'image';
@@ -21,12 +24,12 @@ export interface MetadataTensor {
   shape: number[];
 }
 
-/** The model metadata's inputs and outputs (-1: any batch size). */
-export function tensorMetadata(imageSize: number): { inputs: MetadataTensor[]; outputs: MetadataTensor[] } {
+/** The model metadata's inputs and outputs (-1: any batch size; for a whole-view model, any allowed height and width). */
+export function tensorMetadata(imageSize: number, wholeView = false): { inputs: MetadataTensor[]; outputs: MetadataTensor[] } {
   return {
     inputs: [
       { name: INPUT_IMAGE, datatype: 'BYTES', shape: [-1] },
-      { name: INPUT_PIXELS, datatype: 'FP32', shape: [-1, imageSize, imageSize, 3] },
+      { name: INPUT_PIXELS, datatype: 'FP32', shape: wholeView ? [-1, -1, -1, 3] : [-1, imageSize, imageSize, 3] },
     ],
     outputs: [
       { name: OUTPUT_P_CAT, datatype: 'FP32', shape: [-1, 1] },
@@ -38,7 +41,7 @@ export function tensorMetadata(imageSize: number): { inputs: MetadataTensor[]; o
 const bad = (message: string) => new HttpError(400, 'bad_request', message);
 
 /** The input of an inference request, checked: encoded image files or prepared pixels, N of them. */
-export type InferInput = { kind: 'images'; n: number; files: Buffer[] } | { kind: 'pixels'; n: number; pixels: Uint8Array[] };
+export type InferInput = { kind: 'images'; n: number; files: Buffer[] } | { kind: 'pixels'; n: number; pixels: Uint8Array[]; view: ViewShape };
 
 export interface InferRequest {
   id: string | undefined;
@@ -97,15 +100,18 @@ function parseImages(input: Record<string, unknown>, shape: number[], maxBatch: 
   return { kind: 'images', n, files: data.map((s, i) => decodeBase64(s, `${what}[${i}]`, maxImageBytes)) };
 }
 
-function parsePixels(input: Record<string, unknown>, shape: number[], imageSize: number, maxBatch: number): InferInput {
+function parsePixels(input: Record<string, unknown>, shape: number[], imageSize: number, wholeView: boolean, maxBatch: number): InferInput {
   const what = `input "${INPUT_PIXELS}"`;
   if (input.datatype !== 'FP32') throw bad(`${what} must have datatype FP32 (got ${JSON.stringify(input.datatype)})`);
-  if (shape.length !== 4 || shape[1] !== imageSize || shape[2] !== imageSize || shape[3] !== 3) {
-    throw bad(`${what}: shape must be [N, ${imageSize}, ${imageSize}, 3] (got ${JSON.stringify(shape)})`);
+  const square = shape.length === 4 && shape[1] === imageSize && shape[2] === imageSize && shape[3] === 3;
+  const view = { height: shape[1], width: shape[2] };
+  if (!square && !(wholeView && shape.length === 4 && shape[3] === 3 && isWholeViewShape(view, imageSize))) {
+    const whole = wholeView ? ` or a whole view [N, H, W, 3] (shorter side ${imageSize}, longer side a multiple of 32 up to ${2 * imageSize})` : '';
+    throw bad(`${what}: shape must be [N, ${imageSize}, ${imageSize}, 3]${whole} (got ${JSON.stringify(shape)})`);
   }
   const n = shape[0];
   checkBatch(n, maxBatch, what);
-  const per = imageSize * imageSize * 3;
+  const per = view.height * view.width * 3;
   const data = flatten(input.data, what, n * per);
   if (data.length !== n * per) throw bad(`${what}: shape ${JSON.stringify(shape)} needs ${n * per} elements, "data" has ${data.length}`);
   const pixels: Uint8Array[] = [];
@@ -120,7 +126,7 @@ function parsePixels(input: Record<string, unknown>, shape: number[], imageSize:
     }
     pixels.push(px);
   }
-  return { kind: 'pixels', n, pixels };
+  return { kind: 'pixels', n, pixels, view };
 }
 
 function checkBatch(n: number, maxBatch: number, what: string): void {
@@ -129,7 +135,7 @@ function checkBatch(n: number, maxBatch: number, what: string): void {
 }
 
 /** Check a parsed JSON inference request against the protocol and this model's tensors. */
-export function parseInferRequest(body: unknown, opts: { imageSize: number; maxBatch: number; maxImageBytes: number }): InferRequest {
+export function parseInferRequest(body: unknown, opts: { imageSize: number; wholeView?: boolean; maxBatch: number; maxImageBytes: number }): InferRequest {
   if (!isObject(body)) throw bad('the request body must be a JSON object');
   if (body.id !== undefined && typeof body.id !== 'string') throw bad('"id" must be a string');
   if (body.parameters !== undefined && !isObject(body.parameters)) throw bad('"parameters" must be an object');
@@ -144,7 +150,7 @@ export function parseInferRequest(body: unknown, opts: { imageSize: number; maxB
   const shape = checkShape(input.shape, `input ${JSON.stringify(input.name)}`);
   let parsed: InferInput;
   if (input.name === INPUT_IMAGE) parsed = parseImages(input, shape, opts.maxBatch, opts.maxImageBytes);
-  else if (input.name === INPUT_PIXELS) parsed = parsePixels(input, shape, opts.imageSize, opts.maxBatch);
+  else if (input.name === INPUT_PIXELS) parsed = parsePixels(input, shape, opts.imageSize, opts.wholeView ?? false, opts.maxBatch);
   else throw bad(`unknown input ${JSON.stringify(input.name)}: this model takes "${INPUT_IMAGE}" (BYTES) or "${INPUT_PIXELS}" (FP32)`);
 
   let outputs: OutputName[] = [...OUTPUT_NAMES];

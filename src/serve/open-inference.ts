@@ -7,6 +7,7 @@ import { HttpError, sendJson } from './http-errors.js';
 import { readBodyLimited } from './request-body.js';
 import { prepareUpload } from './image-input.js';
 import type { Semaphore } from '../data/concurrency.js';
+import type { ViewShape } from '../data/whole-view.js';
 import type { ModelHolder, ServingModel } from './model-holder.js';
 import { outputTensors, parseInferRequest, tensorMetadata, type InferInput } from './open-inference-tensors.js';
 
@@ -137,13 +138,13 @@ async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
 }
 
 /** Prepare encoded images like /api/predict does (same checks); their errors become 400s naming the element. */
-async function preparedPixels(input: InferInput, imageSize: number, maxPixels: number, decodes: Semaphore): Promise<Uint8Array[]> {
-  if (input.kind === 'pixels') return input.pixels;
-  const out: Uint8Array[] = [];
+async function preparedPixels(input: InferInput, model: ServingModel, maxPixels: number, decodes: Semaphore): Promise<Array<{ pixels: Uint8Array; view: ViewShape }>> {
+  if (input.kind === 'pixels') return input.pixels.map((pixels) => ({ pixels, view: input.view }));
+  const out: Array<{ pixels: Uint8Array; view: ViewShape }> = [];
   // One image at a time: a request's decode memory stays that of one image, whatever N is.
   for (let i = 0; i < input.files.length; i++) {
     try {
-      out.push((await decodes.run(() => prepareUpload(input.files[i], imageSize, maxPixels))).pixels);
+      out.push(await decodes.run(() => prepareUpload(input.files[i], model.imageSize, maxPixels, model.wholeView)));
     } catch (err) {
       if (err instanceof HttpError) throw new HttpError(400, err.code, `input "image"[${i}]: ${err.message}`);
       throw err;
@@ -156,14 +157,14 @@ async function infer(ctx: OpenInferenceContext, route: { name: string; version: 
   const first = modelFor(ctx, route);
   checkJsonContentType(req);
   const body = await readJson(req, ctx.maxBodyBytes);
-  const request = parseInferRequest(body, { imageSize: first.imageSize, maxBatch: ctx.maxBatch, maxImageBytes: ctx.maxImageBytes });
+  const request = parseInferRequest(body, { imageSize: first.imageSize, wholeView: first.wholeView ?? false, maxBatch: ctx.maxBatch, maxImageBytes: ctx.maxImageBytes });
   const answer = await ctx.holder.use(async (model) => {
     checkVersion(model, route.version);
-    if (model.imageSize !== first.imageSize && request.input.kind === 'pixels') {
-      throw new HttpError(503, 'model_changed', 'the model was swapped for one with another image size; retry');
+    if ((model.imageSize !== first.imageSize || Boolean(model.wholeView) !== Boolean(first.wholeView)) && request.input.kind === 'pixels') {
+      throw new HttpError(503, 'model_changed', 'the model was swapped for one with another input; retry');
     }
-    const pixels = await preparedPixels(request.input, model.imageSize, ctx.maxPixels, ctx.decodes);
-    const probabilities = await Promise.all(pixels.map((px) => model.predict(px)));
+    const prepared = await preparedPixels(request.input, model, ctx.maxPixels, ctx.decodes);
+    const probabilities = await Promise.all(prepared.map((p) => model.predict(p.pixels, p.view)));
     return { model, probabilities };
   });
   if (!answer) throw notReady();
@@ -209,7 +210,7 @@ export async function handleOpenInference(ctx: OpenInferenceContext, route: Open
         name: ctx.modelName,
         versions: [String(model.version)],
         platform: 'tensorflowjs_layers',
-        ...tensorMetadata(model.imageSize),
+        ...tensorMetadata(model.imageSize, model.wholeView ?? false),
       });
     }
     case 'infer':

@@ -388,7 +388,13 @@ function modelOperations(modelName: string, versioned: boolean): Record<string, 
       post: {
         operationId: `v2Infer${id}`,
         tags: ['open-inference'],
-        summary: 'Inference on N photos (`image`, BYTES, base64 files) or N prepared images (`pixels`, FP32 [N, S, S, 3])',
+        summary: 'Inference on N photos (`image`, BYTES, base64 files) or N prepared images (`pixels`, FP32 [N, S, S, 3]; a backbone model also [N, H, W, 3] whole views)',
+        description:
+          'Prepared `pixels` are RGB values 0..255, row-major (height, width, channel), as the model reads them. A CNN reads the ' +
+          'S x S centre square of a photo. A pretrained-backbone model reads the whole view of a photo instead: shorter side S, ' +
+          'longer side S * aspect rounded to a multiple of 32 and kept between S and 2S (resized with fit cover, centre, Lanczos-3), ' +
+          'so its `pixels` may be [N, H, W, 3] for any such shape (all N of one shape; the model metadata shows [-1, -1, -1, 3]); ' +
+          'its P(cat) is the mean over the view and its mirror image. `image` inputs are prepared on the server the same way.',
         requestBody: {
           required: true,
           content: json(ref('V2InferRequest'), {

@@ -2,8 +2,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { selectBackend } from '../model/backend.js';
 import type { PromotedModel } from '../registry/types.js';
-import { predictProbabilities } from '../model/predict.js';
-import { backboneSizesOf, loadModel, MODEL_JSON, type LayersModelJson } from '../model/io.js';
+import { isWholeViewShape, type ViewShape } from '../data/whole-view.js';
+import { predictPhotoViews } from '../model/predict.js';
+import { backboneSizesOf, loadModel, MODEL_JSON, savedModelReadsWholeViews, type LayersModelJson } from '../model/io.js';
 import { photoFeatureViews, type PhotoFeatureViews } from '../model/photo-features.js';
 import { MicroBatcher } from './micro-batcher.js';
 import type { ServingModel } from './model-holder.js';
@@ -33,16 +34,17 @@ type Backend = 'wasm' | 'cpu' | 'tensorflow' | undefined;
 
 /**
  * Load a promoted model for serving: the model API's `loadModel` on the version folder, on the fastest backend
- * available, with concurrent requests batched into forward passes of the model API's `predictProbabilities`. By default
+ * available, with concurrent requests batched (by input shape) into forward passes of the model API's
+ * `predictPhotoViews` (a backbone model's whole views of any allowed shape, a CNN's squares). By default
  * the passes run in a pool of worker threads (one batch per idle worker); every worker runs one warm-up pass before
  * the model is handed out, so the first request is not slow. Disposing the model terminates its workers.
  */
 export async function loadTfjsServingModel(promoted: PromotedModel, options: TfjsServingOptions = {}): Promise<PooledServingModel> {
   const size = promoted.card.imageSize;
-  const pixelsPerImage = size * size * 3;
+  const wholeView = await savedModelReadsWholeViews(promoted.dir);
   const workers = servingWorkers(options.workers);
   const backend = process.env.AREYOUACAT_BACKEND as Backend;
-  let forward: (pixels: Uint8Array, n: number) => Promise<Float32Array>;
+  let forward: (pixels: Uint8Array, n: number, shape: ViewShape) => Promise<Float32Array>;
   let features: ((photo: Uint8Array, maxPixels: number) => Promise<PhotoFeatureViews>) | undefined;
   let release: () => void;
   const json = JSON.parse(await fs.readFile(path.join(promoted.dir, MODEL_JSON), 'utf8')) as LayersModelJson;
@@ -60,7 +62,7 @@ export async function loadTfjsServingModel(promoted: PromotedModel, options: Tfj
       batchTimeoutMs: options.batchTimeoutMs,
     });
     const p = pool;
-    forward = (pixels, n) => p.run(pixels, n);
+    forward = (pixels, n, shape) => p.run(pixels, n, shape.height, shape.width);
     if (onBackbone) features = (photo, maxPixels) => p.features(photo, maxPixels);
     release = () => void p.close();
   } else {
@@ -71,21 +73,38 @@ export async function loadTfjsServingModel(promoted: PromotedModel, options: Tfj
       model.dispose();
       throw new Error(`model v${promoted.version} expects input ${JSON.stringify(inputShape)}, its card says ${size}x${size}x3`);
     }
-    // The evaluation's batched prediction, so serving scales inputs exactly as evaluation did.
-    forward = async (pixels, n) => {
+    // The evaluation's prediction entry point, so serving scales inputs exactly as evaluation did.
+    forward = async (pixels, n, { height, width }) => {
       const t0 = performance.now();
-      const probs = await predictProbabilities(model, { n, size, pixels }, n);
+      const per = height * width * 3;
+      const views = Array.from({ length: n }, (_, i) => ({ height, width, pixels: pixels.subarray(i * per, (i + 1) * per) }));
+      const probs = await predictPhotoViews(model, views, n);
       options.onBatch?.(n, performance.now() - t0);
       return probs;
     };
-    await forward(new Uint8Array(pixelsPerImage), 1);
+    await forward(new Uint8Array(size * size * 3), 1, { height: size, width: size });
     if (onBackbone) features = (photo, maxPixels) => photoFeatureViews(photo, { imageSize: size, maxPixels });
     release = () => model.dispose();
   }
-  const runBatch = async (items: Uint8Array[]): Promise<number[]> => {
-    const pixels = new Uint8Array(items.length * pixelsPerImage);
-    items.forEach((px, i) => pixels.set(px, i * pixelsPerImage));
-    return Array.from(await forward(pixels, items.length));
+  // One forward pass per shape in the batch (each shape has its own backbone graph).
+  const runBatch = async (items: Array<{ pixels: Uint8Array; shape: ViewShape }>): Promise<number[]> => {
+    const groups = new Map<string, number[]>();
+    items.forEach((item, i) => {
+      const key = `${item.shape.height}x${item.shape.width}`;
+      groups.set(key, [...(groups.get(key) ?? []), i]);
+    });
+    const out = new Array<number>(items.length);
+    await Promise.all(
+      [...groups.values()].map(async (indices) => {
+        const shape = items[indices[0]].shape;
+        const per = shape.height * shape.width * 3;
+        const pixels = new Uint8Array(indices.length * per);
+        indices.forEach((index, j) => pixels.set(items[index].pixels, j * per));
+        const probs = await forward(pixels, indices.length, shape);
+        indices.forEach((index, j) => (out[index] = probs[j]));
+      }),
+    );
+    return out;
   };
   const batcher = new MicroBatcher(runBatch, options.maxBatch ?? 32, Math.max(1, workers));
   return {
@@ -93,11 +112,17 @@ export async function loadTfjsServingModel(promoted: PromotedModel, options: Tfj
     threshold: promoted.card.threshold,
     imageSize: size,
     card: promoted.card,
-    predict: (pixels) => {
-      if (pixels.length !== pixelsPerImage) {
-        return Promise.reject(new Error(`expected ${pixelsPerImage} prepared bytes (${size}x${size}x3), got ${pixels.length}`));
+    wholeView,
+    predict: (pixels, shape = { width: size, height: size }) => {
+      const square = shape.width === size && shape.height === size;
+      if (!square && !(wholeView && isWholeViewShape(shape, size))) {
+        return Promise.reject(new Error(`model v${promoted.version} takes ${wholeView ? `whole views with a shorter side of ${size} px` : `${size}x${size} images`}, got ${shape.width}x${shape.height}`));
       }
-      return batcher.submit(pixels);
+      const bytes = shape.width * shape.height * 3;
+      if (pixels.length !== bytes) {
+        return Promise.reject(new Error(`expected ${bytes} prepared bytes (${shape.height}x${shape.width}x3), got ${pixels.length}`));
+      }
+      return batcher.submit({ pixels, shape });
     },
     ...(features ? { features } : {}),
     dispose: release,

@@ -3,16 +3,31 @@ import path from 'node:path';
 import { readJson } from '../storage/atomic.js';
 import { readPromoted } from '../registry/registry.js';
 import { artifactsFromFiles, backboneSizesOf, MODEL_JSON, type LayersModelJson } from '../model/io.js';
-import { BACKBONE_FEATURES, BACKBONE_ID, backboneArtifacts, FEATURE_RECIPE } from '../model/backbone.js';
+import { BACKBONE_FEATURES, BACKBONE_ID, BACKBONE_VIEW, backboneArtifacts, FEATURE_RECIPE, NATIVE_SIZE, readBackboneFiles, upsamplingOffsets, type GraphJson } from '../model/backbone.js';
 import type { ModelCard } from '../registry/types.js';
 
 /**
  * The promoted model packed for the browser: one JSON (topology, weight specs, card) and one weights buffer
  * (the shards concatenated in manifest order, as tfjs expects them). `model` is null when nothing is promoted.
  * Two files because attachment names are content-hashed: model.json's relative weight paths would not resolve.
- * A model on a pretrained backbone also carries the backbone's graph (resized for the model's input) and the
- * feature recipe; its weights are a third file.
+ * A model on a pretrained backbone also carries the backbone's graph (resized for the model's square input), the
+ * feature recipe and where the three upsampling targets sit in its weights with their native values (so the page
+ * patches the graph for a whole view of another shape); its weights are a third file.
  */
+export interface BrowserBackbone {
+  id: string;
+  view: string;
+  imageSize: number;
+  features: number;
+  recipe: typeof FEATURE_RECIPE;
+  modelTopology: unknown;
+  weightSpecs: unknown[];
+  weightBytes: number;
+  nativeSize: number;
+  /** Byte offset in the weights of each [height, width] int32 upsampling target, and its value at nativeSize. */
+  upsampling: Array<{ offset: number; native: [number, number] }>;
+}
+
 export interface BrowserModel {
   model: {
     card: ModelCard;
@@ -20,7 +35,7 @@ export interface BrowserModel {
     modelTopology: unknown;
     weightSpecs: unknown[];
     weightBytes: number;
-    backbone: { id: string; imageSize: number; features: number; recipe: typeof FEATURE_RECIPE; modelTopology: unknown; weightSpecs: unknown[]; weightBytes: number } | null;
+    backbone: BrowserBackbone | null;
   } | null;
   weights: Buffer;
   backboneWeights: Buffer;
@@ -39,6 +54,11 @@ export async function promotedBrowserModel(): Promise<BrowserModel> {
   const [size] = backboneSizesOf(json);
   const graph = size ? await backboneArtifacts(size) : null;
   const backboneWeights = graph ? Buffer.from(graph.weightData as ArrayBuffer) : Buffer.alloc(0);
+  let upsampling: BrowserBackbone['upsampling'] = [];
+  if (graph) {
+    const files = await readBackboneFiles();
+    upsampling = upsamplingOffsets(JSON.parse(files.json) as GraphJson).map((offset) => ({ offset, native: [files.bin.readInt32LE(offset), files.bin.readInt32LE(offset + 4)] }));
+  }
   return {
     model: {
       card: promoted.card,
@@ -47,7 +67,10 @@ export async function promotedBrowserModel(): Promise<BrowserModel> {
       weightSpecs: artifacts.weightSpecs ?? [],
       weightBytes: weights.length,
       backbone: graph
-        ? { id: BACKBONE_ID, imageSize: size, features: BACKBONE_FEATURES, recipe: FEATURE_RECIPE, modelTopology: graph.modelTopology, weightSpecs: graph.weightSpecs ?? [], weightBytes: backboneWeights.length }
+        ? {
+          id: BACKBONE_ID, view: BACKBONE_VIEW, imageSize: size, features: BACKBONE_FEATURES, recipe: FEATURE_RECIPE,
+          modelTopology: graph.modelTopology, weightSpecs: graph.weightSpecs ?? [], weightBytes: backboneWeights.length, nativeSize: NATIVE_SIZE, upsampling,
+        }
         : null,
     },
     weights,

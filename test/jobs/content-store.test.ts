@@ -8,6 +8,7 @@ import { loadModelBundle, modelBundle } from '../../src/model/bundle.js';
 import { buildCnn, predictProbabilities, selectBackend, trainModel, type CnnHyperparameters } from '../../src/model/index.js';
 import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
 import { generatedSplit } from '../model/fixtures.js';
+import { imagesAsPhotos } from '../../src/model/photo-features.js';
 
 // What a trial job is made of: bytes by content (inline, this machine's cache, S3), a model as one bundle, and
 // training on a backbone from features computed elsewhere.
@@ -70,10 +71,16 @@ describe('jobs content store, model bundles, training on given features', () => 
   it('trains the head on given backbone features exactly as on features it computes itself', async () => {
     const hp: CnnHyperparameters = { imageSize: 64, convBlocks: 1, filters: 8, kernelSize: 3, batchNorm: false, dropout: 0.2, denseUnits: 16, learningRate: 3e-3, batchSize: 8, augmentation: { flip: true }, backbone: 'coco-centernet' };
     const train = generatedSplit(12, 64, 5);
-    const val = generatedSplit(6, 64, 6);
+    const generatedVal = generatedSplit(6, 64, 6);
+    const val = { ...generatedVal, paths: generatedVal.paths.map((p) => `val/${p}`) };
     const opts = { epochs: 2, seed: 4 };
-    const own = await trainModel(hp, train, val, opts);
-    const features = { train: [await imageFeatures(train), await imageFeatures(train, { flip: true })], val: await imageFeatures(val) };
+    const photos = (s: typeof train) => imagesAsPhotos(s);
+    const own = await trainModel(hp, train, val, { ...opts, photos: (item) => (item.path.startsWith('val/') ? photos(val) : photos(train))(item) });
+    const features = {
+      train: [await imageFeatures(train, { photos: photos(train) }), await imageFeatures(train, { flip: true, photos: photos(train) })],
+      val: await imageFeatures(val, { photos: photos(val) }),
+      valMirrored: await imageFeatures(val, { flip: true, photos: photos(val) }),
+    };
     const labelsOnly = (s: typeof train) => ({ ...s, pixels: new Uint8Array(0) });
     const given = await trainModel(hp, labelsOnly(train), labelsOnly(val), { ...opts, features });
     const strip = (h: typeof own.history) => h.map(({ seconds: _s, images_per_second: _i, ...rest }) => rest);

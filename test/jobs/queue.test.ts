@@ -35,7 +35,7 @@ describe.skipIf(!hasRedisServer)('jobs on a BullMQ queue and on the local pool',
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ayac-jobs-'));
     photos = path.join(tmp, 'photos');
     split = await photoFolder(photos, 24, SIZE);
-    expected = (await imageFeatures(split, { batchSize: 8 })).data;
+    expected = (await imageFeatures(split, { batchSize: 8, photos: ({ path: p }) => fs.readFile(path.join(photos, p)) })).data;
     redis = await startTestRedis();
     s3 = await startTestS3('jobs');
     const s3Env = {
@@ -145,7 +145,7 @@ describe.skipIf(!hasRedisServer)('jobs on a BullMQ queue and on the local pool',
     for (const w of workers.splice(0)) await stopWorker(w);
     const big = path.join(tmp, 'big');
     const bigSplit = await photoFolder(big, 40, 256, 2);
-    const want = (await imageFeatures(bigSplit, { batchSize: 4 })).data;
+    const want = (await imageFeatures(bigSplit, { batchSize: 4, photos: ({ path: p }) => fs.readFile(path.join(big, p)) })).data;
     const first = await startWorker(redis.url, { ...workerEnv, AREYOUACAT_S3_BUCKET: '' });
     workers.push(first);
     const events = new QueueEvents(DEFAULT_QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port } });

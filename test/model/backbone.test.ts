@@ -5,9 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { artifactsForSize, BACKBONE_FEATURES, backboneFiles, checkBackboneImageSize, readBackboneFiles } from '../../src/model/backbone.js';
 import { imageFeatures } from '../../src/model/backbone-features.js';
+import { imagesAsPhotos } from '../../src/model/photo-features.js';
 import { pretrainedBackboneOf } from '../../src/model/backbone-layer.js';
 import { buildCnn, loadModel, predictProbabilities, saveModel, selectBackend, trainModel, type CnnHyperparameters } from '../../src/model/index.js';
 import { catsV1Dir, catsV1Splits, generatedSplit } from './fixtures.js';
+
+const catsV1Photos = ({ path: p }: { path: string }) => fs.readFile(path.join(catsV1Dir(), p));
 
 const head: CnnHyperparameters = {
   imageSize: 128, convBlocks: 1, filters: 8, kernelSize: 3, batchNorm: false, dropout: 0.2, denseUnits: 32,
@@ -65,17 +68,18 @@ describe('pretrained backbone', () => {
 
   it('turns images into fixed-length features, batch-independent, cached on disk by content', async () => {
     const images = generatedSplit(6, 128, 7);
+    const photos = imagesAsPhotos(images);
     const cacheDir = path.join(home, 'features');
-    const a = await imageFeatures(images, { batchSize: 4, cacheDir });
+    const a = await imageFeatures(images, { batchSize: 4, cacheDir, photos });
     expect(a.dim).toBe(BACKBONE_FEATURES);
     expect(a.data.length).toBe(6 * BACKBONE_FEATURES);
     expect(a.data.every(Number.isFinite)).toBe(true);
-    const one = await imageFeatures({ n: 1, size: 128, pixels: images.pixels.subarray(0, 128 * 128 * 3) }, { batchSize: 1 });
+    const one = await imageFeatures({ n: 1, size: 128, pixels: images.pixels.subarray(0, 128 * 128 * 3), paths: images.paths.slice(0, 1) }, { batchSize: 1, photos });
     for (let i = 0; i < BACKBONE_FEATURES; i++) expect(one.data[i]).toBeCloseTo(a.data[i], 3);
     expect((await fs.readdir(cacheDir)).length).toBe(1);
     const cached = await imageFeatures(images, { cacheDir });
     expect(Array.from(cached.data)).toEqual(Array.from(a.data));
-    const mirrored = await imageFeatures(images, { cacheDir, flip: true });
+    const mirrored = await imageFeatures(images, { cacheDir, flip: true, photos });
     expect(Array.from(mirrored.data)).not.toEqual(Array.from(a.data));
     expect((await fs.readdir(cacheDir)).length).toBe(2);
   }, 120_000);
@@ -84,7 +88,8 @@ describe('pretrained backbone', () => {
     const model = buildCnn(head, 3);
     expect(pretrainedBackboneOf(model)).not.toBeNull();
     const images = generatedSplit(4, 128, 11);
-    const before = await predictProbabilities(model, images);
+    const photos = imagesAsPhotos(images);
+    const before = await predictProbabilities(model, images, 64, { photos });
     const dir = path.join(home, 'saved');
     await saveModel(model, dir, { imageSize: 128 });
     const json = JSON.parse(await fs.readFile(path.join(dir, 'model.json'), 'utf8'));
@@ -92,7 +97,7 @@ describe('pretrained backbone', () => {
     const weightBytes = (await fs.stat(path.join(dir, 'weights.bin'))).size;
     expect(weightBytes).toBeLessThan(200_000); // the detector's 4 MB stay in their package
     const loaded = await loadModel(dir);
-    const after = await predictProbabilities(loaded, images);
+    const after = await predictProbabilities(loaded, images, 64, { photos });
     for (let i = 0; i < 4; i++) expect(Math.abs(after[i] - before[i])).toBeLessThan(1e-5);
     model.dispose();
     loaded.dispose();
@@ -109,7 +114,7 @@ describe('pretrained backbone', () => {
     const backboneWeights = model.layers[0].getWeights().length;
     const tensorsPerEpoch: number[] = [];
     const result = await trainModel({ ...head, imageSize: 160 }, splits.train, splits.val, {
-      epochs: 12, seed: 1, classWeight: 'balanced', model, featureCacheDir: path.join(home, 'features'),
+      epochs: 12, seed: 1, classWeight: 'balanced', model, featureCacheDir: path.join(home, 'features'), photos: catsV1Photos,
       callbacks: { onEpochEnd: () => void tensorsPerEpoch.push(tf.memory().numTensors) },
     });
     expect(backboneWeights).toBe(0);
@@ -118,7 +123,7 @@ describe('pretrained backbone', () => {
     console.log('backbone head val_auc per epoch', result.history.map((h) => h.val_auc.toFixed(3)).join(' '));
     expect(best.val_auc).toBeGreaterThan(0.9);
     // the full model (backbone + trained head) gives what the head gave on the features
-    const probs = await predictProbabilities(result.model, splits.val);
+    const probs = await predictProbabilities(result.model, splits.val, 64, { photos: catsV1Photos });
     let dogAbove = 0, catAbove = 0, cats = 0, dogs = 0;
     splits.val.groups.forEach((g, i) => {
       if (g === 'cat') { cats++; if (probs[i] >= 0.5) catAbove++; }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BACKBONE_FEATURES } from '../../src/model/backbone.js';
 import { imageFeatures } from '../../src/model/backbone-features.js';
+import { imagesAsPhotos } from '../../src/model/photo-features.js';
 import { FeatureStore, pixelKey } from '../../src/model/feature-store.js';
 import { selectImages } from '../../src/data/subset.js';
 import { generatedSplit } from './fixtures.js';
@@ -36,7 +37,7 @@ describe('feature store', () => {
   it('serves any subset or reordering of images already seen without running the backbone again', async () => {
     const cacheDir = path.join(home, 'features');
     const images = { ...generatedSplit(6, 64, 5) };
-    const all = await imageFeatures(images, { cacheDir });
+    const all = await imageFeatures(images, { cacheDir, photos: imagesAsPhotos(images) });
     const file = path.join(cacheDir, (await fs.readdir(cacheDir))[0]);
     const bytes = (await fs.stat(file)).size;
     const subset = selectImages([images], (_, i) => i % 2 === 1); // images 1, 3, 5

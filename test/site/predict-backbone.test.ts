@@ -5,7 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BrowserContext } from 'playwright-core';
 import { buildSite, CHROMIUM, launchBrowser, offOrigin, recordGrids, SCREENSHOTS, serveSite, watchPage } from './harness.js';
 import { catsV1Dir, catsV1Splits } from '../model/fixtures.js';
+import sharp from 'sharp';
 import { buildCnn, predictProbabilities, saveModel, selectBackend, trainModel, type CnnHyperparameters } from '../../src/model/index.js';
+import { photoWholeView } from '../../src/model/photo-features.js';
+import { predictPhotoViews } from '../../src/model/predict.js';
+import { prepareImage } from '../../src/data/prepare.js';
 import { promote, registerModel } from '../../src/registry/index.js';
 
 const PREFIX = '/reports';
@@ -26,7 +30,8 @@ describe.skipIf(!haveChromium || !haveCats)('predict page with a pretrained-back
   let closeBrowser: () => Promise<void>;
   let catPhoto: string;
   let dogPhoto: string;
-  let nodeProbs: { cat: number; dog: number };
+  let nodeProbs: { cat: number; dog: number; wide: number; wideSquare: number };
+  let widePhoto: string;
 
   beforeAll(async () => {
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ayac-backbone-site-'));
@@ -34,7 +39,8 @@ describe.skipIf(!haveChromium || !haveCats)('predict page with a pretrained-back
     process.env.AREYOUACAT_HOME = home;
     await selectBackend();
     const splits = (await catsV1Splits(12, hp.imageSize))!;
-    const result = await trainModel(hp, splits.train, splits.val, { epochs: 12, seed: 1, classWeight: 'balanced', model: buildCnn(hp, 1) });
+    const photos = ({ path: p }: { path: string }) => fs.readFile(path.join(catsV1Dir(), p));
+    const result = await trainModel(hp, splits.train, splits.val, { epochs: 12, seed: 1, classWeight: 'balanced', model: buildCnn(hp, 1), photos });
     const modelDir = path.join(tmp, 'model');
     await saveModel(result.model, modelDir, { imageSize: hp.imageSize });
     const v = await registerModel({
@@ -46,8 +52,20 @@ describe.skipIf(!haveChromium || !haveCats)('predict page with a pretrained-back
     const at = (g: string) => splits.val.groups.indexOf(g);
     catPhoto = path.join(catsV1Dir(), splits.val.paths[at('cat')]);
     dogPhoto = path.join(catsV1Dir(), splits.val.paths[at('dog')]);
-    const probs = await predictProbabilities(result.model, splits.val);
-    nodeProbs = { cat: probs[at('cat')], dog: probs[at('dog')] };
+    const probs = await predictProbabilities(result.model, splits.val, 64, { photos });
+    // The issue's wide photo: a validation cat (the one the model is surest of) at the left edge of a 2:1 scene made
+    // of a misc photo; the centre square of that photo does not contain the cat, the whole view does.
+    const cats = splits.val.groups.flatMap((g, i) => (g === 'cat' ? [i] : []));
+    const surest = cats.reduce((a, b) => (probs[b] > probs[a] ? b : a));
+    const cat = await sharp(path.join(catsV1Dir(), splits.val.paths[surest])).resize(128, 128, { fit: 'cover' }).toBuffer();
+    widePhoto = path.join(tmp, 'wide-cat.jpg');
+    await sharp(path.join(catsV1Dir(), splits.val.paths[at('misc')])).resize(512, 256, { fit: 'fill' })
+      .composite([{ input: cat, left: 0, top: 64 }]).jpeg({ quality: 92 }).toFile(widePhoto);
+    const wideBytes = await fs.readFile(widePhoto);
+    const [wide] = await predictPhotoViews(result.model, [await photoWholeView(wideBytes, hp.imageSize)]);
+    const [wideSquare] = await predictPhotoViews(result.model, [{ width: hp.imageSize, height: hp.imageSize, pixels: await prepareImage(wideBytes, hp.imageSize) }]);
+    nodeProbs = { cat: probs[at('cat')], dog: probs[at('dog')], wide, wideSquare };
+    console.log(`wide photo, cat at the left edge: node P(cat) whole view ${wide.toFixed(4)}, centre square ${wideSquare.toFixed(4)}`);
     result.model.dispose();
 
     const out = path.join(tmp, 'site');
@@ -122,6 +140,16 @@ describe.skipIf(!haveChromium || !haveCats)('predict page with a pretrained-back
     // The browser resizes with its own Lanczos-3 (within a grey level of sharp's), so allow a small difference.
     expect(Math.abs(cat - nodeProbs.cat)).toBeLessThan(0.05);
     expect(Math.abs(dog - nodeProbs.dog)).toBeLessThan(0.05);
+
+    // The wide photo: the whole view sees the cat the centre square misses, in Node and in the page alike.
+    expect(nodeProbs.wide - nodeProbs.wideSquare).toBeGreaterThan(0.2);
+    const wide = await probabilityOf(widePhoto);
+    console.log('wide photo p(cat): browser', wide.toFixed(4), '| node', nodeProbs.wide.toFixed(4));
+    expect(Math.abs(wide - nodeProbs.wide)).toBeLessThan(0.05);
+    expect(await page.locator('canvas.heatmap').getAttribute('data-view')).toBe(`${2 * hp.imageSize}x${hp.imageSize}`);
+    const canvas = await page.locator('canvas.heatmap').evaluate((c: HTMLCanvasElement) => [c.width, c.height]);
+    expect(canvas).toEqual([320, 160]); // the heatmap covers the whole view
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'predict-backbone-wide.png'), fullPage: true });
     expect(log.errors).toEqual([]);
     expect(offOrigin(log.requests, server.origin)).toEqual([]);
     await page.close();

@@ -2,16 +2,19 @@ import { describe, expect, it } from 'vitest';
 import seedrandom from 'seedrandom';
 import sharp from 'sharp';
 import { decodeRgb, prepareDecoded } from '../../src/data/prepare.js';
+import { prepareWholeView as trainingWholeView, wholeViewShape as trainingShape } from '../../src/data/whole-view.js';
 // The browser-side preprocessing of the predict page, checked against the training pipeline.
-import { modelImageSize, occlusionMap, prepareRgb, rgbaToRgb, scaleToUnit } from '../../reports/components/preprocess.js';
+import { modelImageSize, occlusionMap, prepareRgb, prepareWholeView, rgbaToRgb, scaleToUnit, wholeViewShape } from '../../reports/components/preprocess.js';
 import { drawPhoto } from './fixture.js';
 
-async function compare(width: number, height: number, size: number, seed: string) {
+async function compare(width: number, height: number, size: number, seed: string, whole = false) {
   const raw = drawPhoto('cat', width, height, seedrandom(seed));
   const jpeg = await sharp(raw, { raw: { width, height, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
   const decoded = await decodeRgb(jpeg, 1e8);
-  const training = await prepareDecoded(decoded, size);
-  const browser = prepareRgb(new Uint8Array(decoded.data), decoded.width, decoded.height, size).pixels;
+  const training = whole ? (await trainingWholeView(decoded, size)).pixels : await prepareDecoded(decoded, size);
+  const browser = whole
+    ? prepareWholeView(new Uint8Array(decoded.data), decoded.width, decoded.height, size).pixels
+    : prepareRgb(new Uint8Array(decoded.data), decoded.width, decoded.height, size).pixels;
   expect(browser.length).toBe(training.length);
   let sum = 0;
   let max = 0;
@@ -31,6 +34,23 @@ describe('predict page preprocessing mirrors training', () => {
     // Same pixels up to rounding inside the resampler: under one grey level on average.
     expect(mean).toBeLessThan(1.2);
     expect(max).toBeLessThan(40);
+  });
+
+  it.each([
+    [256, 190, 64], [190, 256, 64], [1920, 1080, 128], [1080, 1920, 64], [900, 300, 64], [640, 480, 128], [500, 500, 64], [333, 250, 96],
+  ])('%ix%i to a whole view at %i px: same shape, crop and Lanczos-3 resize as sharp', async (w, h, s) => {
+    expect(wholeViewShape(w, h, s)).toEqual(trainingShape(w, h, s));
+    const view = prepareWholeView(new Uint8Array(w * h * 3), w, h, s);
+    expect([view.width, view.height]).toEqual([trainingShape(w, h, s).width, trainingShape(w, h, s).height]);
+    const { mean, max } = await compare(w, h, s, `whole-${w}x${h}`, true);
+    // The same resampler as for the square: within two grey levels on average (libvips' reducer rounds its
+    // sample positions differently; the one-pixel shift below is far off).
+    expect(mean).toBeLessThan(2);
+    expect(max).toBeLessThan(40);
+  });
+
+  it('the whole view\'s shape follows the same rule as training for every aspect', () => {
+    for (let w = 40; w <= 1000; w += 37) for (const h of [64, 100, 191, 256, 480]) for (const s of [64, 128, 256]) expect(wholeViewShape(w, h, s)).toEqual(trainingShape(w, h, s));
   });
 
   it('enlarging a photo smaller than the model input is close but not identical', async () => {
@@ -70,5 +90,10 @@ describe('predict page preprocessing mirrors training', () => {
     expect(map.base).toBeCloseTo(0.2);
     expect(map.drops[0]).toBeCloseTo(-0.8);
     expect(map.drops.slice(1)).toEqual([0, 0, 0]);
+    // a whole view (wider than tall): cells are width/grid x height/grid
+    const wide = new Float32Array(8 * 16 * 3).fill(0.2);
+    const right = async (batch: Float32Array[]) => batch.map((x) => x[(7 * 16 + 15) * 3]); // the bottom-right pixel
+    const wideMap = await occlusionMap(wide, { width: 16, height: 8 }, right, { grid: 2, fill: 1 });
+    expect(wideMap.drops).toEqual([0, 0, 0, expect.closeTo(-0.8)]);
   });
 });

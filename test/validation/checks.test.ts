@@ -163,6 +163,13 @@ describe('shortcuts (property-label correlation)', () => {
     expect(c.summary).toContain('mitigated by preparation');
     const prepared = c.evidence.prepared as Array<{ property: string; groupScore: number; labelAuc: number }>;
     expect(prepared.find((p) => p.property === 'width')).toMatchObject({ groupScore: 0, labelAuc: 0.5 });
+    // The whole view a backbone model sees keeps the (quantised) aspect, which the report shows; what the head
+    // reads is the pooled feature vector, one shape for every photo: no signal.
+    const whole = c.evidence.wholeView as { viewAspect: { groupScore: number }; headInput: { groupScore: number; labelAuc: number }; headInputs: number };
+    expect(whole.headInput).toEqual({ groupScore: 0, labelAuc: 0.5 });
+    expect(whole.headInputs).toBe(688);
+    expect(whole.viewAspect.groupScore).toBeGreaterThanOrEqual(0); // at 32 px the 32 px grid makes most views square
+    expect(c.summary).toMatch(/whole view keeps each photo's aspect.*head's input has one shape for every photo \(its geometry scores 0\)/);
   });
 
   it('fails when a strict property still predicts the group after preparation', async () => {

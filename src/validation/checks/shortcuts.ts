@@ -5,6 +5,8 @@ import { binOf, median, quantileEdges } from '../../stats/quantiles.js';
 import { rocAuc } from '../../stats/roc-auc.js';
 import { round } from '../../stats/round.js';
 import { stratifiedFolds } from '../stats.js';
+import { wholeViewShape } from '../../data/whole-view.js';
+import { BACKBONE_FEATURES } from '../../model/backbone.js';
 
 interface Item {
   group: string;
@@ -128,6 +130,14 @@ export function shortcutsCheck(ctx: CheckContext): CheckResult {
     const top = [...(prepared ?? raw)].sort((a, b) => b.groupScore - a.groupScore)[0];
     parts.push(`no single property predicts the group or label (highest group score ${top?.groupScore ?? 0} for ${top?.property ?? '-'})`);
   }
+  const wholeView = ctx.preparedSize ? wholeViewGeometry(ctx, cfg.folds, cfg.bins) : null;
+  if (wholeView) {
+    parts.push(
+      `a backbone model's whole view keeps each photo's aspect on a 32 px grid (view aspect: group score ${wholeView.viewAspect.groupScore}, ` +
+        `label AUC ${wholeView.viewAspect.labelAuc}), but the detector's maps are pooled to ${wholeView.headInputs} numbers before the head: ` +
+        `the head's input has one shape for every photo (its geometry scores ${wholeView.headInput.groupScore})`,
+    );
+  }
   return {
     id: 'property-label-correlation',
     title: 'Shortcuts: does one property predict the label or group?',
@@ -139,8 +149,35 @@ export function shortcutsCheck(ctx: CheckContext): CheckResult {
       raw,
       prepared: prepared ?? null,
       preparedSize: ctx.preparedSize ?? null,
+      wholeView,
       flagged: { raw: [...rawStrict, ...rawAppearance].map((s) => s.property), prepared: [...prepStrict, ...prepAppearance].map((s) => s.property) },
       thresholds: cfg,
     },
+  };
+}
+
+/** The backbone's head reads this many pooled features, whatever the shape of the view. */
+const HEAD_INPUTS = BACKBONE_FEATURES;
+
+/**
+ * The geometry of what a pretrained-backbone model sees: the whole view of each photo (src/data/whole-view.ts) does
+ * keep its aspect, quantised; what reaches the trained head is the pooled feature vector, whose shape is constant.
+ * Both are scored like the other geometry properties, so the report shows where the shape stops.
+ */
+function wholeViewGeometry(ctx: CheckContext, folds: number, bins: number) {
+  const size = ctx.preparedSize!;
+  const items = ctx.measured.filter((m) => m.props.width > 0 && m.props.height > 0);
+  const groups = items.map((m) => m.group);
+  const labels = items.map((m) => m.label);
+  const score = (values: number[]) => {
+    const g = groupPredictionScore(values, groups, folds, bins);
+    const a = rocAuc(labels, values) ?? 0.5;
+    return { groupScore: round(g.score, 3), labelAuc: round(Math.max(a, 1 - a), 3) };
+  };
+  const views = items.map((m) => wholeViewShape(m.props.width, m.props.height, size));
+  return {
+    viewAspect: score(views.map((v) => v.width / v.height)),
+    headInput: score(items.map(() => HEAD_INPUTS)),
+    headInputs: HEAD_INPUTS,
   };
 }
