@@ -20,6 +20,11 @@ export interface FeatureFeedbackOptions {
   perClientCap?: number;
   /** An answer against a prediction this sure (either way) is flagged as suspicious (default 0.95). */
   confident?: number;
+  /**
+   * More records checked with the ones in S3, as one set (e.g. the features of consented feedback photos, computed
+   * for a fine-tune): conflicts between them and the stored records, duplicates and the per-client cap span both.
+   */
+  extraRecords?: FeatureFeedbackRecord[];
 }
 
 export interface FeatureFeedbackPull {
@@ -67,13 +72,17 @@ export async function pullFeatureFeedback(
   const refused = { count: 0, reasons: {} as Record<string, number> };
   const records: FeatureFeedbackRecord[] = [];
   let read = 0;
-  for (const key of keys) {
+  const extra = options.extraRecords ?? [];
+  for (const [i, key] of [...keys, ...extra.map((r) => r.recordKey)].entries()) {
     let rec: FeatureFeedbackRecord;
-    try {
-      rec = JSON.parse((await store.getObject(bucket, key)).toString('utf8')) as FeatureFeedbackRecord;
-    } catch (err) {
-      excluded.push({ id: key, reason: `unreadable record: ${(err as Error).message}` });
-      continue;
+    if (i >= keys.length) rec = extra[i - keys.length];
+    else {
+      try {
+        rec = JSON.parse((await store.getObject(bucket, key)).toString('utf8')) as FeatureFeedbackRecord;
+      } catch (err) {
+        excluded.push({ id: key, reason: `unreadable record: ${(err as Error).message}` });
+        continue;
+      }
     }
     if (options.since && !(rec.time >= options.since)) continue;
     read++;

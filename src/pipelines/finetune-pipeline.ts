@@ -10,6 +10,7 @@ import type { CnnHyperparameters } from '../model/cnn.js';
 import type { ThresholdStrategy } from '../evaluation/types.js';
 import { FEATURE_RECIPE_VERSION, FEATURE_VIEWS } from '../model/photo-features.js';
 import { seededRandom } from '../model/random.js';
+import { photoFeedbackAsFeatures } from './photo-feedback-features.js';
 import { readPromoted } from '../registry/registry.js';
 import type { Decision, PromotedModel, PromotionPolicy } from '../registry/types.js';
 import type { PublishResult } from '../registry/publish.js';
@@ -107,7 +108,10 @@ export async function runFinetunePipeline(opts: FinetuneOptions = {}): Promise<F
   const storage = await openFeedbackStorage(log);
   let feedback: FeatureFeedbackPull;
   try {
-    feedback = await pullFeatureFeedback(storage.store, storage.bucket, { backbone: BACKBONE_ID, recipe: FEATURE_RECIPE_VERSION, imageSize: card.imageSize, views }, { since: run.startedAt, perClientCap: cap });
+    // Consented photos count too: their features are computed here, then checked with the features-only answers.
+    const photos = await photoFeedbackAsFeatures(storage.store, storage.bucket, { since: run.startedAt, imageSize: card.imageSize, log });
+    feedback = await pullFeatureFeedback(storage.store, storage.bucket, { backbone: BACKBONE_ID, recipe: FEATURE_RECIPE_VERSION, imageSize: card.imageSize, views }, { since: run.startedAt, perClientCap: cap, extraRecords: photos.records });
+    feedback.excluded.push(...photos.excluded);
   } finally {
     await storage.localS3?.stop();
   }
