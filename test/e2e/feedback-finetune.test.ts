@@ -13,7 +13,7 @@ import { loadRegisteredModel } from '../../src/pipelines/registered-model.js';
 import { getVersion, readPromoted } from '../../src/registry/registry.js';
 import { startServer, type RunningServer } from '../../src/serve/server.js';
 import { getRun } from '../../src/tracking/runs.js';
-import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
+import { startTestS3, type TestS3, s3Env } from '../helpers/s3-server.js';
 import { testServerOptions } from '../serve/helpers/server-fixture.js';
 
 /**
@@ -95,13 +95,7 @@ describe.skipIf(!present)('learning from feedback kept as features (cats-v1)', (
     root = await fs.mkdtemp(path.join(os.tmpdir(), 'ayac-finetune-e2e-'));
     process.env.AREYOUACAT_HOME = path.join(root, 'home');
     s3 = await startTestS3('finetune');
-    Object.assign(process.env, {
-      AREYOUACAT_S3_ENDPOINT: s3.endpoint,
-      AREYOUACAT_S3_BUCKET: s3.bucket,
-      AREYOUACAT_S3_ACCESS_KEY_ID: s3.accessKeyId,
-      AREYOUACAT_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      AREYOUACAT_S3_REGION: s3.region,
-    });
+    Object.assign(process.env, s3Env(s3));
 
     // The deploy's data: PER_PAIR photos of every (group, source) pair; the rest of cats-v1 is the users' photos.
     const lines = (await fs.readFile(path.join(CATS_V1, 'manifest.csv'), 'utf8')).trim().split('\n');

@@ -23,6 +23,17 @@ export interface TestS3 {
 let counter = 0;
 
 /** A bucket name nobody else uses: tests running in parallel against one RGW must not meet. */
+/** The AREYOUACAT_S3_* settings that point the project at this test S3 (for process.env or a child's env). */
+export function s3Env(s3: TestS3): Record<string, string> {
+  return {
+    AREYOUACAT_S3_ENDPOINT: s3.endpoint,
+    AREYOUACAT_S3_BUCKET: s3.bucket,
+    AREYOUACAT_S3_ACCESS_KEY_ID: s3.accessKeyId,
+    AREYOUACAT_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    AREYOUACAT_S3_REGION: s3.region,
+  };
+}
+
 export function freshBucketName(tag = 'test'): string {
   const rand = crypto.randomBytes(4).toString('hex');
   return `ayac-${tag}-${process.pid}-${++counter}-${rand}`.toLowerCase().slice(0, 63);

@@ -6,7 +6,7 @@ import { getContent, putContent } from '../../src/jobs/content-store.js';
 import { imageFeatures } from '../../src/model/backbone-features.js';
 import { loadModelBundle, modelBundle } from '../../src/model/bundle.js';
 import { buildCnn, predictProbabilities, selectBackend, trainModel, type CnnHyperparameters } from '../../src/model/index.js';
-import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
+import { startTestS3, type TestS3, s3Env } from '../helpers/s3-server.js';
 import { generatedSplit } from '../model/fixtures.js';
 import { imagesAsPhotos } from '../../src/model/photo-features.js';
 
@@ -21,13 +21,7 @@ describe('jobs content store, model bundles, training on given features', () => 
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ayac-content-'));
     process.env.AREYOUACAT_HOME = tmp;
     s3 = await startTestS3('content');
-    Object.assign(process.env, {
-      AREYOUACAT_S3_ENDPOINT: s3.endpoint,
-      AREYOUACAT_S3_BUCKET: s3.bucket,
-      AREYOUACAT_S3_ACCESS_KEY_ID: s3.accessKeyId,
-      AREYOUACAT_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      AREYOUACAT_S3_REGION: s3.region,
-    });
+    Object.assign(process.env, s3Env(s3));
     await selectBackend();
   }, 120_000);
   afterAll(async () => {

@@ -8,7 +8,7 @@ import { BACKBONE_FEATURES, BACKBONE_ID } from '../../src/model/backbone.js';
 import { FEATURE_RECIPE_VERSION } from '../../src/model/photo-features.js';
 import { runDeployPipeline } from '../../src/pipelines/deploy-pipeline.js';
 import { getRun, readEpochs } from '../../src/tracking/runs.js';
-import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
+import { startTestS3, type TestS3, s3Env } from '../helpers/s3-server.js';
 
 /**
  * `pipeline deploy --include-feedback` with answers kept as features only: the records of the same backbone,
@@ -41,10 +41,7 @@ describe('deploy --include-feedback with feature records', () => {
   it('trains the head on the matching records and refuses the others with a count', async () => {
     process.env.AREYOUACAT_HOME = await fs.mkdtemp(path.join(os.tmpdir(), 'ayac-feature-deploy-'));
     s3 = await startTestS3('feature-deploy');
-    Object.assign(process.env, {
-      AREYOUACAT_S3_ENDPOINT: s3.endpoint, AREYOUACAT_S3_BUCKET: s3.bucket, AREYOUACAT_S3_ACCESS_KEY_ID: s3.accessKeyId,
-      AREYOUACAT_S3_SECRET_ACCESS_KEY: s3.secretAccessKey, AREYOUACAT_S3_REGION: s3.region,
-    });
+    Object.assign(process.env, s3Env(s3));
     const records = [
       ...Array.from({ length: 6 }, (_, i) => record(i, i % 2 ? 'cat' : 'not-cat')),
       record(10, 'cat', { recipe: FEATURE_RECIPE_VERSION + 1 }),

@@ -10,7 +10,7 @@ import { BACKBONE_ID } from '../../src/model/backbone.js';
 import { photoFeatureViews } from '../../src/model/photo-features.js';
 import { runDeployPipeline } from '../../src/pipelines/deploy-pipeline.js';
 import { runFinetunePipeline } from '../../src/pipelines/finetune-pipeline.js';
-import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
+import { startTestS3, type TestS3, s3Env } from '../helpers/s3-server.js';
 
 /**
  * `pipeline finetune` learns from both kinds of answer: consented feedback photos (their features computed for the
@@ -34,10 +34,7 @@ describe('finetune with feedback photos and features-only answers', () => {
   it('uses the consented photos as features and leaves out a photo answered both ways', async () => {
     process.env.AREYOUACAT_HOME = await fs.mkdtemp(path.join(os.tmpdir(), 'ayac-finetune-photos-'));
     s3 = await startTestS3('finetune-photos');
-    Object.assign(process.env, {
-      AREYOUACAT_S3_ENDPOINT: s3.endpoint, AREYOUACAT_S3_BUCKET: s3.bucket, AREYOUACAT_S3_ACCESS_KEY_ID: s3.accessKeyId,
-      AREYOUACAT_S3_SECRET_ACCESS_KEY: s3.secretAccessKey, AREYOUACAT_S3_REGION: s3.region,
-    });
+    Object.assign(process.env, s3Env(s3));
     const deployed = await runDeployPipeline({
       data: 'synthetic:seed=5,n=80', backbone: BACKBONE_ID, size: 64, epochs: 2,
       allowChecks: ['property-drift'], policy: { minPrecision: 0, minRecall: 0 }, workers: 1, log: () => {},
