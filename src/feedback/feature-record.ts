@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { PhotoFeatureViews } from '../model/photo-features.js';
+import type { FeatureFeedbackRecord } from './types.js';
 
 /**
  * Hash of a feature row for inconsistency detection: the numbers rounded to 4 significant decimals first, so the
@@ -18,4 +20,15 @@ export function featureHash(values: ArrayLike<number>): string {
  */
 export function clientHash(address: string): string {
   return createHash('sha256').update(`areyouacat-feedback-client:${address}`).digest('hex').slice(0, 16);
+}
+
+/**
+ * The `features` part of a features-only feedback record, from a photo's features in every view: the numbers, the
+ * backbone identity, recipe, size and view names they were made with, and the hash of the plain view. Serving (an
+ * answer kept without its photo) and the fine-tune (a consented photo turned into numbers) both build it here, so the
+ * two kinds of record match and the same photo gives the same hash either way.
+ */
+export function featureRecordFields(f: PhotoFeatureViews): FeatureFeedbackRecord['features'] {
+  const plain = f.views[f.viewNames.indexOf('plain')] ?? f.views[0];
+  return { backbone: f.backbone, recipe: f.recipe, imageSize: f.imageSize, views: [...f.viewNames], values: f.views.map((v) => Array.from(v)), hash: featureHash(plain) };
 }

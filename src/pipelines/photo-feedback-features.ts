@@ -1,5 +1,5 @@
 import { photoFeatureViews } from '../model/photo-features.js';
-import { featureHash } from '../feedback/feature-record.js';
+import { featureRecordFields } from '../feedback/feature-record.js';
 import type { FeedbackFlag } from '../feedback/dataset.js';
 import { DEFAULT_FEEDBACK_PREFIX, FEEDBACK_SCHEMA, type FeatureFeedbackRecord, type FeedbackRecord } from '../feedback/types.js';
 import type { S3Store } from '../storage/s3-client.js';
@@ -49,7 +49,7 @@ export async function photoFeedbackAsFeatures(
         consent: rec.consent,
         ...(rec.clientHash ? { clientHash: rec.clientHash } : {}),
         recordKey: rec.recordKey,
-        features: { backbone: f.backbone, recipe: f.recipe, imageSize: f.imageSize, views: f.viewNames, values: f.views.map((v) => Array.from(v)), hash: featureHash(f.views[0]) },
+        features: featureRecordFields(f),
       });
     } catch (err) {
       excluded.push({ id: rec.id, reason: `photo unusable: ${(err as Error).message}` });

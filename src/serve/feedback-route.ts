@@ -5,7 +5,7 @@ import { reencodePhoto, type CleanPhoto } from '../feedback/photo.js';
 import type { FeedbackQueue } from '../feedback/queue.js';
 import type { FeedbackUploader } from '../feedback/uploader.js';
 import { FEEDBACK_SCHEMA, featureFeedbackKey, feedbackKeys, type FeatureFeedbackRecord, type FeedbackRecord } from '../feedback/types.js';
-import { clientHash, featureHash } from '../feedback/feature-record.js';
+import { clientHash, featureRecordFields } from '../feedback/feature-record.js';
 import type { PhotoFeatureViews } from '../model/photo-features.js';
 import { isImageDecodeError } from '../data/errors.js';
 import { FeedbackFormError, checkFeedbackFields, parseFeedbackFields, type FeedbackFields, type FeedbackForm } from '../feedback/form.js';
@@ -176,7 +176,6 @@ async function storeFeatureFeedback(
   const time = now.toISOString();
   const id = newFeedbackId(now);
   const { answer, decision, probability, modelVersion } = form;
-  const plain = features.views[features.viewNames.indexOf('plain')] ?? features.views[0];
   const record: FeatureFeedbackRecord = {
     schema: FEEDBACK_SCHEMA,
     kind: 'features',
@@ -189,14 +188,7 @@ async function storeFeatureFeedback(
     ...(replayKey ? { replayKey } : {}),
     ...(request.client !== undefined ? { clientHash: clientHash(request.client) } : {}),
     recordKey: featureFeedbackKey(options.prefix, id, time),
-    features: {
-      backbone: features.backbone,
-      recipe: features.recipe,
-      imageSize: features.imageSize,
-      views: features.viewNames,
-      values: features.views.map((v) => Array.from(v)),
-      hash: featureHash(plain),
-    },
+    features: featureRecordFields(features),
   };
   await options.queue.add({ record, enqueuedAt: time });
   // The monitoring log gets what the answer says about the model, not the numbers.
