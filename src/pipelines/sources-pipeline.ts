@@ -6,7 +6,7 @@ import type { PreparedSplit } from '../data/types.js';
 import { sourceMetrics, worstFolds, type HeldOutSource, type HeldOutSummary } from '../evaluation/by-source.js';
 import { metricsAt } from '../evaluation/classification-metrics.js';
 import { chooseThreshold } from '../evaluation/threshold.js';
-import { imageFeatures } from '../model/backbone-features.js';
+import { computeFeaturesWithJobs } from '../jobs/feature-jobs.js';
 import { photosOf } from '../model/photo-features.js';
 import type { CnnHyperparameters } from '../model/cnn.js';
 import { predictProbabilities } from '../model/predict.js';
@@ -19,7 +19,7 @@ import { BACKBONE_IMAGE_SIZE, DEFAULT_HYPERPARAMETERS, defaultBackbone, type Tra
 /** The training settings of the folds are those of the training pipeline (same names, same defaults). */
 export type SourcesPipelineOptions = Pick<
   TrainPipelineOptions,
-  'data' | 'name' | 'size' | 'backbone' | 'mix' | 'n' | 'seed' | 'epochs' | 'patience' | 'hyperparameters' | 'classWeight' | 'threshold' | 'log' | 'onProgress'
+  'data' | 'name' | 'size' | 'backbone' | 'mix' | 'n' | 'seed' | 'epochs' | 'patience' | 'hyperparameters' | 'classWeight' | 'threshold' | 'executor' | 'workers' | 'log' | 'onProgress'
 > & {
   /** Hold out only these sources (default: every source). */
   only?: string[];
@@ -84,11 +84,10 @@ export async function runSourcesPipeline(opts: SourcesPipelineOptions): Promise<
         const started = Date.now();
         const progress = opts.onProgress?.('features');
         // Whole views of the source photos, plain and mirrored (training may augment with it, and every prediction
-        // is the mean over both).
-        for (const split of all) {
-          await imageFeatures(split, { cacheDir: featureCacheDir, photos, onProgress: progress });
-          await imageFeatures(split, { cacheDir: featureCacheDir, flip: true, photos, onProgress: progress });
-        }
+        // is the mean over both), computed as jobs as the training pipeline computes them: a local pool of one
+        // process per core by default, or the workers of a queue.
+        const views = all.flatMap((images) => [false, true].map((flip) => ({ images, flip })));
+        await computeFeaturesWithJobs({ views, sourceSpec: opts.data, executor: opts.executor, workers: opts.workers, cacheDir: featureCacheDir, onProgress: progress, log });
         await run.logTiming('features', Date.now() - started);
         log(`sources: backbone features ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       }

@@ -187,11 +187,14 @@ export function registerPipelineCommands(program: Command): void {
     .option('--seed <seed>', 'seed for sampling, splitting, weights and order', int('seed', 0), 1)
     .option('--epochs <n>', 'most epochs to train each model', int('epochs', 1), 20)
     .option('--hp <json>', 'hyperparameters as JSON (default: the pipeline defaults)')
+    .option('--workers <n>', 'local worker processes for the backbone features (default: one per core)', int('workers', 1))
+    .option('--queue <url>', 'compute the backbone features on a BullMQ queue, redis://HOST:6379 (default: AREYOUACAT_QUEUE_URL, else a local pool)')
     .option('--json', 'print the result as JSON')
     .action(
-      action(async (f: { data: string; name?: string; only: string[]; seed: number; epochs: number; hp?: string; json?: boolean }) => {
+      action(async (f: { data: string; name?: string; only: string[]; seed: number; epochs: number; hp?: string; workers?: number; queue?: string; json?: boolean }) => {
         const { runSourcesPipeline } = await import('../../pipelines/sources-pipeline.js');
-        const r = await runSourcesPipeline({ data: f.data, name: f.name, only: f.only, seed: f.seed, epochs: f.epochs, hyperparameters: parseHp(f.hp), log: logLine, onProgress: f.json ? undefined : stageBars() });
+        const executor = await openQueueExecutor(queueUrlFrom(f.queue), { log: logLine });
+        const r = await runSourcesPipeline({ data: f.data, name: f.name, only: f.only, seed: f.seed, epochs: f.epochs, hyperparameters: parseHp(f.hp), executor, workers: f.workers, log: logLine, onProgress: f.json ? undefined : stageBars() }).finally(() => executor?.close());
         if (f.json) return void process.stdout.write(JSON.stringify(r, null, 2) + '\n');
         process.stdout.write(`run ${r.runId}: each source held out of training and validation, scored on all its photos\n${heldOutTable(r.folds)}\n`);
         const fmt = (x: number | null) => (x === null ? '-' : x.toFixed(3));
