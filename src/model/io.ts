@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { BACKBONE_VIEW, loadBackbone } from './backbone.js';
+import { BACKBONE_ID, BACKBONE_VIEW, loadBackbone } from './backbone.js';
 import { outdatedViewError, PretrainedBackbone } from './backbone-layer.js';
 
 export const MODEL_JSON = 'model.json';
@@ -131,25 +131,44 @@ export async function loadModel(dir: string): Promise<tf.LayersModel> {
   return tf.loadLayersModel(tf.io.fromMemory(artifactsFromFiles(json, files)));
 }
 
-/** Input sizes of the pretrained backbones a saved model is built on (they must be loaded before it runs). */
-export function backboneSizesOf(json: LayersModelJson): number[] {
-  const sizes: number[] = [];
+/** A pretrained backbone layer of a saved model: which backbone, at which input size, on which view of a photo. */
+export interface SavedBackboneLayer {
+  backbone: string;
+  imageSize: number;
+  /** The view the head was trained on (`BACKBONE_VIEW`); null for a model saved before the view was recorded (the centre square). */
+  view: string | null;
+}
+
+/**
+ * The pretrained backbone layers a saved model.json names, without loading anything. The layers format writes the
+ * layer's config keys in snake_case (`image_size`); camelCase is read too.
+ */
+export function savedBackboneLayers(json: Pick<LayersModelJson, 'modelTopology'>): SavedBackboneLayer[] {
+  const out: SavedBackboneLayer[] = [];
   const visit = (v: unknown): void => {
     if (Array.isArray(v)) v.forEach(visit);
     else if (v && typeof v === 'object') {
       const o = v as Record<string, unknown>;
       if (o.class_name === PretrainedBackbone.className) {
-        // the layers format writes config keys in snake_case
-        const config = (o.config ?? {}) as { image_size?: unknown; imageSize?: unknown; view?: unknown };
+        const config = (o.config ?? {}) as { backbone?: unknown; image_size?: unknown; imageSize?: unknown; view?: unknown };
         const size = config.image_size ?? config.imageSize;
-        if (config.view !== BACKBONE_VIEW) throw outdatedViewError(typeof config.view === 'string' ? config.view : undefined);
         if (typeof size !== 'number') throw new Error('model.json: pretrained backbone layer without an imageSize');
-        sizes.push(size);
+        out.push({ backbone: typeof config.backbone === 'string' ? config.backbone : BACKBONE_ID, imageSize: size, view: typeof config.view === 'string' ? config.view : null });
       } else Object.values(o).forEach(visit);
     }
   };
   visit(json.modelTopology);
-  return [...new Set(sizes)];
+  return out;
+}
+
+/**
+ * Input sizes of the pretrained backbones a saved model is built on (they must be loaded before it runs). A head
+ * trained on another view's features is refused (`outdatedViewError`).
+ */
+export function backboneSizesOf(json: LayersModelJson): number[] {
+  const layers = savedBackboneLayers(json);
+  for (const l of layers) if (l.view !== BACKBONE_VIEW) throw outdatedViewError(l.view ?? undefined);
+  return [...new Set(layers.map((l) => l.imageSize))];
 }
 
 /** The userDefinedMetadata saved with a model, without loading its weights. */

@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import path from 'node:path';
+import { MODEL_JSON, savedBackboneLayers, type LayersModelJson } from '../model/io.js';
 import { readJson } from '../storage/atomic.js';
 import { artifactPath, getRun } from '../tracking/runs.js';
 import { headlineMetrics } from '../evaluation/report.js';
@@ -45,6 +47,9 @@ export async function registerFromRun(runId: string, opts: RegisterFromRunOption
   const sizeParam = run.params.imageSize ?? run.params.size;
   const imageSize = opts.imageSize ?? (typeof sizeParam === 'number' ? sizeParam : NaN);
   if (!Number.isInteger(imageSize)) throw new Error(`run ${run.id} has no imageSize param; pass imageSize`);
+  // The view the head was trained on, from the saved model itself (what serving will refuse or accept).
+  const modelJson = path.join(modelDir, MODEL_JSON);
+  const layers = fs.existsSync(modelJson) ? savedBackboneLayers(await readJson<LayersModelJson>(modelJson)) : [];
   return registerModel({
     root: opts.root,
     modelDir,
@@ -58,6 +63,7 @@ export async function registerFromRun(runId: string, opts: RegisterFromRunOption
     details: modelCardDetails({
       dataset: run.dataset?.name ?? null,
       backbone: typeof run.params.backbone === 'string' && run.params.backbone !== 'none' ? run.params.backbone : null,
+      backboneView: layers[0]?.view ?? null,
       report,
     }),
   });

@@ -16,7 +16,7 @@ export function renderModelCardMarkdown(card: ModelCard): string {
   if (d?.limitations.length) lines.push(...d.limitations.map((l) => `- ${l}`), '');
 
   lines.push('## Training data', '');
-  lines.push(`Data set: \`${card.dataset.name ?? 'unnamed'}\` (manifest ${card.dataset.manifestHash.slice(0, 12)}).${d?.training.backbone ? ` Backbone: ${d.training.backbone}.` : ''}`, '');
+  lines.push(`Data set: \`${card.dataset.name ?? 'unnamed'}\` (manifest ${card.dataset.manifestHash.slice(0, 12)}).${d?.training.backbone ? ` Backbone: ${d.training.backbone}${d.training.backboneView ? ` (view ${d.training.backboneView})` : ''}.` : ''}`, '');
   if (d) {
     lines.push('| source | licence |', '|---|---|', ...d.training.sources.map((s) => `| ${cell(s.name)} | ${cell(s.licence)} |`), '');
   } else {

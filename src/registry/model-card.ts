@@ -10,7 +10,13 @@ import type { EvaluationReport, ThresholdStrategy } from '../evaluation/types.js
 export interface ModelCardDetails {
   intendedUse: string;
   limitations: string[];
-  training: { dataset: string | null; backbone: string | null; sources: Array<{ name: string; licence: string }> };
+  training: {
+    dataset: string | null;
+    backbone: string | null;
+    /** The view of a photo the head was trained on (e.g. 'whole-v1': the whole photo at its aspect); null without a backbone. */
+    backboneView?: string | null;
+    sources: Array<{ name: string; licence: string }>;
+  };
   evaluation: {
     split: string;
     n: number;
@@ -86,7 +92,7 @@ export function failureModes(report: EvaluationReport): string[] {
 }
 
 /** The details of a model from its training run: data set, backbone and evaluation report. */
-export function modelCardDetails(opts: { dataset: string | null; backbone: string | null; report: EvaluationReport }): ModelCardDetails {
+export function modelCardDetails(opts: { dataset: string | null; backbone: string | null; backboneView?: string | null; report: EvaluationReport }): ModelCardDetails {
   const { report } = opts;
   const t = report.threshold;
   const m = t.metricsOnChoiceSplit;
@@ -96,6 +102,7 @@ export function modelCardDetails(opts: { dataset: string | null; backbone: strin
     training: {
       dataset: opts.dataset,
       backbone: opts.backbone,
+      backboneView: opts.backbone ? (opts.backboneView ?? null) : null,
       sources: [...trainingSources(opts.dataset), ...(opts.backbone === 'coco-centernet' ? [COCO] : [])],
     },
     evaluation: {

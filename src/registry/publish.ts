@@ -1,5 +1,6 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import { savedBackboneLayers, type LayersModelJson } from '../model/io.js';
 import type { Log } from '../progress/index.js';
 import { S3UnavailableError } from '../storage/s3-client.js';
 import { getVersion, listVersions, readPromotedPointer } from './registry.js';
@@ -11,7 +12,6 @@ import {
   remoteKeys,
   REMOTE_SCHEMA,
   sha256,
-  type BackboneReference,
   type ModelsLocation,
   type RemoteFile,
   type RemoteManifest,
@@ -36,24 +36,6 @@ export interface PublishResult {
   versions: PublishedVersion[];
   /** The pointer now on S3 (null when nothing is promoted locally; a published pointer is then left alone). */
   pointer: RemotePointer | null;
-}
-
-/** The pretrained backbone layers a saved model.json names (their weights are part of the checkout). */
-function backbonesOf(modelJson: unknown): BackboneReference[] {
-  const out: BackboneReference[] = [];
-  const walk = (v: unknown) => {
-    if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') {
-      const o = v as Record<string, unknown>;
-      const config = o.config as Record<string, unknown> | undefined;
-      if (o.class_name === 'AreyouacatPretrainedBackbone' && config && typeof config.backbone === 'string' && typeof config.imageSize === 'number') {
-        out.push({ backbone: config.backbone, imageSize: config.imageSize });
-      }
-      Object.values(o).forEach(walk);
-    }
-  };
-  walk(modelJson);
-  return out;
 }
 
 /**
@@ -89,7 +71,7 @@ export async function publishVersion(loc: ModelsLocation, v: number | string, op
     schema: REMOTE_SCHEMA,
     version: local.version,
     files: files.map(({ path: p, size, sha256: s }) => ({ path: p, size, sha256: s })),
-    backbones: modelJson ? backbonesOf(JSON.parse(modelJson.data.toString('utf8'))) : [],
+    backbones: modelJson ? savedBackboneLayers(JSON.parse(modelJson.data.toString('utf8')) as LayersModelJson) : [],
     card: local.card,
     publishedAt: new Date().toISOString(),
   };

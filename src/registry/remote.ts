@@ -4,6 +4,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { S3Store, S3UnavailableError, type S3ClientOptions } from '../storage/s3-client.js';
 import { parseS3Url, S3_ENV } from '../storage/s3-config.js';
+import type { SavedBackboneLayer } from '../model/io.js';
 import { REGISTRY_SCHEMA, type ModelCard, type PromotedModel } from './types.js';
 
 /**
@@ -30,10 +31,7 @@ export interface RemoteFile {
 }
 
 /** The pretrained backbone a model is built on (its weights ship with the checkout, not with the bundle). */
-export interface BackboneReference {
-  backbone: string;
-  imageSize: number;
-}
+export type BackboneReference = SavedBackboneLayer;
 
 /** `versions/v<N>/manifest.json`. */
 export interface RemoteManifest {

@@ -29,13 +29,18 @@ describe('model cards', () => {
   it('registering a run writes MODEL_CARD.md next to the model: use, data and licences, per-group evaluation, failure modes, threshold', async () => {
     const runsRoot = path.join(tmp, 'runs');
     const run = await startRun({ name: 'train', root: runsRoot, params: { imageSize: 64, backbone: 'coco-centernet' }, dataset: { name: 'oxford-iiit-pet', manifestHash: 'mh-1' } });
-    await run.copyArtifact('model', await fakeModelDir(path.join(tmp, 'm'), 9));
+    const modelDir = await fakeModelDir(path.join(tmp, 'm'), 9);
+    // The backbone layer as saveModel writes it (snake_case config keys): the card takes the view from the model itself.
+    const layer = { class_name: 'AreyouacatPretrainedBackbone', config: { backbone: 'coco-centernet', image_size: 64, view: 'whole-v1' } };
+    await fs.writeFile(path.join(modelDir, 'model.json'), JSON.stringify({ format: 'layers-model', modelTopology: { config: { layers: [layer] } }, weightsManifest: [{ paths: ['group1-shard1of1.bin'], weights: [] }] }));
+    await run.copyArtifact('model', modelDir);
     await run.writeArtifact('evaluation.json', await evaluate({ val: { labels: [1, 1, 0, 0], probs: [0.6, 0.6, 0.4, 0.4] }, test: split, strategy: { kind: 'balanced' } }));
     await run.finish();
     const v = await registerFromRun(run.id, { root, runsRoot });
 
     const details = (await getVersion(v.version, { root })).card.details!;
     expect(details.training.sources.map((s) => s.licence)).toEqual(['CC BY-SA 4.0', expect.stringMatching(/CC BY 4\.0/)]);
+    expect(details.training).toMatchObject({ backbone: 'coco-centernet', backboneView: 'whole-v1' });
     expect(details.evaluation.perGroup.map((g) => g.group).sort()).toEqual(['cat', 'dog', 'misc', 'selfie']);
     expect(details.threshold).toMatchObject({ strategy: 'balanced', chosenOn: 'val', value: 0.5, precision: 1, recall: 1 });
     expect(v.card.files).not.toContain(MODEL_CARD_FILE);
@@ -43,6 +48,7 @@ describe('model cards', () => {
     const md = await fs.readFile(path.join(v.dir, MODEL_CARD_FILE), 'utf8');
     for (const heading of ['## Intended use', '## Training data', '## Evaluation', '## Known failure modes', '## Threshold']) expect(md).toContain(heading);
     expect(md).toContain('| Oxford-IIIT Pet | CC BY-SA 4.0 |');
+    expect(md).toContain('Backbone: coco-centernet (view whole-v1).');
     expect(md).toContain('| dog | 3 | 0 | – | 0 | 0.333 |');
     expect(md).toMatch(/dog photos are called cats 33\.3% of the time/);
     expect(md).toMatch(/of the cat photos with cats are missed/);

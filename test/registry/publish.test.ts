@@ -31,7 +31,7 @@ async function registerFake(root: string, tag: string) {
   await fs.writeFile(
     path.join(dir, 'model.json'),
     JSON.stringify({
-      modelTopology: { config: { layers: [{ class_name: 'AreyouacatPretrainedBackbone', config: { backbone: 'coco-centernet', imageSize: 256 } }] } },
+      modelTopology: { config: { layers: [{ class_name: 'AreyouacatPretrainedBackbone', config: { backbone: 'coco-centernet', image_size: 256, view: 'whole-v1' } }] } },
       weightsManifest: [{ paths: ['group1-shard1of1.bin'] }],
     }),
   );
@@ -81,7 +81,7 @@ describe('registry publish', () => {
       expect(f.size).toBe(local.length);
       expect(sha(await s3.store.getObject(s3.bucket, `first/versions/v2/${f.path}`))).toBe(f.sha256);
     }
-    expect(manifest.backbones).toEqual([{ backbone: 'coco-centernet', imageSize: 256 }]);
+    expect(manifest.backbones).toEqual([{ backbone: 'coco-centernet', imageSize: 256, view: 'whole-v1' }]);
     expect(sha256).toBe(sha(await s3.store.getObject(s3.bucket, 'first/versions/v2/manifest.json')));
 
     const pointer = (await readRemotePointer(loc))!;
