@@ -16,10 +16,11 @@ export function featureHash(values: ArrayLike<number>): string {
 
 /**
  * Who sent an answer, without keeping who it was: a hash of the client's address (as the rate limiter sees it,
- * so behind trusted proxies the forwarded one). Used only to cap how much of a fine-tune one client can make up.
+ * so behind trusted proxies the forwarded one) salted with the deployment's secret (`feedbackClientSalt`), so the
+ * hash cannot be reversed by trying every address. Used only to cap how much of a fine-tune one client can make up.
  */
-export function clientHash(address: string): string {
-  return createHash('sha256').update(`areyouacat-feedback-client:${address}`).digest('hex').slice(0, 16);
+export function clientHash(address: string, salt: string): string {
+  return createHash('sha256').update(`areyouacat-feedback-client:${salt}:${address}`).digest('hex').slice(0, 16);
 }
 
 /**

@@ -26,6 +26,8 @@ export interface FeedbackServiceOptions {
   replays?: FeedbackReplays<FeedbackResult>;
   /** Monitoring log the record (without the photo) is appended to. */
   log?: JsonlAppender;
+  /** The deployment's secret the client hash is salted with (`feedbackClientSalt`). */
+  clientSalt: string;
   now?: () => Date;
 }
 
@@ -138,7 +140,7 @@ async function storeFeedback(
     servedVersion,
     consent: true,
     ...(replayKey ? { replayKey } : {}),
-    ...(request.client !== undefined ? { clientHash: clientHash(request.client) } : {}),
+    ...(request.client !== undefined ? { clientHash: clientHash(request.client, options.clientSalt) } : {}),
     photoKey,
     recordKey,
     image: { format: 'jpeg', bytes: clean.data.length, width: clean.width, height: clean.height, properties },
@@ -186,7 +188,7 @@ async function storeFeatureFeedback(
     servedVersion: version,
     consent: true,
     ...(replayKey ? { replayKey } : {}),
-    ...(request.client !== undefined ? { clientHash: clientHash(request.client) } : {}),
+    ...(request.client !== undefined ? { clientHash: clientHash(request.client, options.clientSalt) } : {}),
     recordKey: featureFeedbackKey(options.prefix, id, time),
     features: featureRecordFields(features),
   };

@@ -27,6 +27,7 @@ import type { FeedbackResult } from './feedback-route.js';
 import { purgeExpired } from './retention.js';
 import { PredictionMonitor } from './prediction-monitor.js';
 import { DEFAULT_FEEDBACK_PREFIX } from '../feedback/types.js';
+import { feedbackClientSalt } from '../feedback/client-salt.js';
 import { loadTfjsServingModel } from './tfjs-model.js';
 import type { Log } from '../progress/index.js';
 
@@ -176,6 +177,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const seedSource = { queue, store: s3.store, bucket: s3.bucket, prefix: feedbackPrefix };
   await seedReplaysFromQueue(replays, seedSource).catch((e: Error) => log(`feedback replays: cannot read the queue: ${e.message}`));
   const decodes = new Semaphore(options.maxConcurrentDecodes ?? 2);
+  const clientSalt = await feedbackClientSalt(paths.feedbackSalt());
 
   const holder = new ModelHolder({
     readPromoted: options.readPromoted ?? remote?.read ?? (() => readPromoted()),
@@ -222,7 +224,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   const ctx: AppContext = {
     holder,
     metrics,
-    feedback: { queue, uploader, prefix: feedbackPrefix, maxPixels, decodes, replays, log: eventLog },
+    feedback: { queue, uploader, prefix: feedbackPrefix, maxPixels, decodes, replays, clientSalt, log: eventLog },
     limiter:
       options.rateLimit === null ? null : new TokenBucketLimiter(options.rateLimit ?? { burst: 30, perSecond: 10 }),
     site: siteRoot ? createStaticSiteHandler({ root: siteRoot }) : null,

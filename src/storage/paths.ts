@@ -23,6 +23,8 @@ export const paths = {
   registry: () => path.join(dataRoot(), 'registry'),
   s3: () => path.join(dataRoot(), 's3'),
   feedbackQueue: () => path.join(dataRoot(), 'feedback-queue'),
+  /** The salt of the feedback client hash when AREYOUACAT_FEEDBACK_SALT is not set (made once, mode 0600). */
+  feedbackSalt: () => path.join(dataRoot(), 'feedback-salt'),
   monitoring: () => path.join(dataRoot(), 'monitoring'),
 };
 

@@ -77,7 +77,7 @@ async function rig(store: FakeStore, extra: Partial<ConstructorParameters<typeof
   const queue = new FeedbackQueue(dir);
   const uploader = new FeedbackUploader({ queue, store: store as unknown as S3Store, bucket: 'b', baseDelayMs: 20, ...extra });
   uploaders.push(uploader);
-  const options: FeedbackServiceOptions = { queue, uploader, prefix: 'feedback/', maxPixels: 16_000_000 };
+  const options: FeedbackServiceOptions = { queue, uploader, prefix: 'feedback/', maxPixels: 16_000_000, clientSalt: 'uploader-test-salt-0123' };
   const post = (photo: Buffer) => acceptFeedback(options, photo, { consent: 'true', answer: 'cat', prediction: 'cat' }, 1);
   return { queue, uploader, options, post };
 }
