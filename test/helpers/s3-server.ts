@@ -22,7 +22,6 @@ export interface TestS3 {
 
 let counter = 0;
 
-/** A bucket name nobody else uses: tests running in parallel against one RGW must not meet. */
 /** The AREYOUACAT_S3_* settings that point the project at this test S3 (for process.env or a child's env). */
 export function s3Env(s3: TestS3): Record<string, string> {
   return {
@@ -34,6 +33,7 @@ export function s3Env(s3: TestS3): Record<string, string> {
   };
 }
 
+/** A bucket name nobody else uses: tests running in parallel against one RGW must not meet. */
 export function freshBucketName(tag = 'test'): string {
   const rand = crypto.randomBytes(4).toString('hex');
   return `ayac-${tag}-${process.pid}-${++counter}-${rand}`.toLowerCase().slice(0, 63);

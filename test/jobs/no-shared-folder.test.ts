@@ -14,7 +14,7 @@ import { readRemoteManifest, parseModelsUrl } from '../../src/registry/remote.js
 import { S3Store } from '../../src/storage/s3-client.js';
 import { listRuns } from '../../src/tracking/runs.js';
 import { hasRedisServer, NO_REDIS_MESSAGE, startTestRedis, type TestRedis } from '../helpers/redis-server.js';
-import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
+import { s3Env, startTestS3, type TestS3 } from '../helpers/s3-server.js';
 import { photoFolder, startWorker, stopWorker, type WorkerProcess } from './fixtures.js';
 
 if (!hasRedisServer) console.warn(NO_REDIS_MESSAGE);
@@ -33,10 +33,10 @@ describe.skipIf(!hasRedisServer)('trials and prediction shards on workers withou
   const saved = Object.fromEntries(
     ['AREYOUACAT_HOME', 'AREYOUACAT_S3_ENDPOINT', 'AREYOUACAT_S3_BUCKET', 'AREYOUACAT_S3_ACCESS_KEY_ID', 'AREYOUACAT_S3_SECRET_ACCESS_KEY', 'AREYOUACAT_S3_REGION'].map((k) => [k, process.env[k]]),
   );
-  let s3Env: Record<string, string>;
+  let settings: Record<string, string>;
 
   const useS3 = (on: boolean) => {
-    for (const [k, v] of Object.entries(s3Env)) {
+    for (const [k, v] of Object.entries(settings)) {
       if (on) process.env[k] = v;
       else delete process.env[k];
     }
@@ -48,7 +48,7 @@ describe.skipIf(!hasRedisServer)('trials and prediction shards on workers withou
   const addWorker = async () => {
     const dir = path.join(tmp, `worker-${workerHomes.length}`);
     workerHomes.push(dir);
-    const w = await startWorker(redis.url, { ...process.env, ...s3Env, AREYOUACAT_HOME: dir }, ['--lock-duration', '30000']);
+    const w = await startWorker(redis.url, { ...process.env, ...settings, AREYOUACAT_HOME: dir }, ['--lock-duration', '30000']);
     workers.push(w);
     return w;
   };
@@ -57,13 +57,7 @@ describe.skipIf(!hasRedisServer)('trials and prediction shards on workers withou
     tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'ayac-nofolder-'));
     redis = await startTestRedis();
     s3 = await startTestS3('nofolder');
-    s3Env = {
-      AREYOUACAT_S3_ENDPOINT: s3.endpoint,
-      AREYOUACAT_S3_BUCKET: s3.bucket,
-      AREYOUACAT_S3_ACCESS_KEY_ID: s3.accessKeyId,
-      AREYOUACAT_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      AREYOUACAT_S3_REGION: s3.region,
-    };
+    settings = s3Env(s3);
     await addWorker();
     await addWorker();
     queue = await QueueExecutor.open({ url: redis.url });

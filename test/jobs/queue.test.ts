@@ -13,7 +13,7 @@ import { QueueExecutor } from '../../src/jobs/queue-executor.js';
 import { imageFeatures } from '../../src/model/backbone-features.js';
 import type { PreparedSplit } from '../../src/data/types.js';
 import { freePort, hasRedisServer, NO_REDIS_MESSAGE, startTestRedis, type TestRedis } from '../helpers/redis-server.js';
-import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
+import { s3Env, startTestS3, type TestS3 } from '../helpers/s3-server.js';
 import { photoFolder, runCli, startWorker, stopWorker, type WorkerProcess } from './fixtures.js';
 
 if (!hasRedisServer) console.warn(NO_REDIS_MESSAGE);
@@ -38,13 +38,9 @@ describe.skipIf(!hasRedisServer)('jobs on a BullMQ queue and on the local pool',
     expected = (await imageFeatures(split, { batchSize: 8, photos: ({ path: p }) => fs.readFile(path.join(photos, p)) })).data;
     redis = await startTestRedis();
     s3 = await startTestS3('jobs');
-    const s3Env = {
-      AREYOUACAT_S3_ENDPOINT: s3.endpoint, AREYOUACAT_S3_BUCKET: s3.bucket, AREYOUACAT_S3_ACCESS_KEY_ID: s3.accessKeyId,
-      AREYOUACAT_S3_SECRET_ACCESS_KEY: s3.secretAccessKey, AREYOUACAT_S3_REGION: s3.region,
-    };
     // Workers get a data folder of their own: they exchange nothing with the coordinator through a disk.
-    workerEnv = { ...process.env, ...s3Env, AREYOUACAT_HOME: path.join(tmp, 'worker-home') };
-    Object.assign(process.env, s3Env, { AREYOUACAT_HOME: path.join(tmp, 'coordinator-home') });
+    workerEnv = { ...process.env, ...s3Env(s3), AREYOUACAT_HOME: path.join(tmp, 'worker-home') };
+    Object.assign(process.env, s3Env(s3), { AREYOUACAT_HOME: path.join(tmp, 'coordinator-home') });
   }, 300_000);
 
   afterAll(async () => {

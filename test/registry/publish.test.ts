@@ -17,7 +17,7 @@ import {
   type ModelsLocation,
 } from '../../src/registry/remote.js';
 import { S3Store } from '../../src/storage/s3-client.js';
-import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
+import { s3Env, startTestS3, type TestS3 } from '../helpers/s3-server.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -192,11 +192,7 @@ describe('registry publish', () => {
     const home = path.join(tmp, 'cli-home');
     const env = {
       AREYOUACAT_HOME: home,
-      AREYOUACAT_S3_ENDPOINT: s3.endpoint,
-      AREYOUACAT_S3_BUCKET: s3.bucket,
-      AREYOUACAT_S3_ACCESS_KEY_ID: s3.accessKeyId,
-      AREYOUACAT_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      AREYOUACAT_S3_REGION: s3.region,
+      ...s3Env(s3),
     };
     const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
     Object.assign(process.env, env);

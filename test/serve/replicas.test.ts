@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promote, rollback } from '../../src/registry/registry.js';
 import { publishRegistry } from '../../src/registry/publish.js';
 import { parseModelsUrl, type ModelsLocation } from '../../src/registry/remote.js';
-import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
+import { s3Env, startTestS3, type TestS3 } from '../helpers/s3-server.js';
 import { makeJpeg } from './helpers/images.js';
 import { registerTestModel } from './helpers/model-fixture.js';
 import { form, useTempHome } from './helpers/server-fixture.js';
@@ -54,12 +54,10 @@ async function startReplica(name: string, endpoint: string): Promise<ServerProce
   await fs.mkdir(dir, { recursive: true });
   const env = {
     ...process.env,
+    ...s3Env(s3),
     AREYOUACAT_HOME: dir,
+    // the replica may reach S3 through a proxy the test controls
     AREYOUACAT_S3_ENDPOINT: endpoint,
-    AREYOUACAT_S3_BUCKET: s3.bucket,
-    AREYOUACAT_S3_ACCESS_KEY_ID: s3.accessKeyId,
-    AREYOUACAT_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    AREYOUACAT_S3_REGION: s3.region,
   };
   return startServerProcess({ modelFrom: `s3://${s3.bucket}/models`, workers: 0, rateLimit: null, monitorInputs: false }, env);
 }
