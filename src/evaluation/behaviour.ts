@@ -1,3 +1,4 @@
+import { mirrorSquares } from '../data/mirror.js';
 import type { PreparedSplit } from '../data/types.js';
 import type { BehaviourCheck, BehaviourReport } from './types.js';
 import { sliceMetrics } from './slices.js';
@@ -29,22 +30,7 @@ export const DEFAULT_BEHAVIOUR_LIMITS: BehaviourLimits = {
 };
 
 /** Mirror every image left-right. */
-export function flipHorizontal(pixels: Uint8Array, n: number, size: number): Uint8Array {
-  const out = new Uint8Array(n * size * size * 3);
-  for (let img = 0; img < n; img++) {
-    for (let y = 0; y < size; y++) {
-      const row = (img * size + y) * size * 3;
-      for (let x = 0; x < size; x++) {
-        const src = row + x * 3;
-        const dst = row + (size - 1 - x) * 3;
-        out[dst] = pixels[src];
-        out[dst + 1] = pixels[src + 1];
-        out[dst + 2] = pixels[src + 2];
-      }
-    }
-  }
-  return out;
-}
+export const flipHorizontal = mirrorSquares;
 
 /** Multiply every byte by `factor`, rounding and clamping to 0..255. */
 export function scaleBrightness(pixels: Uint8Array, factor: number): Uint8Array {

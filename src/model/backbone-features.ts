@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { featureStore, pixelKey } from './feature-store.js';
 import { mapLimit } from '../data/concurrency.js';
+import { mirrorSquares } from '../data/mirror.js';
 import { decodeRgb } from '../data/prepare.js';
 import { DEFAULT_LIMITS } from '../data/inspect.js';
 import type { ViewPixels } from '../data/whole-view.js';
@@ -157,4 +158,43 @@ export async function predictFromFeatures(head: tf.LayersModel, features: Featur
     p.dispose();
   }
   return out;
+}
+
+/**
+ * Backbone features of square images that are photos of their own, such as the perturbed copies of the behaviour
+ * checks: a square's whole view is the square itself. With `cacheDir` each row is kept by the pixels that reach the
+ * backbone, so the mirrored view of an image and the plain view of its mirror image are one row (the check that
+ * mirrors the test photos costs nothing more), and a later run on the same squares computes nothing.
+ */
+export async function squareFeatures(images: PixelImages, options: Pick<FeatureOptions, 'flip' | 'cacheDir' | 'batchSize'> = {}): Promise<FeatureMatrix> {
+  checkImages(images);
+  const fed = options.flip ? mirrorSquares(images.pixels, images.n, images.size) : images.pixels;
+  const imageBytes = images.size * images.size * 3;
+  const keys = rowKeys({ ...images, pixels: fed });
+  const store = options.cacheDir ? featureStore(options.cacheDir, `${BACKBONE_ID}-${BACKBONE_VIEW}-${images.size}-squares`, BACKBONE_FEATURES) : null;
+  const rows = store ? await store.load() : new Map<string, Float32Array>();
+  const data = new Float32Array(images.n * BACKBONE_FEATURES);
+  const missing: number[] = [];
+  const first = new Map<string, number>();
+  for (let i = 0; i < images.n; i++) {
+    const row = rows.get(keys[i]);
+    if (row) data.set(row, i * BACKBONE_FEATURES);
+    else if (!first.has(keys[i])) {
+      first.set(keys[i], i);
+      missing.push(i);
+    }
+  }
+  if (missing.length > 0) {
+    const views: ViewPixels[] = missing.map((i) => ({ width: images.size, height: images.size, pixels: fed.subarray(i * imageBytes, (i + 1) * imageBytes) }));
+    const values = await viewFeatures(views, false, options.batchSize ?? 16);
+    const fresh = missing.map((index, j) => ({ key: keys[index], values: values.slice(j * BACKBONE_FEATURES, (j + 1) * BACKBONE_FEATURES) }));
+    await store?.append(fresh);
+    // every image that was missing, repeats of one square included, from the rows just computed
+    const computed = new Map(fresh.map((f) => [f.key, f.values]));
+    for (let i = 0; i < images.n; i++) {
+      const row = computed.get(keys[i]);
+      if (row) data.set(row, i * BACKBONE_FEATURES);
+    }
+  }
+  return { n: images.n, dim: BACKBONE_FEATURES, data };
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ViewPixels } from '../data/whole-view.js';
 import { checkImages, imageBatch, type PixelImages } from './batches.js';
-import { imageFeatures, predictFromFeatures, type FeatureMatrix } from './backbone-features.js';
+import { imageFeatures, predictFromFeatures, squareFeatures, type FeatureMatrix } from './backbone-features.js';
 import { headOf, pretrainedBackboneOf } from './backbone-layer.js';
 import { viewFeatures, type PhotoReader } from './photo-features.js';
 
@@ -73,6 +73,19 @@ export async function predictPhotoViews(model: tf.LayersModel, views: ViewPixels
     pixels.set(v.pixels, i * size * size * 3);
   });
   return predictProbabilities(model, { n: views.length, size, pixels }, Math.max(batchSize, 1));
+}
+
+/**
+ * P(cat) of square images that are photos of their own (perturbed copies of test photos in the behaviour checks):
+ * what `predictPhotoViews(model, squareViews(images))` answers, with a backbone model's features kept in
+ * `featureCacheDir` by the pixels that reach the backbone (`squareFeatures`), so a mirrored copy and a repeated run
+ * reuse them.
+ */
+export async function predictSquares(model: tf.LayersModel, images: PixelImages, options: { featureCacheDir?: string; batchSize?: number } = {}): Promise<Float32Array> {
+  const backbone = pretrainedBackboneOf(model);
+  if (!backbone) return predictProbabilities(model, images, options.batchSize ?? 64);
+  const opts = { cacheDir: options.featureCacheDir, batchSize: options.batchSize };
+  return meanOfViews(headOf(model, backbone), await squareFeatures(images, opts), await squareFeatures(images, { ...opts, flip: true }));
 }
 
 /** Square images as views (for a backbone model: square photos, whose whole view is the square itself). */

@@ -8,7 +8,7 @@ import { chooseThreshold } from '../evaluation/threshold.js';
 import type { ThresholdStrategy } from '../evaluation/types.js';
 import type { CnnHyperparameters } from '../model/cnn.js';
 import { loadModel, saveModel } from '../model/io.js';
-import { predictPhotoViews, predictProbabilities, squareViews } from '../model/predict.js';
+import { predictProbabilities, predictSquares } from '../model/predict.js';
 import { trainModel, type TrainOptions } from '../model/train.js';
 import { withRun } from '../tracking/runs.js';
 import { splitThumbnailer } from './thumbnails.js';
@@ -110,8 +110,9 @@ export async function trainAndEvaluate(input: TrainRunInput): Promise<TrainRunOu
         }
         const testProbs = await predictProbabilities(model, data.test, 64, { featureCacheDir: paths.featureCache() });
         const scored = (split: PreparedDataset['val'], probs: Float32Array) => ({ labels: split.labels, probs, groups: split.groups, paths: split.paths });
-        // Perturbed squares: each is a square photo, so a backbone model sees it whole (its whole view is the square).
-        const predict = async (pixels: Uint8Array, n: number, size: number) => predictPhotoViews(model, squareViews({ pixels, n, size }));
+        // Perturbed squares: each is a square photo, so a backbone model sees it whole (its whole view is the square);
+        // their features are cached by pixels, so the mirrored copies and the next run on this split cost nothing.
+        const predict = async (pixels: Uint8Array, n: number, size: number) => predictSquares(model, { pixels, n, size }, { featureCacheDir: paths.featureCache() });
         const threshold = chooseThreshold(scored(data.val, valProbs), input.threshold, 'val').threshold;
         const behaviour = await behaviourChecks(data.test, predict, threshold);
         const report = await evaluate({

@@ -9,7 +9,8 @@ import { artifactsForShape, BACKBONE_FEATURES, backboneFiles, FEATURE_RECIPE, lo
 import { imageFeatures } from '../../src/model/backbone-features.js';
 import { OutdatedBackboneViewError } from '../../src/model/backbone-layer.js';
 import { photoFeatureViews, photoWholeView, viewFeatures } from '../../src/model/photo-features.js';
-import { predictPhotoViews, predictProbabilities, squareViews } from '../../src/model/predict.js';
+import { predictPhotoViews, predictProbabilities, predictSquares, squareViews } from '../../src/model/predict.js';
+import { mirrorSquares } from '../../src/data/mirror.js';
 import { buildCnn, loadModel, saveModel, selectBackend, type CnnHyperparameters } from '../../src/model/index.js';
 import { generatedSplit } from './fixtures.js';
 
@@ -109,6 +110,22 @@ describe('whole view', () => {
     const images = generatedSplit(3, 128, 9);
     const viaViews = await predictPhotoViews(model, squareViews(images));
     expect(viaViews.length).toBe(3);
+    model.dispose();
+  }, 120_000);
+
+  it('predicts squares of their own as predictPhotoViews does, one cached row per pixels that reach the backbone', async () => {
+    const model = buildCnn(hp, 5);
+    const images = generatedSplit(3, 128, 9);
+    const cacheDir = path.join(home, 'squares');
+    const expected = await predictPhotoViews(model, squareViews(images));
+    const got = await predictSquares(model, images, { featureCacheDir: cacheDir });
+    for (let i = 0; i < 3; i++) expect(got[i]).toBeCloseTo(expected[i], 5);
+    const rows = async () => (await fs.stat(path.join(cacheDir, 'coco-centernet-whole-v1-128-squares.rows'))).size / (16 + BACKBONE_FEATURES * 4);
+    expect(await rows()).toBe(6); // the plain and the mirrored view of each
+    // The mirror images' views are the originals' views swapped: nothing reaches the backbone again.
+    const mirrored = await predictSquares(model, { ...images, pixels: mirrorSquares(images.pixels, 3, 128) }, { featureCacheDir: cacheDir });
+    expect(await rows()).toBe(6);
+    for (let i = 0; i < 3; i++) expect(mirrored[i]).toBeCloseTo(got[i], 5);
     model.dispose();
   }, 120_000);
 
