@@ -175,12 +175,12 @@ export async function squareFeatures(images: PixelImages, options: Pick<FeatureO
   const rows = store ? await store.load() : new Map<string, Float32Array>();
   const data = new Float32Array(images.n * BACKBONE_FEATURES);
   const missing: number[] = [];
-  const first = new Map<string, number>();
+  const pending = new Set<string>();
   for (let i = 0; i < images.n; i++) {
     const row = rows.get(keys[i]);
     if (row) data.set(row, i * BACKBONE_FEATURES);
-    else if (!first.has(keys[i])) {
-      first.set(keys[i], i);
+    else if (!pending.has(keys[i])) {
+      pending.add(keys[i]);
       missing.push(i);
     }
   }
