@@ -9,13 +9,14 @@ import { buildCnn, predictProbabilities, selectBackend, trainModel, type CnnHype
 import { startTestS3, type TestS3, s3Env } from '../helpers/s3-server.js';
 import { generatedSplit } from '../model/fixtures.js';
 import { imagesAsPhotos } from '../../src/model/photo-features.js';
+import { HOME_AND_S3_ENV, saveEnv } from '../helpers/env.js';
 
 // What a trial job is made of: bytes by content (inline, this machine's cache, S3), a model as one bundle, and
 // training on a backbone from features computed elsewhere.
 describe('jobs content store, model bundles, training on given features', () => {
   let tmp: string;
   let s3: TestS3;
-  const saved = Object.fromEntries(['AREYOUACAT_HOME', 'AREYOUACAT_S3_ENDPOINT', 'AREYOUACAT_S3_BUCKET', 'AREYOUACAT_S3_ACCESS_KEY_ID', 'AREYOUACAT_S3_SECRET_ACCESS_KEY', 'AREYOUACAT_S3_REGION'].map((k) => [k, process.env[k]]));
+  const restoreEnv = saveEnv(HOME_AND_S3_ENV);
 
   beforeAll(async () => {
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ayac-content-'));
@@ -26,10 +27,7 @@ describe('jobs content store, model bundles, training on given features', () => 
   }, 120_000);
   afterAll(async () => {
     await s3?.stop();
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    restoreEnv();
     await fs.rm(tmp, { recursive: true, force: true });
   });
 

@@ -16,6 +16,7 @@ import { listRuns } from '../../src/tracking/runs.js';
 import { hasRedisServer, NO_REDIS_MESSAGE, startTestRedis, type TestRedis } from '../helpers/redis-server.js';
 import { s3Env, startTestS3, type TestS3 } from '../helpers/s3-server.js';
 import { photoFolder, startWorker, stopWorker, type WorkerProcess } from './fixtures.js';
+import { HOME_AND_S3_ENV, saveEnv } from '../helpers/env.js';
 
 if (!hasRedisServer) console.warn(NO_REDIS_MESSAGE);
 
@@ -30,9 +31,7 @@ describe.skipIf(!hasRedisServer)('trials and prediction shards on workers withou
   let queue: QueueExecutor;
   const workers: WorkerProcess[] = [];
   const workerHomes: string[] = [];
-  const saved = Object.fromEntries(
-    ['AREYOUACAT_HOME', 'AREYOUACAT_S3_ENDPOINT', 'AREYOUACAT_S3_BUCKET', 'AREYOUACAT_S3_ACCESS_KEY_ID', 'AREYOUACAT_S3_SECRET_ACCESS_KEY', 'AREYOUACAT_S3_REGION'].map((k) => [k, process.env[k]]),
-  );
+  const restoreEnv = saveEnv(HOME_AND_S3_ENV);
   let settings: Record<string, string>;
 
   const useS3 = (on: boolean) => {
@@ -68,10 +67,7 @@ describe.skipIf(!hasRedisServer)('trials and prediction shards on workers withou
     for (const w of workers) await stopWorker(w);
     await redis?.stop(true);
     await s3?.stop();
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
+    restoreEnv();
     await fsp.rm(tmp, { recursive: true, force: true });
   });
 

@@ -20,6 +20,7 @@ import { TRIAL_KIND } from '../../src/pipelines/trial-job.js';
 import type { TrialTask } from '../../src/pipelines/trial-task.js';
 import { hasRedisServer, NO_REDIS_MESSAGE, startTestRedis, type TestRedis } from '../helpers/redis-server.js';
 import { photoFolder, runCli, startWorker, stopWorker, type WorkerProcess } from './fixtures.js';
+import { HOME_AND_S3_ENV, saveEnv } from '../helpers/env.js';
 
 if (!hasRedisServer) console.warn(NO_REDIS_MESSAGE);
 
@@ -31,7 +32,7 @@ describe.skipIf(!hasRedisServer)('tuning trials and prediction shards as jobs', 
   let redis: TestRedis;
   let queue: QueueExecutor;
   const workers: WorkerProcess[] = [];
-  const saved = { home: process.env.AREYOUACAT_HOME, bucket: process.env.AREYOUACAT_S3_BUCKET };
+  const restoreEnv = saveEnv(HOME_AND_S3_ENV);
 
   beforeAll(async () => {
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ayac-kinds-'));
@@ -50,8 +51,7 @@ describe.skipIf(!hasRedisServer)('tuning trials and prediction shards as jobs', 
     await queue?.close();
     for (const w of workers) await stopWorker(w);
     await redis?.stop(true);
-    process.env.AREYOUACAT_HOME = saved.home;
-    if (saved.bucket !== undefined) process.env.AREYOUACAT_S3_BUCKET = saved.bucket;
+    restoreEnv();
     await fs.rm(tmp, { recursive: true, force: true });
   });
 

@@ -18,6 +18,7 @@ import {
 } from '../../src/registry/remote.js';
 import { S3Store } from '../../src/storage/s3-client.js';
 import { s3Env, startTestS3, type TestS3 } from '../helpers/s3-server.js';
+import { saveEnv } from '../helpers/env.js';
 
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -194,7 +195,7 @@ describe('registry publish', () => {
       AREYOUACAT_HOME: home,
       ...s3Env(s3),
     };
-    const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+    const restoreEnv = saveEnv(Object.keys(env));
     Object.assign(process.env, env);
     const cli = async (...args: string[]) => {
       let out = '';
@@ -238,10 +239,7 @@ describe('registry publish', () => {
       expect(nowhere.code).not.toBe(0);
       expect(nowhere.err).toMatch(/nowhere to publish/);
     } finally {
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
+      restoreEnv();
     }
   }, 120_000);
 });
