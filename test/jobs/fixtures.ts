@@ -5,6 +5,21 @@ import sharp from 'sharp';
 import { prepareImage } from '../../src/data/prepare.js';
 import type { PreparedSplit } from '../../src/data/types.js';
 import { seededRandom } from '../../src/model/random.js';
+import type { TrainPipelineOptions } from '../../src/pipelines/train-pipeline.js';
+
+/**
+ * The small pipeline the job tests run on every executor: 96 synthetic images, a small CNN for one epoch, and a
+ * seeded search of 3 trials by successive halving on 2 workers (so trial jobs, rungs and resumes all happen).
+ */
+export const SMALL_TUNED_PIPELINE: TrainPipelineOptions = {
+  data: 'synthetic:seed=5,n=96',
+  backbone: null,
+  epochs: 1,
+  hyperparameters: { filters: [8, 16, 16], denseUnits: 16 },
+  tune: { trials: 3, strategy: 'successive-halving', minEpochs: 1, maxEpochs: 2, eta: 2, seed: 7, workers: 2 },
+  allowChecks: ['property-drift'],
+  log: () => {},
+};
 
 /** A folder source of `n` generated PNG photos (`cat/` and `misc/`), and the split ingest would prepare from it. */
 export async function photoFolder(root: string, n: number, size: number, seed = 1): Promise<PreparedSplit> {

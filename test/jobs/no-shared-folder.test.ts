@@ -15,7 +15,7 @@ import { S3Store } from '../../src/storage/s3-client.js';
 import { listRuns } from '../../src/tracking/runs.js';
 import { hasRedisServer, NO_REDIS_MESSAGE, startTestRedis, type TestRedis } from '../helpers/redis-server.js';
 import { s3Env, startTestS3, type TestS3 } from '../helpers/s3-server.js';
-import { photoFolder, startWorker, stopWorker, type WorkerProcess } from './fixtures.js';
+import { photoFolder, SMALL_TUNED_PIPELINE, startWorker, stopWorker, type WorkerProcess } from './fixtures.js';
 import { HOME_AND_S3_ENV, saveEnv } from '../helpers/env.js';
 
 if (!hasRedisServer) console.warn(NO_REDIS_MESSAGE);
@@ -71,15 +71,7 @@ describe.skipIf(!hasRedisServer)('trials and prediction shards on workers withou
     await fsp.rm(tmp, { recursive: true, force: true });
   });
 
-  const pixelsOpts: TrainPipelineOptions = {
-    data: 'synthetic:seed=5,n=96',
-    backbone: null,
-    epochs: 1,
-    hyperparameters: { filters: [8, 16, 16], denseUnits: 16 },
-    tune: { trials: 3, strategy: 'successive-halving', minEpochs: 1, maxEpochs: 2, eta: 2, seed: 7, workers: 2 },
-    allowChecks: ['property-drift'],
-    log: () => {},
-  };
+  const pixelsOpts: TrainPipelineOptions = SMALL_TUNED_PIPELINE;
   const backboneOpts: TrainPipelineOptions = {
     ...pixelsOpts,
     data: 'synthetic:seed=6,n=64',

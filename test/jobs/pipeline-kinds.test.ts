@@ -19,7 +19,7 @@ import { DEFAULT_HYPERPARAMETERS, runTrainingPipeline } from '../../src/pipeline
 import { TRIAL_KIND } from '../../src/pipelines/trial-job.js';
 import type { TrialTask } from '../../src/pipelines/trial-task.js';
 import { hasRedisServer, NO_REDIS_MESSAGE, startTestRedis, type TestRedis } from '../helpers/redis-server.js';
-import { photoFolder, runCli, startWorker, stopWorker, type WorkerProcess } from './fixtures.js';
+import { photoFolder, runCli, SMALL_TUNED_PIPELINE, startWorker, stopWorker, type WorkerProcess } from './fixtures.js';
 import { HOME_AND_S3_ENV, saveEnv } from '../helpers/env.js';
 
 if (!hasRedisServer) console.warn(NO_REDIS_MESSAGE);
@@ -55,16 +55,7 @@ describe.skipIf(!hasRedisServer)('tuning trials and prediction shards as jobs', 
     await fs.rm(tmp, { recursive: true, force: true });
   });
 
-  const opts: DeployPipelineOptions = {
-    data: 'synthetic:seed=5,n=96',
-    backbone: null,
-    epochs: 1,
-    hyperparameters: { filters: [8, 16, 16], denseUnits: 16 },
-    tune: { trials: 3, strategy: 'successive-halving', minEpochs: 1, maxEpochs: 2, eta: 2, seed: 7, workers: 2 },
-    allowChecks: ['property-drift'],
-    policy: { minPrecision: 0, minRecall: 0 },
-    log: () => {},
-  };
+  const opts: DeployPipelineOptions = { ...SMALL_TUNED_PIPELINE, policy: { minPrecision: 0, minRecall: 0 } };
   const trialsOf = (t: { outcome: { trials: Array<{ index: number; params: unknown; rungs: Array<{ epochs: number; score: number }> }> } } | null) =>
     t!.outcome.trials.map((x) => ({ index: x.index, params: x.params, rungs: x.rungs.map((r) => ({ epochs: r.epochs, score: r.score })) }));
 
