@@ -70,7 +70,7 @@ async function timedRun(c: Config, flip: boolean): Promise<{ fps: number; coordi
   process.env.AREYOUACAT_HOME = c.home;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await computeFeaturesWithJobs({ views: [{ images: timed, flip }], sourceSpec: DATA, executor: c.executor, shardSize: SHARD });
+  await computeFeaturesWithJobs({ backbone: 'coco-centernet', views: [{ images: timed, flip }], sourceSpec: DATA, executor: c.executor, shardSize: SHARD });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   return { fps: N / seconds, coordinatorCpu: (cpu.user + cpu.system) / 1e6 / seconds };
@@ -118,7 +118,7 @@ try {
   for (const [k, c] of configs.entries()) {
     process.env.AREYOUACAT_HOME = c.home;
     const t0 = performance.now();
-    await computeFeaturesWithJobs({ views: [{ images: warm[k], flip: false }], sourceSpec: DATA, executor: c.executor, shardSize: 1 });
+    await computeFeaturesWithJobs({ backbone: 'coco-centernet', views: [{ images: warm[k], flip: false }], sourceSpec: DATA, executor: c.executor, shardSize: 1 });
     results[c.name] = { featuresPerSecond: 0, rounds: [], coordinatorCpuShare: [], warmupSeconds: Number(((performance.now() - t0) / 1000).toFixed(1)) };
   }
   // Two rounds in alternating order (plain, then mirrored views: no cache hits), so that changes in the load of a

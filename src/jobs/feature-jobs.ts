@@ -3,7 +3,7 @@ import type { Log, Progress } from '../progress/index.js';
 import { mapLimit } from '../data/concurrency.js';
 import type { PreparedSplit } from '../data/types.js';
 import { readCachedFeatures, writeCachedFeatures, type FeatureMatrix } from '../model/backbone-features.js';
-import { BACKBONE_FEATURES } from '../model/backbone.js';
+import { backboneSpec } from '../model/backbones.js';
 import { decodeFeatureShard, FEATURE_SHARD_KIND, type FeatureShardInput, type FeatureShardOutput } from './feature-shard.js';
 import { imageFeatureKey, openFeatureStore, type FeatureCacheKind } from './feature-store.js';
 import type { Executor, JobSpec } from './job.js';
@@ -17,6 +17,8 @@ export interface FeatureView {
 }
 
 export interface FeatureJobsOptions {
+  /** The backbone's id (`backbones.ts`). */
+  backbone: string;
   views: FeatureView[];
   /** The data source spec the splits were ingested from; workers read the images from it. */
   sourceSpec: string;
@@ -55,8 +57,10 @@ interface Shard {
  */
 export async function computeFeaturesWithJobs(opts: FeatureJobsOptions): Promise<FeatureMatrix[]> {
   const shardSize = opts.shardSize ?? 32;
+  const { backbone } = opts;
+  const BACKBONE_FEATURES = backboneSpec(backbone).features;
   const out: Array<FeatureMatrix | null> = await Promise.all(
-    opts.views.map((v) => (opts.cacheDir ? readCachedFeatures(v.images, v.flip, opts.cacheDir) : Promise.resolve(null))),
+    opts.views.map((v) => (opts.cacheDir ? readCachedFeatures(backbone, v.images, v.flip, opts.cacheDir) : Promise.resolve(null))),
   );
   if (out.every(Boolean)) return out as FeatureMatrix[];
 
@@ -69,10 +73,10 @@ export async function computeFeaturesWithJobs(opts: FeatureJobsOptions): Promise
   for (const [v, view] of opts.views.entries()) {
     const { images, flip } = view;
     const per = images.size * images.size * 3;
-    keys[v] = Array.from({ length: images.n }, (_, i) => imageFeatureKey(images.pixels.subarray(i * per, (i + 1) * per), images.size, flip));
+    keys[v] = Array.from({ length: images.n }, (_, i) => imageFeatureKey(backbone, images.pixels.subarray(i * per, (i + 1) * per), images.size, flip));
     data[v] = new Float32Array(images.n * BACKBONE_FEATURES);
     if (out[v]) continue;
-    const found = store ? await mapLimit(keys[v], 16, (k) => store.get(k)) : keys[v].map(() => undefined);
+    const found = store ? await mapLimit(keys[v], 16, (k) => store.get(k, BACKBONE_FEATURES)) : keys[v].map(() => undefined);
     const missing: number[] = [];
     found.forEach((f, i) => (f ? data[v].set(f, i * BACKBONE_FEATURES) : missing.push(i)));
     fromCache += images.n - missing.length;
@@ -96,6 +100,7 @@ export async function computeFeaturesWithJobs(opts: FeatureJobsOptions): Promise
           source: opts.sourceSpec,
           items: s.indices.map((i) => ({ path: split.paths[i], group: split.groups[i], source: '' })),
           keys: s.indices.map((i) => keys[s.view][i]),
+          backbone,
           size: split.size,
           flip,
           cache,
@@ -107,7 +112,7 @@ export async function computeFeaturesWithJobs(opts: FeatureJobsOptions): Promise
       const results = await executor.run<FeatureShardOutput>(jobs, { onProgress: opts.onProgress, label: 'feature jobs' });
       results.forEach((r, j) => {
         const s = shards[j];
-        const f = decodeFeatureShard(r, s.indices.length);
+        const f = decodeFeatureShard(r, s.indices.length, BACKBONE_FEATURES);
         s.indices.forEach((i, k) => data[s.view].set(f.subarray(k * BACKBONE_FEATURES, (k + 1) * BACKBONE_FEATURES), i * BACKBONE_FEATURES));
       });
     } finally {
@@ -118,7 +123,7 @@ export async function computeFeaturesWithJobs(opts: FeatureJobsOptions): Promise
   const views: FeatureMatrix[] = [];
   for (const [v, view] of opts.views.entries()) {
     const m = out[v] ?? { n: view.images.n, dim: BACKBONE_FEATURES, data: data[v] };
-    if (!out[v] && opts.cacheDir) await writeCachedFeatures(view.images, view.flip, opts.cacheDir, m);
+    if (!out[v] && opts.cacheDir) await writeCachedFeatures(backbone, view.images, view.flip, opts.cacheDir, m);
     views.push(m);
   }
   return views;

@@ -4,7 +4,7 @@ import { decodeRgb } from '../data/prepare.js';
 import type { ViewPixels } from '../data/whole-view.js';
 import type { DataSource, SourceItem } from '../data/types.js';
 import { squareAndWholeView, viewFeatures } from '../model/photo-features.js';
-import { BACKBONE_FEATURES } from '../model/backbone.js';
+import { backboneSpec } from '../model/backbones.js';
 import { mapLimit } from '../data/concurrency.js';
 import { imageFeatureKey, openFeatureStore, type FeatureCacheKind } from './feature-store.js';
 import { DeterministicJobError, type JobContext } from './job.js';
@@ -18,6 +18,8 @@ export interface FeatureShardInput {
   items: Array<Pick<SourceItem, 'path' | 'group' | 'source'>>;
   /** The coordinator's feature key of each item (from its prepared pixels); the worker must arrive at the same. */
   keys: string[];
+  /** The backbone's id (`backbones.ts`). */
+  backbone: string;
   size: number;
   flip: boolean;
   cache: FeatureCacheKind;
@@ -48,6 +50,11 @@ function checkInput(input: FeatureShardInput): void {
   if (!Array.isArray(input.items) || input.items.length === 0 || input.items.length !== input.keys?.length) {
     throw new DeterministicJobError(`feature shard: ${input.items?.length} items for ${input.keys?.length} keys`);
   }
+  try {
+    backboneSpec(input.backbone);
+  } catch (err) {
+    throw new DeterministicJobError(`feature shard: ${(err as Error).message}`);
+  }
   if (!['disk', 's3', 'none'].includes(input.cache)) throw new DeterministicJobError(`feature shard: unknown cache "${input.cache}"`);
 }
 
@@ -59,11 +66,12 @@ function checkInput(input: FeatureShardInput): void {
  */
 export async function featureShardJob(input: FeatureShardInput, ctx: JobContext = {}): Promise<FeatureShardOutput> {
   checkInput(input);
-  const { size, flip } = input;
+  const { size, flip, backbone } = input;
+  const BACKBONE_FEATURES = backboneSpec(backbone).features;
   const n = input.items.length;
   const store = openFeatureStore(input.cache);
   const out = new Float32Array(n * BACKBONE_FEATURES);
-  const cached = store ? await mapLimit(input.keys, 8, (k) => store.get(k)) : input.keys.map(() => undefined);
+  const cached = store ? await mapLimit(input.keys, 8, (k) => store.get(k, BACKBONE_FEATURES)) : input.keys.map(() => undefined);
   const todo = cached.flatMap((c, i) => (c ? [] : [i]));
   cached.forEach((c, i) => c && out.set(c, i * BACKBONE_FEATURES));
   if (todo.length) {
@@ -78,7 +86,7 @@ export async function featureShardJob(input: FeatureShardInput, ctx: JobContext 
       } catch (err) {
         throw new DeterministicJobError(`cannot prepare ${item.path}: ${(err as Error).message}`);
       }
-      if (imageFeatureKey(prepared.square, size, flip) !== input.keys[i]) {
+      if (imageFeatureKey(backbone, prepared.square, size, flip) !== input.keys[i]) {
         throw new DeterministicJobError(`${item.path}: the prepared pixels differ from the coordinator's (changed file or another image decoder)`);
       }
       views[j] = prepared.view;
@@ -92,7 +100,7 @@ export async function featureShardJob(input: FeatureShardInput, ctx: JobContext 
     const order = views.map((_, j) => j).sort((a, b) => shapeOf(a) - shapeOf(b) || a - b);
     for (let start = 0; start < todo.length; start += batchSize) {
       const batch = order.slice(start, start + batchSize);
-      const f = await viewFeatures(batch.map((j) => views[j]), flip, batchSize);
+      const f = await viewFeatures(backbone, batch.map((j) => views[j]), flip, batchSize);
       batch.forEach((j, k) => computed.set(f.subarray(k * BACKBONE_FEATURES, (k + 1) * BACKBONE_FEATURES), j * BACKBONE_FEATURES));
       ctx.onProgress?.(n - todo.length + start + batch.length, n);
       await new Promise((resolve) => setImmediate(resolve));
@@ -104,8 +112,8 @@ export async function featureShardJob(input: FeatureShardInput, ctx: JobContext 
   return { features: Buffer.from(out.buffer, out.byteOffset, out.byteLength).toString('base64') };
 }
 
-export function decodeFeatureShard(output: FeatureShardOutput, n: number): Float32Array {
+export function decodeFeatureShard(output: FeatureShardOutput, n: number, dim: number): Float32Array {
   const buf = Buffer.from(output.features, 'base64');
-  if (buf.byteLength !== n * BACKBONE_FEATURES * 4) throw new Error(`feature shard returned ${buf.byteLength} bytes for ${n} images`);
+  if (buf.byteLength !== n * dim * 4) throw new Error(`feature shard returned ${buf.byteLength} bytes for ${n} images`);
   return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
 }

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { BACKBONE_FEATURES, BACKBONE_ID, BACKBONE_VIEW } from '../model/backbone.js';
+import { BACKBONE_VIEW } from '../model/backbone.js';
 import { paths } from '../storage/paths.js';
 import { S3Store } from '../storage/s3-client.js';
 
@@ -11,7 +11,8 @@ export type FeatureCacheKind = 'disk' | 's3' | 'none';
 /** Content-addressed backbone features of single images (two writers of one key write the same bytes). */
 export interface FeatureStore {
   readonly where: string;
-  get(key: string): Promise<Float32Array | undefined>;
+  /** The row of `dim` values stored under `key`, or undefined (missing, or another length: a broken entry). */
+  get(key: string, dim: number): Promise<Float32Array | undefined>;
   put(key: string, features: Float32Array): Promise<void>;
 }
 
@@ -19,16 +20,16 @@ export interface FeatureStore {
  * The cache key of one image's features: backbone, the view of the photo they describe (the whole view), input
  * size, mirroring and the bytes of the image's prepared square (its identity).
  */
-export function imageFeatureKey(pixels: Uint8Array, size: number, flip: boolean): string {
+export function imageFeatureKey(backbone: string, pixels: Uint8Array, size: number, flip: boolean): string {
   return createHash('sha256')
-    .update(`${BACKBONE_ID}:${BACKBONE_VIEW}:${size}:${flip ? 'flip' : 'plain'}:image:`)
+    .update(`${backbone}:${BACKBONE_VIEW}:${size}:${flip ? 'flip' : 'plain'}:image:`)
     .update(pixels)
     .digest('hex')
     .slice(0, 32);
 }
 
-function decode(buf: Buffer | undefined | null): Float32Array | undefined {
-  if (!buf || buf.byteLength !== BACKBONE_FEATURES * 4) return undefined;
+function decode(buf: Buffer | undefined | null, dim: number): Float32Array | undefined {
+  if (!buf || buf.byteLength !== dim * 4) return undefined;
   return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
 }
 
@@ -43,8 +44,8 @@ export class DiskFeatureStore implements FeatureStore {
   private file(key: string): string {
     return path.join(this.dir, key.slice(0, 2), `${key}.f32`);
   }
-  async get(key: string): Promise<Float32Array | undefined> {
-    return decode(await fs.readFile(this.file(key)).catch(() => null));
+  async get(key: string, dim: number): Promise<Float32Array | undefined> {
+    return decode(await fs.readFile(this.file(key)).catch(() => null), dim);
   }
   async put(key: string, features: Float32Array): Promise<void> {
     // Write and rename without fsync: one sync per image would dominate a shard on a busy disk, and a cache
@@ -68,9 +69,9 @@ export class S3FeatureStore implements FeatureStore {
     this.bucket = store.defaultBucket();
     this.where = `s3://${this.bucket}/${prefix}`;
   }
-  async get(key: string): Promise<Float32Array | undefined> {
+  async get(key: string, dim: number): Promise<Float32Array | undefined> {
     try {
-      return decode(await this.store.getObject(this.bucket, `${this.prefix}${key}`));
+      return decode(await this.store.getObject(this.bucket, `${this.prefix}${key}`), dim);
     } catch (err) {
       if ((err as { code?: string }).code === 'ENOENT') return undefined;
       throw err;

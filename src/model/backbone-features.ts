@@ -5,7 +5,8 @@ import { mirrorSquares } from '../data/mirror.js';
 import { decodeRgb } from '../data/prepare.js';
 import { DEFAULT_LIMITS } from '../data/inspect.js';
 import type { ViewPixels } from '../data/whole-view.js';
-import { BACKBONE_FEATURES, BACKBONE_ID, BACKBONE_VIEW } from './backbone.js';
+import { BACKBONE_VIEW } from './backbone.js';
+import { backboneSpec } from './backbones.js';
 import { checkImages, type PixelImages } from './batches.js';
 import { squareAndWholeView, viewFeatures, type PhotoReader } from './photo-features.js';
 import type { Progress } from '../progress/index.js';
@@ -18,6 +19,8 @@ export interface FeatureMatrix {
 }
 
 export interface FeatureOptions {
+  /** The backbone's id (`backbones.ts`): part of every cache key. */
+  backbone: string;
   /** Features of the horizontally mirrored images (a training view for flip augmentation). */
   flip?: boolean;
   /** Keep features on disk here, one row per image keyed by its pixels (one file per backbone, size and view). */
@@ -34,8 +37,8 @@ export interface FeatureOptions {
 }
 
 /** The cache file's name: one per backbone, view of the photo, image size and mirroring. */
-function storeName(size: number, flip: boolean): string {
-  return `${BACKBONE_ID}-${BACKBONE_VIEW}-${size}-${flip ? 'mirrored' : 'plain'}`;
+function storeName(backbone: string, size: number, flip: boolean): string {
+  return `${backbone}-${BACKBONE_VIEW}-${size}-${flip ? 'mirrored' : 'plain'}`;
 }
 
 /** Images with the paths and groups of their source files (a PreparedSplit). */
@@ -47,8 +50,9 @@ function rowKeys(images: PixelImages): string[] {
 }
 
 /** The cached features of these images in this view, or null when `cacheDir` lacks any of their rows. */
-export async function readCachedFeatures(images: PixelImages, flip: boolean, cacheDir: string): Promise<FeatureMatrix | null> {
-  const rows = await featureStore(cacheDir, storeName(images.size, flip), BACKBONE_FEATURES).load();
+export async function readCachedFeatures(backbone: string, images: PixelImages, flip: boolean, cacheDir: string): Promise<FeatureMatrix | null> {
+  const BACKBONE_FEATURES = backboneSpec(backbone).features;
+  const rows = await featureStore(cacheDir, storeName(backbone, images.size, flip), BACKBONE_FEATURES).load();
   const data = new Float32Array(images.n * BACKBONE_FEATURES);
   const keys = rowKeys(images);
   for (let i = 0; i < images.n; i++) {
@@ -60,9 +64,10 @@ export async function readCachedFeatures(images: PixelImages, flip: boolean, cac
 }
 
 /** Store features computed elsewhere (e.g. by jobs) where `imageFeatures` with the same cacheDir finds them. */
-export async function writeCachedFeatures(images: PixelImages, flip: boolean, cacheDir: string, features: FeatureMatrix): Promise<void> {
+export async function writeCachedFeatures(backbone: string, images: PixelImages, flip: boolean, cacheDir: string, features: FeatureMatrix): Promise<void> {
+  const BACKBONE_FEATURES = backboneSpec(backbone).features;
   if (features.n !== images.n || features.dim !== BACKBONE_FEATURES) throw new Error(`features: ${features.n} x ${features.dim} for ${images.n} images`);
-  const store = featureStore(cacheDir, storeName(images.size, flip), BACKBONE_FEATURES);
+  const store = featureStore(cacheDir, storeName(backbone, images.size, flip), BACKBONE_FEATURES);
   const have = await store.load();
   const keys = rowKeys(images);
   const fresh: Array<{ key: string; values: Float32Array }> = [];
@@ -81,12 +86,14 @@ export async function writeCachedFeatures(images: PixelImages, flip: boolean, ca
  * disk by the square's pixels, so only images no earlier call has seen are read and reach the backbone. There is
  * no fallback to the square: a row that is neither cached nor readable is an error.
  */
-export async function imageFeatures(images: ImagesWithSources, options: FeatureOptions = {}): Promise<FeatureMatrix> {
+export async function imageFeatures(images: ImagesWithSources, options: FeatureOptions): Promise<FeatureMatrix> {
   checkImages(images);
+  const backbone = options.backbone;
+  const BACKBONE_FEATURES = backboneSpec(backbone).features;
   const flip = options.flip ?? false;
   const data = new Float32Array(images.n * BACKBONE_FEATURES);
   const imageBytes = images.size * images.size * 3;
-  const store = options.cacheDir ? featureStore(options.cacheDir, storeName(images.size, flip), BACKBONE_FEATURES) : null;
+  const store = options.cacheDir ? featureStore(options.cacheDir, storeName(backbone, images.size, flip), BACKBONE_FEATURES) : null;
   const keys = rowKeys(images);
   let missing: number[] = Array.from({ length: images.n }, (_, i) => i);
   if (store) {
@@ -121,7 +128,7 @@ export async function imageFeatures(images: ImagesWithSources, options: FeatureO
       }
       return view;
     });
-    const values = await viewFeatures(views, flip, batchSize);
+    const values = await viewFeatures(backbone, views, flip, batchSize);
     const fresh = indices.map((index, j) => {
       const row = values.subarray(j * BACKBONE_FEATURES, (j + 1) * BACKBONE_FEATURES);
       data.set(row, index * BACKBONE_FEATURES);
@@ -166,12 +173,14 @@ export async function predictFromFeatures(head: tf.LayersModel, features: Featur
  * backbone, so the mirrored view of an image and the plain view of its mirror image are one row (the check that
  * mirrors the test photos costs nothing more), and a later run on the same squares computes nothing.
  */
-export async function squareFeatures(images: PixelImages, options: Pick<FeatureOptions, 'flip' | 'cacheDir' | 'batchSize'> = {}): Promise<FeatureMatrix> {
+export async function squareFeatures(images: PixelImages, options: Pick<FeatureOptions, 'backbone' | 'flip' | 'cacheDir' | 'batchSize'>): Promise<FeatureMatrix> {
   checkImages(images);
+  const backbone = options.backbone;
+  const BACKBONE_FEATURES = backboneSpec(backbone).features;
   const fed = options.flip ? mirrorSquares(images.pixels, images.n, images.size) : images.pixels;
   const imageBytes = images.size * images.size * 3;
   const keys = rowKeys({ ...images, pixels: fed });
-  const store = options.cacheDir ? featureStore(options.cacheDir, `${BACKBONE_ID}-${BACKBONE_VIEW}-${images.size}-squares`, BACKBONE_FEATURES) : null;
+  const store = options.cacheDir ? featureStore(options.cacheDir, `${backbone}-${BACKBONE_VIEW}-${images.size}-squares`, BACKBONE_FEATURES) : null;
   const rows = store ? await store.load() : new Map<string, Float32Array>();
   const data = new Float32Array(images.n * BACKBONE_FEATURES);
   const missing: number[] = [];
@@ -186,7 +195,7 @@ export async function squareFeatures(images: PixelImages, options: Pick<FeatureO
   }
   if (missing.length > 0) {
     const views: ViewPixels[] = missing.map((i) => ({ width: images.size, height: images.size, pixels: fed.subarray(i * imageBytes, (i + 1) * imageBytes) }));
-    const values = await viewFeatures(views, false, options.batchSize ?? 16);
+    const values = await viewFeatures(backbone, views, false, options.batchSize ?? 16);
     const fresh = missing.map((index, j) => ({ key: keys[index], values: values.slice(j * BACKBONE_FEATURES, (j + 1) * BACKBONE_FEATURES) }));
     await store?.append(fresh);
     // every image that was missing, repeats of one square included, from the rows just computed

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { BACKBONE_FEATURES, BACKBONE_ID, BACKBONE_VIEW, backboneFeatures, checkBackboneImageSize, loadedBackbone } from './backbone.js';
+import { BACKBONE_VIEW } from './backbone.js';
+import { backboneSpec } from './backbones.js';
 
 export interface PretrainedBackboneConfig {
   backbone: string;
@@ -15,9 +16,9 @@ export class OutdatedBackboneViewError extends Error {
 }
 
 /** The error for a saved model whose head was trained on another view's features (e.g. the former centre squares). */
-export function outdatedViewError(view: string | undefined): Error {
+export function outdatedViewError(view: string | undefined, backbone = 'coco-centernet'): Error {
   return new OutdatedBackboneViewError(
-    `this model's head was trained on ${BACKBONE_ID} features of ${view ? `the "${view}" view` : 'the centre square (saved before the whole-photo view)'}; ` +
+    `this model's head was trained on ${backbone} features of ${view ? `the "${view}" view` : 'the centre square (saved before the whole-photo view)'}; ` +
       `the backbone now describes the "${BACKBONE_VIEW}" view of a photo, so the model cannot be used: train it again (e.g. areyouacat pipeline deploy)`,
   );
 }
@@ -35,23 +36,22 @@ export class PretrainedBackbone extends tf.layers.Layer {
 
   constructor(config: PretrainedBackboneConfig) {
     super({ name: config.name ?? 'backbone', trainable: false });
-    if (config.backbone !== BACKBONE_ID) throw new Error(`unknown backbone "${config.backbone}" (known: ${BACKBONE_ID})`);
-    checkBackboneImageSize(config.imageSize);
+    backboneSpec(config.backbone).checkImageSize(config.imageSize);
     this.backbone = config.backbone;
     this.imageSize = config.imageSize;
-    if (config.view !== BACKBONE_VIEW) throw outdatedViewError(config.view);
+    if (config.view !== BACKBONE_VIEW) throw outdatedViewError(config.view, config.backbone);
     this.view = config.view;
   }
 
   computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
     const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
-    return [shape[0], BACKBONE_FEATURES];
+    return [shape[0], backboneSpec(this.backbone).features];
   }
 
   /** On an imageSize x imageSize input (a square photo's whole view); photos of other shapes go through `predictPhotoViews`. */
   call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-    return tf.tidy(() => backboneFeatures(loadedBackbone(this.imageSize), tf.mul<tf.Tensor4D>(x, 255)));
+    return tf.tidy(() => backboneSpec(this.backbone).loaded(this.imageSize, this.imageSize).features(tf.mul<tf.Tensor4D>(x, 255)));
   }
 
   getConfig(): tf.serialization.ConfigDict {
@@ -80,7 +80,7 @@ const heads = new WeakMap<tf.LayersModel, tf.LayersModel>();
 
 function buildHead(model: tf.LayersModel, backbone: PretrainedBackbone): tf.LayersModel {
   const at = model.layers.indexOf(backbone);
-  const input = tf.input({ shape: [BACKBONE_FEATURES], name: 'backbone_features' });
+  const input = tf.input({ shape: [backboneSpec(backbone.backbone).features], name: 'backbone_features' });
   let h: tf.SymbolicTensor = input;
   for (const layer of model.layers.slice(at + 1)) h = layer.apply(h) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: h, name: `${model.name}_head` });

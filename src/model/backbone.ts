@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { projectRoot } from '../storage/paths.js';
 import { selectBackend } from './backend.js';
+import type { BackboneSpec } from './backbone-spec.js';
 
 /**
  * A frozen, pretrained feature extractor for photos: the MobileNetV3 CenterNet object detector trained on COCO
@@ -163,3 +164,19 @@ export function backboneFeatures(graph: tf.GraphModel, images255: tf.Tensor4D): 
     return tf.concat(maps.map((m, i) => (FEATURE_RECIPE.reducers[i] === 'max' ? m.max([1, 2]) : m.mean([1, 2]))), 1) as tf.Tensor2D;
   });
 }
+
+/** The COCO CenterNet detector as a BackboneSpec (see `backbones.ts`). */
+export const COCO_CENTERNET_BACKBONE: BackboneSpec = {
+  id: BACKBONE_ID,
+  features: BACKBONE_FEATURES,
+  defaultImageSize: 256,
+  checkImageSize: checkBackboneImageSize,
+  load: async (height, width) => {
+    const graph = await loadBackbone(height, width);
+    return { features: (x) => backboneFeatures(graph, x) };
+  },
+  loaded: (height, width) => {
+    const graph = loadedBackbone(height, width);
+    return { features: (x) => backboneFeatures(graph, x) };
+  },
+};

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AugmentationOptions } from './augment.js';
-import { BACKBONE_ID, BACKBONE_VIEW, checkBackboneImageSize } from './backbone.js';
+import { BACKBONE_VIEW } from './backbone.js';
+import { backboneSpec } from './backbones.js';
 import { PretrainedBackbone } from './backbone-layer.js';
 
 /** Everything that defines a CNN and how it is trained; tuning searches over these. */
@@ -21,7 +22,7 @@ export interface CnnHyperparameters {
   /** Random flips, crops, brightness and contrast while training (true = defaults). */
   augmentation: boolean | AugmentationOptions;
   /**
-   * A frozen pretrained backbone (`'coco-centernet'`) under a trained head (batch norm, dropout, dense, sigmoid)
+   * A frozen pretrained backbone (`'imagenet-mobilenet-v1'` or `'coco-centernet'`, see `backbones.ts`) under a trained head (batch norm, dropout, dense, sigmoid)
    * instead of conv blocks trained from scratch; the conv settings are then unused. Default none.
    */
   backbone?: string | null;
@@ -64,13 +65,10 @@ export function validateHyperparameters(hp: CnnHyperparameters): void {
   if (!(hp.dropout >= 0 && hp.dropout < 1)) problems.push(`dropout must be in [0, 1) (got ${hp.dropout})`);
   if (!(hp.learningRate > 0)) problems.push(`learningRate must be > 0 (got ${hp.learningRate})`);
   if (hp.backbone) {
-    if (hp.backbone !== BACKBONE_ID) problems.push(`unknown backbone "${hp.backbone}" (known: ${BACKBONE_ID})`);
-    else {
-      try {
-        checkBackboneImageSize(hp.imageSize);
-      } catch (e) {
-        problems.push((e as Error).message);
-      }
+    try {
+      backboneSpec(hp.backbone).checkImageSize(hp.imageSize);
+    } catch (e) {
+      problems.push((e as Error).message);
     }
   } else if (problems.length === 0) {
     filtersPerBlock(hp).forEach((f, i) => positiveInt(`filters[${i}]`, f));

@@ -1,7 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { BACKBONE_ID, BACKBONE_VIEW, loadBackbone } from './backbone.js';
+import { BACKBONE_ID, BACKBONE_VIEW } from './backbone.js';
+import { backboneSpec } from './backbones.js';
 import { outdatedViewError, PretrainedBackbone } from './backbone-layer.js';
 
 export const MODEL_JSON = 'model.json';
@@ -127,7 +128,7 @@ export async function loadModel(dir: string): Promise<tf.LayersModel> {
       }
     }
   }
-  for (const size of backboneSizesOf(json)) await loadBackbone(size);
+  for (const l of usableBackboneLayers(json)) await backboneSpec(l.backbone).load(l.imageSize, l.imageSize);
   return tf.loadLayersModel(tf.io.fromMemory(artifactsFromFiles(json, files)));
 }
 
@@ -166,9 +167,14 @@ export function savedBackboneLayers(json: Pick<LayersModelJson, 'modelTopology'>
  * trained on another view's features is refused (`outdatedViewError`).
  */
 export function backboneSizesOf(json: LayersModelJson): number[] {
+  return [...new Set(usableBackboneLayers(json).map((l) => l.imageSize))];
+}
+
+/** The saved model's backbone layers, refusing a head trained on another view's features (`outdatedViewError`). */
+export function usableBackboneLayers(json: LayersModelJson): SavedBackboneLayer[] {
   const layers = savedBackboneLayers(json);
-  for (const l of layers) if (l.view !== BACKBONE_VIEW) throw outdatedViewError(l.view ?? undefined);
-  return [...new Set(layers.map((l) => l.imageSize))];
+  for (const l of layers) if (l.view !== BACKBONE_VIEW) throw outdatedViewError(l.view ?? undefined, l.backbone);
+  return layers;
 }
 
 /** The userDefinedMetadata saved with a model, without loading its weights. */

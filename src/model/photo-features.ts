@@ -3,18 +3,20 @@ import sharp from 'sharp';
 import { DEFAULT_LIMITS } from '../data/inspect.js';
 import { decodeRgbBounded, prepareDecoded, type DecodedImage } from '../data/prepare.js';
 import { prepareWholeView, type ViewPixels } from '../data/whole-view.js';
-import { BACKBONE_FEATURES, BACKBONE_ID, backboneFeatures, loadBackbone } from './backbone.js';
+import { backboneSpec } from './backbones.js';
 import type { PixelImages } from './batches.js';
 
 /** Reads the source file of one prepared image (by the path and group its split lists). */
 export type PhotoReader = (item: { path: string; group: string }) => Promise<Buffer>;
 
 /**
- * Backbone features of whole views: n x BACKBONE_FEATURES values, row i for view i, mirrored (left-right) when
+ * Features of whole views on the backbone `backbone` (an id): n x its width values, row i for view i, mirrored (left-right) when
  * `flip`. Views are batched by shape, each shape on its own backbone graph; the pooled features do not depend on it.
  */
-export async function viewFeatures(views: ViewPixels[], flip: boolean, batchSize = 16): Promise<Float32Array> {
-  const out = new Float32Array(views.length * BACKBONE_FEATURES);
+export async function viewFeatures(backbone: string, views: ViewPixels[], flip: boolean, batchSize = 16): Promise<Float32Array> {
+  const spec = backboneSpec(backbone);
+  const dim = spec.features;
+  const out = new Float32Array(views.length * dim);
   const byShape = new Map<string, number[]>();
   views.forEach((v, i) => {
     if (v.pixels.length !== v.width * v.height * 3) throw new Error(`view ${i}: ${v.pixels.length} bytes for ${v.width}x${v.height}x3`);
@@ -23,7 +25,7 @@ export async function viewFeatures(views: ViewPixels[], flip: boolean, batchSize
   });
   for (const indices of byShape.values()) {
     const { height, width } = views[indices[0]];
-    const graph = await loadBackbone(height, width);
+    const net = await spec.load(height, width);
     for (let start = 0; start < indices.length; start += batchSize) {
       const batch = indices.slice(start, start + batchSize);
       const per = height * width * 3;
@@ -32,11 +34,11 @@ export async function viewFeatures(views: ViewPixels[], flip: boolean, batchSize
       const f = tf.tidy(() => {
         let x = tf.tensor4d(pixels, [batch.length, height, width, 3]);
         if (flip) x = tf.reverse(x, 2);
-        return backboneFeatures(graph, x);
+        return net.features(x);
       });
       const values = (await f.data()) as Float32Array;
       f.dispose();
-      batch.forEach((index, j) => out.set(values.subarray(j * BACKBONE_FEATURES, (j + 1) * BACKBONE_FEATURES), index * BACKBONE_FEATURES));
+      batch.forEach((index, j) => out.set(values.subarray(j * dim, (j + 1) * dim), index * dim));
     }
   }
   return out;
@@ -69,6 +71,8 @@ export interface PhotoFeatureViews {
 }
 
 export interface PhotoFeatureOptions {
+  /** The backbone's id. */
+  backbone: string;
   /** The model's input size (the whole view's shorter side). */
   imageSize: number;
   /** A photo with more pixels is refused before it is decoded (ImageDecodeError 'too-large'). */
@@ -82,12 +86,12 @@ export interface PhotoFeatureOptions {
  * mirrored, as `trainModel` uses them). Decoding failures reject with an ImageDecodeError. Nothing of the photo is kept.
  */
 export async function photoFeatureViews(photo: Uint8Array, options: PhotoFeatureOptions): Promise<PhotoFeatureViews> {
-  const { imageSize, maxPixels } = options;
+  const { imageSize, maxPixels, backbone } = options;
   const buf = Buffer.isBuffer(photo) ? photo : Buffer.from(photo.buffer, photo.byteOffset, photo.byteLength);
   const view = await photoWholeView(buf, imageSize, maxPixels);
   const views: Float32Array[] = [];
-  for (const name of FEATURE_VIEWS) views.push(await viewFeatures([view], name === 'mirrored', 1));
-  return { backbone: BACKBONE_ID, recipe: FEATURE_RECIPE_VERSION, imageSize, viewNames: [...FEATURE_VIEWS], views };
+  for (const name of FEATURE_VIEWS) views.push(await viewFeatures(backbone, [view], name === 'mirrored', 1));
+  return { backbone, recipe: FEATURE_RECIPE_VERSION, imageSize, viewNames: [...FEATURE_VIEWS], views };
 }
 
 /**

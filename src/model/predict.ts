@@ -31,7 +31,7 @@ export async function predictProbabilities(
   }
   const backbone = pretrainedBackboneOf(model);
   if (backbone) {
-    const opts = { cacheDir: options.featureCacheDir, photos: options.photos, batchSize: Math.min(batchSize, 16) };
+    const opts = { backbone: backbone.backbone, cacheDir: options.featureCacheDir, photos: options.photos, batchSize: Math.min(batchSize, 16) };
     const plain = await imageFeatures(images, opts);
     const mirrored = await imageFeatures(images, { ...opts, flip: true });
     return meanOfViews(headOf(model, backbone), plain, mirrored);
@@ -62,8 +62,8 @@ export async function predictPhotoViews(model: tf.LayersModel, views: ViewPixels
   const backbone = pretrainedBackboneOf(model);
   if (backbone) {
     const dim = headOf(model, backbone).inputs[0].shape[1]!;
-    const plain = { n: views.length, dim, data: await viewFeatures(views, false, batchSize) };
-    const mirrored = { n: views.length, dim, data: await viewFeatures(views, true, batchSize) };
+    const plain = { n: views.length, dim, data: await viewFeatures(backbone.backbone, views, false, batchSize) };
+    const mirrored = { n: views.length, dim, data: await viewFeatures(backbone.backbone, views, true, batchSize) };
     return meanOfViews(headOf(model, backbone), plain, mirrored);
   }
   const size = model.inputs[0].shape[1]!;
@@ -84,7 +84,7 @@ export async function predictPhotoViews(model: tf.LayersModel, views: ViewPixels
 export async function predictSquares(model: tf.LayersModel, images: PixelImages, options: { featureCacheDir?: string; batchSize?: number } = {}): Promise<Float32Array> {
   const backbone = pretrainedBackboneOf(model);
   if (!backbone) return predictProbabilities(model, images, options.batchSize ?? 64);
-  const opts = { cacheDir: options.featureCacheDir, batchSize: options.batchSize };
+  const opts = { backbone: backbone.backbone, cacheDir: options.featureCacheDir, batchSize: options.batchSize };
   return meanOfViews(headOf(model, backbone), await squareFeatures(images, opts), await squareFeatures(images, { ...opts, flip: true }));
 }
 

@@ -182,7 +182,7 @@ export async function trainModel(
       valView = options.features.val;
       valMirrored = options.features.valMirrored;
     } else {
-      const opts = { cacheDir: options.featureCacheDir, photos: options.photos, onProgress: options.onProgress };
+      const opts = { backbone: backboneLayer.backbone, cacheDir: options.featureCacheDir, photos: options.photos, onProgress: options.onProgress };
       trainViews = [await imageFeatures(train, opts)];
       if (aug?.flip) trainViews.push(await imageFeatures(train, { ...opts, flip: true }));
       valView = await imageFeatures(val, opts);

@@ -5,7 +5,7 @@ import type { DataSource } from '../data/types.js';
 import { describeFeatureFeedback, featureRows, pullFeatureFeedback, summarizeFeatureFeedback, type FeatureFeedbackPull, type FeatureFeedbackSummary } from '../feedback/feature-dataset.js';
 import { openFeedbackStorage } from '../feedback/storage.js';
 import { resolveAugmentation } from '../model/augment.js';
-import { BACKBONE_ID } from '../model/backbone.js';
+import { BACKBONES } from '../model/backbones.js';
 import type { CnnHyperparameters } from '../model/cnn.js';
 import type { ThresholdStrategy } from '../evaluation/types.js';
 import { FEATURE_RECIPE_VERSION, FEATURE_VIEWS } from '../model/photo-features.js';
@@ -60,10 +60,10 @@ export interface FinetuneResult {
   summary: string;
 }
 
-function hyperparametersOf(params: Record<string, unknown>, imageSize: number, learningRate: number): CnnHyperparameters {
+function hyperparametersOf(params: Record<string, unknown>, backbone: string, imageSize: number, learningRate: number): CnnHyperparameters {
   const hp: Record<string, unknown> = { ...DEFAULT_HYPERPARAMETERS };
   for (const key of Object.keys(DEFAULT_HYPERPARAMETERS)) if (params[key] !== undefined) hp[key] = params[key];
-  return { ...(hp as unknown as CnnHyperparameters), backbone: BACKBONE_ID, imageSize, learningRate };
+  return { ...(hp as unknown as CnnHyperparameters), backbone, imageSize, learningRate };
 }
 
 /** `k` distinct indices out of `n`, seeded, in increasing order. */
@@ -94,14 +94,14 @@ export async function runFinetunePipeline(opts: FinetuneOptions = {}): Promise<F
   if (!card.runId) throw new Error(`v${champion.version} was not registered from a training run: nothing to fine-tune from`);
   const run = await getRun(card.runId);
   if (!run) throw new Error(`the training run ${card.runId} of v${champion.version} is gone from the tracking store`);
-  if (run.params.backbone !== BACKBONE_ID) {
-    throw new Error(`v${champion.version} has no frozen ${BACKBONE_ID} backbone (backbone: ${JSON.stringify(run.params.backbone ?? 'none')}); only such a head can learn from feature feedback`);
+  if (!BACKBONES.some((b) => b.id === run.params.backbone)) {
+    throw new Error(`v${champion.version} has no frozen pretrained backbone (backbone: ${JSON.stringify(run.params.backbone ?? 'none')}); only a head on one can learn from feature feedback`);
   }
   if (!card.dataset.name) throw new Error(`v${champion.version} does not name the data set it was trained on`);
   const data = await loadPreparedDataset(card.dataset.name);
   if (data.key !== card.dataset.manifestHash) throw new Error(`the data set ${card.dataset.name} changed since v${champion.version} was trained (another manifest)`);
 
-  const hp = hyperparametersOf(run.params, card.imageSize, opts.learningRate ?? DEFAULT_FINETUNE_LEARNING_RATE);
+  const hp = hyperparametersOf(run.params, String(run.params.backbone), card.imageSize, opts.learningRate ?? DEFAULT_FINETUNE_LEARNING_RATE);
   const flip = resolveAugmentation(hp.augmentation)?.flip ?? false;
   const views = FEATURE_VIEWS.filter((v) => flip || v === 'plain');
   const cap = opts.perClientCap ?? DEFAULT_PER_CLIENT_CAP;
@@ -109,8 +109,8 @@ export async function runFinetunePipeline(opts: FinetuneOptions = {}): Promise<F
   let feedback: FeatureFeedbackPull;
   try {
     // Consented photos count too: their features are computed here, then checked with the features-only answers.
-    const photos = await photoFeedbackAsFeatures(storage.store, storage.bucket, { since: run.startedAt, imageSize: card.imageSize, log });
-    feedback = await pullFeatureFeedback(storage.store, storage.bucket, { backbone: BACKBONE_ID, recipe: FEATURE_RECIPE_VERSION, imageSize: card.imageSize, views }, { since: run.startedAt, perClientCap: cap, extraRecords: photos.records });
+    const photos = await photoFeedbackAsFeatures(storage.store, storage.bucket, { since: run.startedAt, backbone: String(run.params.backbone), imageSize: card.imageSize, log });
+    feedback = await pullFeatureFeedback(storage.store, storage.bucket, { backbone: String(run.params.backbone), recipe: FEATURE_RECIPE_VERSION, imageSize: card.imageSize, views }, { since: run.startedAt, perClientCap: cap, extraRecords: photos.records });
     feedback.excluded.push(...photos.excluded);
   } finally {
     await storage.localS3?.stop();

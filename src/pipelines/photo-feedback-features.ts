@@ -21,7 +21,7 @@ export interface PhotoFeedbackFeatures {
 export async function photoFeedbackAsFeatures(
   store: S3Store,
   bucket: string,
-  options: { since: string; imageSize: number; prefix?: string; log?: Log },
+  options: { since: string; backbone: string; imageSize: number; prefix?: string; log?: Log },
 ): Promise<PhotoFeedbackFeatures> {
   const prefix = options.prefix ?? DEFAULT_FEEDBACK_PREFIX;
   const keys = (await store.listKeys(bucket, `${prefix}records/`)).map((o) => o.key).filter((k) => k.endsWith('.json')).sort();
@@ -37,7 +37,7 @@ export async function photoFeedbackAsFeatures(
     }
     if (!(rec.time >= options.since)) continue;
     try {
-      const f = await photoFeatureViews(await store.getObject(bucket, rec.photoKey), { imageSize: options.imageSize });
+      const f = await photoFeatureViews(await store.getObject(bucket, rec.photoKey), { backbone: options.backbone, imageSize: options.imageSize });
       records.push({
         schema: FEEDBACK_SCHEMA,
         kind: 'features',

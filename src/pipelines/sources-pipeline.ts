@@ -14,7 +14,7 @@ import { trainModel } from '../model/train.js';
 import { rocAuc } from '../stats/roc-auc.js';
 import { paths } from '../storage/paths.js';
 import { withRun } from '../tracking/runs.js';
-import { BACKBONE_IMAGE_SIZE, DEFAULT_HYPERPARAMETERS, defaultBackbone, type TrainPipelineOptions } from './train-pipeline.js';
+import { backboneImageSize, DEFAULT_HYPERPARAMETERS, defaultBackbone, type TrainPipelineOptions } from './train-pipeline.js';
 
 /** The training settings of the folds are those of the training pipeline (same names, same defaults). */
 export type SourcesPipelineOptions = Pick<
@@ -51,7 +51,7 @@ export async function runSourcesPipeline(opts: SourcesPipelineOptions): Promise<
   const name = datasetName(opts);
   const source = await openSource(opts.data);
   const backbone = opts.hyperparameters?.backbone !== undefined ? opts.hyperparameters.backbone : opts.backbone !== undefined ? opts.backbone : defaultBackbone(opts.data);
-  const ingested = await ingestDataset({ source, name, size: opts.size ?? (backbone ? BACKBONE_IMAGE_SIZE : 64), mix: opts.mix, n: opts.n, seed, onProgress: opts.onProgress?.('prepare') });
+  const ingested = await ingestDataset({ source, name, size: opts.size ?? (backbone ? backboneImageSize(backbone) : 64), mix: opts.mix, n: opts.n, seed, onProgress: opts.onProgress?.('prepare') });
   const data = ingested.prepared;
   const sources = sourceByPath(ingested.manifest);
   const of = (split: PreparedSplit, i: number) => sources.get(split.paths[i]) ?? source.id;
@@ -87,7 +87,7 @@ export async function runSourcesPipeline(opts: SourcesPipelineOptions): Promise<
         // is the mean over both), computed as jobs as the training pipeline computes them: a local pool of one
         // process per core by default, or the workers of a queue.
         const views = all.flatMap((images) => [false, true].map((flip) => ({ images, flip })));
-        await computeFeaturesWithJobs({ views, sourceSpec: opts.data, executor: opts.executor, workers: opts.workers, cacheDir: featureCacheDir, onProgress: progress, log });
+        await computeFeaturesWithJobs({ backbone, views, sourceSpec: opts.data, executor: opts.executor, workers: opts.workers, cacheDir: featureCacheDir, onProgress: progress, log });
         await run.logTiming('features', Date.now() - started);
         log(`sources: backbone features ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       }

@@ -10,7 +10,7 @@ import { stableHash } from './stable-hash.js';
 import { artifact } from './step.js';
 import type { ThresholdStrategy } from '../evaluation/types.js';
 import { REFERENCE_HYPERPARAMETERS, type CnnHyperparameters } from '../model/cnn.js';
-import { BACKBONE_ID } from '../model/backbone.js';
+import { backboneSpec, DEFAULT_PHOTO_BACKBONE } from '../model/backbones.js';
 import { imageFeatures } from '../model/backbone-features.js';
 import { photosOf } from '../model/photo-features.js';
 import { computeFeaturesWithJobs } from '../jobs/feature-jobs.js';
@@ -41,15 +41,17 @@ export const DEFAULT_HYPERPARAMETERS: CnnHyperparameters = {
   augmentation: true,
 };
 
-/** Input size of the pretrained-backbone model: the detector sees cats much better at 256 than at 128 pixels. */
-export const BACKBONE_IMAGE_SIZE = 256;
+/** Input size (the whole view's shorter side) of a model on `backbone`: each backbone's own default. */
+export function backboneImageSize(backbone: string): number {
+  return backboneSpec(backbone).defaultImageSize;
+}
 
 /**
- * The model a data spec gets by default: photos (folders, S3) get the frozen COCO backbone with a trained head;
+ * The model a data spec gets by default: photos (folders, S3) get the default frozen backbone (`DEFAULT_PHOTO_BACKBONE`) with a trained head;
  * the built-in synthetic set (drawn shapes, not photos) gets the CNN trained from scratch.
  */
 export function defaultBackbone(spec: string): string | null {
-  return spec.startsWith('synthetic') ? null : BACKBONE_ID;
+  return spec.startsWith('synthetic') ? null : DEFAULT_PHOTO_BACKBONE;
 }
 
 export interface TrainPipelineOptions {
@@ -57,9 +59,9 @@ export interface TrainPipelineOptions {
   data: string;
   /** Data set name; default derived from the spec. */
   name?: string;
-  /** Side of the square input images; default 256 on a pretrained backbone, else 64. */
+  /** Side of the square input images; default the backbone's own (224 or 256), else 64. */
   size?: number;
-  /** Pretrained backbone (`'coco-centernet'`) or null for the CNN from scratch; default `defaultBackbone(data)`. */
+  /** Pretrained backbone (`'imagenet-mobilenet-v1'`, `'coco-centernet'`) or null for the CNN from scratch; default `defaultBackbone(data)`. */
   backbone?: string | null;
   mix?: Record<string, number>;
   n?: number;
@@ -148,7 +150,7 @@ async function trainOn(
   const backbone = opts.hyperparameters?.backbone !== undefined ? opts.hyperparameters.backbone : opts.backbone !== undefined ? opts.backbone : defaultBackbone(opts.data);
   // Feedback photos live in this process's combined source, which workers cannot open: prepare those here.
   const prepareImages = opts.executor && !feedback ? prepareImagesWithJobs(opts.executor, opts.data, { onProgress: opts.onProgress?.('prepare') }) : undefined;
-  const ingested = await ingestDataset({ source, name, size: opts.size ?? (backbone ? BACKBONE_IMAGE_SIZE : 64), mix: opts.mix, n: opts.n, seed, prepareImages, onProgress: opts.onProgress?.('prepare') });
+  const ingested = await ingestDataset({ source, name, size: opts.size ?? (backbone ? backboneImageSize(backbone) : 64), mix: opts.mix, n: opts.n, seed, prepareImages, onProgress: opts.onProgress?.('prepare') });
   const data = ingested.prepared;
   const s = ingested.summary;
   log(`data: ${s.accepted}/${s.files} accepted, ${s.rejected} rejected, ${s.selected} selected (train ${data.train.n}, val ${data.val.n}, test ${data.test.n})`);
@@ -190,10 +192,10 @@ async function trainOn(
     if (feedback) {
       // Feedback photos live in this process's combined source, which workers cannot open: compute here.
       const photos = photosOf(source);
-      for (const [split, mirrored] of views) await imageFeatures(split, { cacheDir, flip: mirrored, photos, onProgress: progress });
+      for (const [split, mirrored] of views) await imageFeatures(split, { backbone, cacheDir, flip: mirrored, photos, onProgress: progress });
     } else {
       const jobViews = views.map(([images, mirrored]) => ({ images, flip: mirrored }));
-      await computeFeaturesWithJobs({ views: jobViews, sourceSpec: opts.data, executor: opts.executor, workers: opts.workers, cacheDir, onProgress: progress, log });
+      await computeFeaturesWithJobs({ backbone, views: jobViews, sourceSpec: opts.data, executor: opts.executor, workers: opts.workers, cacheDir, onProgress: progress, log });
     }
     log(`model: backbone features ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   }

@@ -4,15 +4,15 @@ import { putContent } from '../jobs/content-store.js';
 import { computeFeaturesWithJobs } from '../jobs/feature-jobs.js';
 import { imageFeatureKey, openFeatureStore, type FeatureCacheKind } from '../jobs/feature-store.js';
 import type { Executor } from '../jobs/job.js';
-import { BACKBONE_FEATURES } from '../model/backbone.js';
+import { backboneSpec } from '../model/backbones.js';
 import type { FeatureMatrix } from '../model/backbone-features.js';
 import type { Log } from '../progress/index.js';
 import { paths } from '../storage/paths.js';
 import type { TrialData } from './trial-task.js';
 
 export interface TrialDataOptions {
-  /** On a pretrained backbone the trials train on features; else on the prepared pixels. */
-  backbone: boolean;
+  /** The pretrained backbone's id: the trials train on its features; null: on the prepared pixels. */
+  backbone: string | null;
   /** Whether the trials augment with flips (a mirrored training view). */
   flip: boolean;
   /** The store the executor's workers share ('none': everything travels in the job). */
@@ -25,23 +25,23 @@ export interface TrialDataOptions {
 
 const labelsOf = (s: PreparedSplit) => Array.from(s.labels);
 
-function keysOf(split: PreparedSplit, flip: boolean): string[] {
+function keysOf(backbone: string, split: PreparedSplit, flip: boolean): string[] {
   const per = split.size * split.size * 3;
-  return Array.from({ length: split.n }, (_, i) => imageFeatureKey(split.pixels.subarray(i * per, (i + 1) * per), split.size, flip));
+  return Array.from({ length: split.n }, (_, i) => imageFeatureKey(backbone, split.pixels.subarray(i * per, (i + 1) * per), split.size, flip));
 }
 
 /**
  * Make sure the shared feature cache holds every row the trials will ask for (the coordinator may have found a
  * view in its own whole-view cache, whose rows a worker elsewhere cannot read): rows it lacks are put there.
  */
-async function ensureRows(cache: FeatureCacheKind, keys: string[][], matrices: FeatureMatrix[]): Promise<number> {
+async function ensureRows(cache: FeatureCacheKind, keys: string[][], matrices: FeatureMatrix[], dim: number): Promise<number> {
   const store = openFeatureStore(cache);
   if (!store) return 0;
   const todo = new Map<string, Float32Array>();
-  keys.forEach((ks, v) => ks.forEach((k, i) => todo.set(k, matrices[v].data.subarray(i * BACKBONE_FEATURES, (i + 1) * BACKBONE_FEATURES))));
+  keys.forEach((ks, v) => ks.forEach((k, i) => todo.set(k, matrices[v].data.subarray(i * dim, (i + 1) * dim))));
   let put = 0;
   await mapLimit([...todo.entries()], 16, async ([key, row]) => {
-    if (await store.get(key)) return;
+    if (await store.get(key, dim)) return;
     await store.put(key, row.slice());
     put++;
   });
@@ -61,10 +61,12 @@ export async function trialData(dataset: PreparedDataset, opts: TrialDataOptions
   }
   // Validation in both views: a backbone model's prediction is the mean over the photo and its mirror image.
   const views = [{ images: train, flip: false }, ...(opts.flip ? [{ images: train, flip: true }] : []), { images: val, flip: false }, { images: val, flip: true }];
-  const matrices = await computeFeaturesWithJobs({ views, sourceSpec: opts.sourceSpec, executor: opts.executor, cacheDir: paths.featureCache(), log: opts.log });
-  const keys = views.map((v) => keysOf(v.images, v.flip));
+  const backbone = opts.backbone;
+  const matrices = await computeFeaturesWithJobs({ backbone, views, sourceSpec: opts.sourceSpec, executor: opts.executor, cacheDir: paths.featureCache(), log: opts.log });
+  const keys = views.map((v) => keysOf(backbone, v.images, v.flip));
   const data: TrialData = {
     kind: 'features',
+    backbone,
     size: dataset.size,
     cache: opts.cache,
     train: { labels: labelsOf(train), keys: keys[0], ...(opts.flip ? { mirroredKeys: keys[1] } : {}) },
@@ -79,7 +81,7 @@ export async function trialData(dataset: PreparedDataset, opts: TrialDataOptions
     }
     return { ...data, rows: Buffer.from(all.buffer).toString('base64') };
   }
-  const put = await ensureRows(opts.cache, keys, matrices);
+  const put = await ensureRows(opts.cache, keys, matrices, backboneSpec(backbone).features);
   if (put) opts.log?.(`tuning: ${put} feature rows added to the shared cache for the trials`);
   return data;
 }

@@ -4,7 +4,7 @@ import { getContent, putContent } from '../jobs/content-store.js';
 import { openFeatureStore } from '../jobs/feature-store.js';
 import { DeterministicJobError, type JobContext } from '../jobs/job.js';
 import type { FeatureMatrix } from '../model/backbone-features.js';
-import { BACKBONE_FEATURES } from '../model/backbone.js';
+import { backboneSpec } from '../model/backbones.js';
 import { loadModelBundle, modelBundle } from '../model/bundle.js';
 import { validateHyperparameters } from '../model/cnn.js';
 import { trainModel } from '../model/train.js';
@@ -31,12 +31,13 @@ const rows = new Map<string, Float32Array>();
 const MAX_ROWS = 200_000;
 
 async function featureRows(data: Extract<TrialData, { kind: 'features' }>, keys: string[]): Promise<FeatureMatrix> {
+  const BACKBONE_FEATURES = backboneSpec(data.backbone).features;
   const store = openFeatureStore(data.cache);
   const missing = [...new Set(keys.filter((k) => !rows.has(k)))];
   if (missing.length && !store) throw new DeterministicJobError(`trial: ${missing.length} feature rows neither in the job nor in a cache`);
   if (missing.length && rows.size + missing.length > MAX_ROWS) rows.clear();
   await mapLimit(missing, 16, async (key) => {
-    const row = await store!.get(key);
+    const row = await store!.get(key, BACKBONE_FEATURES);
     if (!row) throw new DeterministicJobError(`trial: feature row ${key} is not in ${store!.where}`);
     rows.set(key, row);
   });
@@ -62,6 +63,7 @@ async function trialInputs(data: TrialData): Promise<{ train: PreparedSplit; val
   if (!data.val.mirroredKeys) throw new DeterministicJobError('trial: the job names no mirrored validation features (a coordinator of another version)');
   views.push([data.val, data.val.mirroredKeys]);
   let matrices: FeatureMatrix[];
+  const BACKBONE_FEATURES = backboneSpec(data.backbone).features;
   if (data.rows) {
     const buf = Buffer.from(data.rows, 'base64');
     const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));

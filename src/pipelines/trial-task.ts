@@ -24,7 +24,7 @@ export interface TrialPixelSplit {
  * there is no shared cache), or prepared pixels from the content store.
  */
 export type TrialData =
-  | { kind: 'features'; size: number; cache: FeatureCacheKind; train: TrialFeatureSplit; val: TrialFeatureSplit; rows?: string }
+  | { kind: 'features'; backbone: string; size: number; cache: FeatureCacheKind; train: TrialFeatureSplit; val: TrialFeatureSplit; rows?: string }
   | { kind: 'pixels'; size: number; train: TrialPixelSplit; val: TrialPixelSplit };
 
 /** What the coordinator sends a trial worker: train `settings.epochs` more epochs, from `resumeFrom` when given. */

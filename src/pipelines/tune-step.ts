@@ -106,7 +106,7 @@ export async function tuneHyperparameters(input: TuneInput): Promise<TuneOutput>
       const dataFor = (flip: boolean) => {
         let d = data.get(flip);
         if (!d) {
-          d = trialData(dataset, { backbone: Boolean(input.base.hyperparameters.backbone), flip, cache: store, sourceSpec: input.sourceSpec, executor, log });
+          d = trialData(dataset, { backbone: input.base.hyperparameters.backbone ?? null, flip, cache: store, sourceSpec: input.sourceSpec, executor, log });
           data.set(flip, d);
         }
         return d;

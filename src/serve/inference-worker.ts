@@ -4,6 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { selectBackend } from '../model/backend.js';
 import { loadModel } from '../model/io.js';
 import { predictPhotoViews } from '../model/predict.js';
+import { pretrainedBackboneOf } from '../model/backbone-layer.js';
 import { photoFeatureViews } from '../model/photo-features.js';
 import { isImageDecodeError } from '../data/errors.js';
 import type { PoolRequest, PoolResponse, WorkerSetup } from './inference-messages.js';
@@ -16,6 +17,7 @@ async function start(): Promise<void> {
   const backend = await selectBackend({ prefer: setup.backend });
   const model = await loadModel(setup.modelDir);
   const { imageSize: size } = setup;
+  const backboneId = pretrainedBackboneOf(model)?.backbone;
   const shape = model.inputs[0]?.shape;
   if (shape && (shape[1] !== size || shape[2] !== size || shape[3] !== 3)) {
     throw new Error(`model v${setup.version} expects input ${JSON.stringify(shape)}, its card says ${size}x${size}x3`);
@@ -31,7 +33,7 @@ async function start(): Promise<void> {
     if (msg.type === 'exit') process.exit(msg.code); // fault injection (tests): the thread dies mid-flight
     const t0 = performance.now();
     if (msg.type === 'features') {
-      photoFeatureViews(msg.photo, { imageSize: size, maxPixels: msg.maxPixels }).then(
+      photoFeatureViews(msg.photo, { backbone: backboneId!, imageSize: size, maxPixels: msg.maxPixels }).then(
         (features) => send({ type: 'features-result', id: msg.id, features, ms: performance.now() - t0 }, features.views.map((v) => v.buffer as ArrayBuffer)),
         (err: Error) => send({ type: 'error', id: msg.id, message: err.message, ...(isImageDecodeError(err) ? { decodeKind: err.kind } : {}) }),
       );

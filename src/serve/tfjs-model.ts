@@ -4,7 +4,7 @@ import { selectBackend } from '../model/backend.js';
 import type { PromotedModel } from '../registry/types.js';
 import { isWholeViewShape, type ViewShape } from '../data/whole-view.js';
 import { predictPhotoViews } from '../model/predict.js';
-import { backboneSizesOf, loadModel, MODEL_JSON, savedModelReadsWholeViews, type LayersModelJson } from '../model/io.js';
+import { loadModel, MODEL_JSON, savedModelReadsWholeViews, usableBackboneLayers, type LayersModelJson } from '../model/io.js';
 import { photoFeatureViews, type PhotoFeatureViews } from '../model/photo-features.js';
 import { MicroBatcher } from './micro-batcher.js';
 import type { ServingModel } from './model-holder.js';
@@ -48,7 +48,8 @@ export async function loadTfjsServingModel(promoted: PromotedModel, options: Tfj
   let features: ((photo: Uint8Array, maxPixels: number) => Promise<PhotoFeatureViews>) | undefined;
   let release: () => void;
   const json = JSON.parse(await fs.readFile(path.join(promoted.dir, MODEL_JSON), 'utf8')) as LayersModelJson;
-  const onBackbone = backboneSizesOf(json).length > 0;
+  const backboneLayers = usableBackboneLayers(json);
+  const onBackbone = backboneLayers.length > 0;
   let pool: InferencePool | undefined;
   if (workers > 0) {
     pool = await InferencePool.start({
@@ -83,7 +84,7 @@ export async function loadTfjsServingModel(promoted: PromotedModel, options: Tfj
       return probs;
     };
     await forward(new Uint8Array(size * size * 3), 1, { height: size, width: size });
-    if (onBackbone) features = (photo, maxPixels) => photoFeatureViews(photo, { imageSize: size, maxPixels });
+    if (onBackbone) features = (photo, maxPixels) => photoFeatureViews(photo, { backbone: backboneLayers[0].backbone, imageSize: size, maxPixels });
     release = () => model.dispose();
   }
   // One forward pass per shape in the batch (each shape has its own backbone graph).

@@ -69,9 +69,9 @@ describe('jobs content store, model bundles, training on given features', () => 
     const photos = (s: typeof train) => imagesAsPhotos(s);
     const own = await trainModel(hp, train, val, { ...opts, photos: (item) => (item.path.startsWith('val/') ? photos(val) : photos(train))(item) });
     const features = {
-      train: [await imageFeatures(train, { photos: photos(train) }), await imageFeatures(train, { flip: true, photos: photos(train) })],
-      val: await imageFeatures(val, { photos: photos(val) }),
-      valMirrored: await imageFeatures(val, { flip: true, photos: photos(val) }),
+      train: [await imageFeatures(train, { backbone: 'coco-centernet', photos: photos(train) }), await imageFeatures(train, { backbone: 'coco-centernet', flip: true, photos: photos(train) })],
+      val: await imageFeatures(val, { backbone: 'coco-centernet', photos: photos(val) }),
+      valMirrored: await imageFeatures(val, { backbone: 'coco-centernet', flip: true, photos: photos(val) }),
     };
     const labelsOnly = (s: typeof train) => ({ ...s, pixels: new Uint8Array(0) });
     const given = await trainModel(hp, labelsOnly(train), labelsOnly(val), { ...opts, features });

@@ -35,7 +35,7 @@ describe.skipIf(!hasRedisServer)('jobs on a BullMQ queue and on the local pool',
     tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ayac-jobs-'));
     photos = path.join(tmp, 'photos');
     split = await photoFolder(photos, 24, SIZE);
-    expected = (await imageFeatures(split, { batchSize: 8, photos: ({ path: p }) => fs.readFile(path.join(photos, p)) })).data;
+    expected = (await imageFeatures(split, { backbone: 'coco-centernet', batchSize: 8, photos: ({ path: p }) => fs.readFile(path.join(photos, p)) })).data;
     redis = await startTestRedis();
     s3 = await startTestS3('jobs');
     // Workers get a data folder of their own: they exchange nothing with the coordinator through a disk.
@@ -56,8 +56,8 @@ describe.skipIf(!hasRedisServer)('jobs on a BullMQ queue and on the local pool',
     kind: FEATURE_SHARD_KIND,
     input: {
       source: photos, items: split.paths.slice(0, 4).map((p, i) => ({ path: p, group: split.groups[i], source: '' })),
-      keys: [0, 1, 2, 3].map((i) => imageFeatureKey(split.pixels.subarray(i * SIZE * SIZE * 3, (i + 1) * SIZE * SIZE * 3), SIZE, false)),
-      size: SIZE, flip: false, cache: 'none', ...over,
+      keys: [0, 1, 2, 3].map((i) => imageFeatureKey('coco-centernet', split.pixels.subarray(i * SIZE * SIZE * 3, (i + 1) * SIZE * SIZE * 3), SIZE, false)),
+      backbone: 'coco-centernet', size: SIZE, flip: false, cache: 'none', ...over,
     },
   });
 
@@ -65,7 +65,7 @@ describe.skipIf(!hasRedisServer)('jobs on a BullMQ queue and on the local pool',
     const local = new LocalExecutor({ workers: 2 });
     let onLocal: Float32Array;
     try {
-      [{ data: onLocal }] = await computeFeaturesWithJobs({ views: views(), sourceSpec: photos, executor: local, shardSize: 8, batchSize: 8 });
+      [{ data: onLocal }] = await computeFeaturesWithJobs({ backbone: 'coco-centernet', views: views(), sourceSpec: photos, executor: local, shardSize: 8, batchSize: 8 });
     } finally {
       await local.close();
     }
@@ -76,7 +76,7 @@ describe.skipIf(!hasRedisServer)('jobs on a BullMQ queue and on the local pool',
     const progress: number[] = [];
     try {
       const [{ data: onQueue }] = await computeFeaturesWithJobs({
-        views: views(), sourceSpec: photos, executor: queue, shardSize: 8, batchSize: 8, onProgress: (done) => progress.push(done),
+        backbone: 'coco-centernet', views: views(), sourceSpec: photos, executor: queue, shardSize: 8, batchSize: 8, onProgress: (done) => progress.push(done),
       });
       expect(Array.from(onQueue)).toEqual(Array.from(expected));
       expect(progress.at(-1)).toBe(3);
@@ -84,7 +84,7 @@ describe.skipIf(!hasRedisServer)('jobs on a BullMQ queue and on the local pool',
       expect((await s3.store.listKeys(s3.bucket, 'cache/features/')).length).toBe(24);
       // ...so a second run finds them there and sends no job.
       const again: number[] = [];
-      const [{ data: cached }] = await computeFeaturesWithJobs({ views: views(), sourceSpec: photos, executor: queue, shardSize: 8, onProgress: (d) => again.push(d) });
+      const [{ data: cached }] = await computeFeaturesWithJobs({ backbone: 'coco-centernet', views: views(), sourceSpec: photos, executor: queue, shardSize: 8, onProgress: (d) => again.push(d) });
       expect(again).toEqual([]);
       expect(Array.from(cached)).toEqual(Array.from(expected));
     } finally {
@@ -141,7 +141,7 @@ describe.skipIf(!hasRedisServer)('jobs on a BullMQ queue and on the local pool',
     for (const w of workers.splice(0)) await stopWorker(w);
     const big = path.join(tmp, 'big');
     const bigSplit = await photoFolder(big, 40, 256, 2);
-    const want = (await imageFeatures(bigSplit, { batchSize: 4, photos: ({ path: p }) => fs.readFile(path.join(big, p)) })).data;
+    const want = (await imageFeatures(bigSplit, { backbone: 'coco-centernet', batchSize: 4, photos: ({ path: p }) => fs.readFile(path.join(big, p)) })).data;
     const first = await startWorker(redis.url, { ...workerEnv, AREYOUACAT_S3_BUCKET: '' });
     workers.push(first);
     const events = new QueueEvents(DEFAULT_QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port } });
@@ -157,7 +157,7 @@ describe.skipIf(!hasRedisServer)('jobs on a BullMQ queue and on the local pool',
     try {
       // No S3 bucket for these workers: nothing cached, the second worker recomputes the whole shard.
       process.env.AREYOUACAT_S3_BUCKET = '';
-      const [{ data }] = await computeFeaturesWithJobs({ views: [{ images: bigSplit, flip: false }], sourceSpec: big, executor: queue, shardSize: 40, batchSize: 4 });
+      const [{ data }] = await computeFeaturesWithJobs({ backbone: 'coco-centernet', views: [{ images: bigSplit, flip: false }], sourceSpec: big, executor: queue, shardSize: 40, batchSize: 4 });
       expect(killed).toBe(true);
       expect(await first.exited).toBe('SIGKILL');
       expect(Array.from(data)).toEqual(Array.from(want));

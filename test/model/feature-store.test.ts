@@ -37,7 +37,7 @@ describe('feature store', () => {
   it('serves any subset or reordering of images already seen without running the backbone again', async () => {
     const cacheDir = path.join(home, 'features');
     const images = { ...generatedSplit(6, 64, 5) };
-    const all = await imageFeatures(images, { cacheDir, photos: imagesAsPhotos(images) });
+    const all = await imageFeatures(images, { backbone: 'coco-centernet', cacheDir, photos: imagesAsPhotos(images) });
     const file = path.join(cacheDir, (await fs.readdir(cacheDir))[0]);
     const bytes = (await fs.stat(file)).size;
     const subset = selectImages([images], (_, i) => i % 2 === 1); // images 1, 3, 5
@@ -46,7 +46,7 @@ describe('feature store', () => {
     const stride = 64 * 64 * 3;
     for (let i = 0; i < 3; i++) reversed.pixels.set(subset.pixels.subarray((2 - i) * stride, (3 - i) * stride), i * stride);
     let progress = 0;
-    const part = await imageFeatures(reversed, { cacheDir, onProgress: () => progress++ });
+    const part = await imageFeatures(reversed, { backbone: 'coco-centernet', cacheDir, onProgress: () => progress++ });
     expect(progress).toBe(0); // nothing reached the backbone
     expect((await fs.stat(file)).size).toBe(bytes);
     for (const [k, i] of [[0, 5], [1, 3], [2, 1]]) {

@@ -84,19 +84,19 @@ describe('whole view', () => {
   it('gives 688 features per photo whatever its shape, plain and mirrored; batching by shape changes nothing', async () => {
     const wide = await blocks(900, 300, 2);
     const tall = await blocks(300, 500, 3);
-    const fa = await photoFeatureViews(wide, { imageSize: 128 });
+    const fa = await photoFeatureViews(wide, { backbone: 'coco-centernet', imageSize: 128 });
     expect(fa.viewNames).toEqual(['plain', 'mirrored']);
     const a = { plain: fa.views[0], mirrored: fa.views[1] };
     expect(a.plain.length).toBe(BACKBONE_FEATURES);
     expect(a.mirrored.length).toBe(BACKBONE_FEATURES);
     expect(Array.from(a.plain)).not.toEqual(Array.from(a.mirrored));
     const views = [await photoWholeView(wide, 128), await photoWholeView(tall, 128), await photoWholeView(wide, 128)];
-    const together = await viewFeatures(views, false, 16);
+    const together = await viewFeatures('coco-centernet', views, false, 16);
     for (let i = 0; i < BACKBONE_FEATURES; i++) {
       expect(together[i]).toBeCloseTo(a.plain[i], 3);
       expect(together[2 * BACKBONE_FEATURES + i]).toBeCloseTo(a.plain[i], 3);
     }
-    const b = (await photoFeatureViews(tall, { imageSize: 128 })).views[0];
+    const b = (await photoFeatureViews(tall, { backbone: 'coco-centernet', imageSize: 128 })).views[0];
     for (let i = 0; i < BACKBONE_FEATURES; i++) expect(together[BACKBONE_FEATURES + i]).toBeCloseTo(b[i], 3);
   }, 120_000);
 
@@ -131,18 +131,18 @@ describe('whole view', () => {
 
   it('never falls back to the square: features neither cached nor readable from the photo are an error', async () => {
     const images = generatedSplit(2, 128, 5);
-    await expect(imageFeatures(images, { cacheDir: path.join(home, 'empty') })).rejects.toThrow(/whole view.*pass `photos`/);
+    await expect(imageFeatures(images, { backbone: 'coco-centernet', cacheDir: path.join(home, 'empty') })).rejects.toThrow(/whole view.*pass `photos`/);
     const model = buildCnn(hp, 1);
     await expect(predictProbabilities(model, images)).rejects.toThrow(/not in the cache/);
     const wrong = async () => blocks(200, 100);
-    await expect(imageFeatures(images, { photos: wrong })).rejects.toThrow(/does not prepare to the image's pixels/);
+    await expect(imageFeatures(images, { backbone: 'coco-centernet', photos: wrong })).rejects.toThrow(/does not prepare to the image's pixels/);
     model.dispose();
   });
 
   it('refuses a model saved before the whole view (trained on centre-square features) with a clear message', async () => {
     const model = buildCnn(hp, 2);
     const dir = path.join(home, 'old-model');
-    await saveModel(model, dir, { imageSize: 128 });
+    await saveModel(model, dir, { backbone: 'coco-centernet', imageSize: 128 });
     model.dispose();
     const file = path.join(dir, 'model.json');
     const json = await fs.readFile(file, 'utf8');

@@ -58,7 +58,7 @@ describe('finetune with feedback photos and features-only answers', () => {
     await photoItem(2, 'not-cat', await photo('b'));
     await photoItem(3, 'cat', twice);
     // The same photo as features only, with the other answer.
-    const f = await photoFeatureViews(twice, { imageSize: 64 });
+    const f = await photoFeatureViews(twice, { backbone: BACKBONE_ID, imageSize: 64 });
     const id = 'features-4';
     const rec: FeatureFeedbackRecord = {
       schema: FEEDBACK_SCHEMA, kind: 'features', id, time: time(4), answer: 'not-cat', servedVersion: 1, consent: true, clientHash: 'client-4',

@@ -6,7 +6,7 @@ import { rocAuc } from '../../stats/roc-auc.js';
 import { round } from '../../stats/round.js';
 import { stratifiedFolds } from '../stats.js';
 import { wholeViewShape } from '../../data/whole-view.js';
-import { BACKBONE_FEATURES } from '../../model/backbone.js';
+import { backboneSpec, DEFAULT_PHOTO_BACKBONE } from '../../model/backbones.js';
 
 interface Item {
   group: string;
@@ -157,7 +157,7 @@ export function shortcutsCheck(ctx: CheckContext): CheckResult {
 }
 
 /** The backbone's head reads this many pooled features, whatever the shape of the view. */
-const HEAD_INPUTS = BACKBONE_FEATURES;
+const HEAD_INPUTS = backboneSpec(DEFAULT_PHOTO_BACKBONE).features;
 
 /**
  * The geometry of what a pretrained-backbone model sees: the whole view of each photo (src/data/whole-view.ts) does

@@ -1,0 +1,4 @@
+export * from './catalog.js';
+export * from './cache.js';
+export * from './errors.js';
+export * from './pull.js';

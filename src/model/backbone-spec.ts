@@ -1,0 +1,23 @@
+import type * as tf from '@tensorflow/tfjs';
+
+/** A loaded backbone for one input shape: RGB 0..255 images in, one feature row per image out. */
+export interface FeatureNet {
+  features(images255: tf.Tensor4D): tf.Tensor2D;
+}
+
+/**
+ * What the rest of the project needs of a frozen pretrained backbone: its id (part of every feature cache key,
+ * saved model and feedback record), its feature width, the image sizes it accepts, and how to load it.
+ */
+export interface BackboneSpec {
+  id: string;
+  /** Width of a photo's feature vector. */
+  features: number;
+  /** Default shorter side of the whole view. */
+  defaultImageSize: number;
+  checkImageSize(size: number): void;
+  /** Load (once per shape where the graph is shape-bound) for `height` x `width` inputs. */
+  load(height: number, width: number): Promise<FeatureNet>;
+  /** The net `load(height, width)` gave; throws when it has not been loaded (a Keras layer's `call` is synchronous). */
+  loaded(height: number, width: number): FeatureNet;
+}
