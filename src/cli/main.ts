@@ -10,6 +10,7 @@ import { registerStartCommand } from './commands/start.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerMonitorCommands } from './commands/monitor.js';
 import { registerQueueCommands } from './commands/queue.js';
+import { registerModelsCommands } from './commands/models.js';
 
 // One line per command module; keep this file a list.
 const program = buildProgram([
@@ -23,6 +24,7 @@ const program = buildProgram([
   registerPipelineCommands,
   registerStartCommand,
   registerQueueCommands,
+  registerModelsCommands,
 ]);
 
 program.parseAsync(process.argv).catch((err: Error) => {

@@ -35,8 +35,8 @@ function trainingOptions(cmd: Command): Command {
   return cmd
     .option('--data <spec>', 'data: a folder of <group>/<image> files, s3://bucket/prefix, or synthetic[:seed=1,n=800]', DEFAULT_DATA)
     .option('--name <name>', 'data set name (default: derived from --data)')
-    .option('--size <px>', 'side of the square input images (default: 256 on a pretrained backbone, else 64)', int('size', 16))
-    .option('--backbone <id>', 'frozen pretrained backbone under a trained head: coco-centernet, or none for the CNN from scratch (default: coco-centernet for photos, none for synthetic data)')
+    .option('--size <px>', 'side of the square input images, the shorter side of the whole view on a backbone (default: 224 on imagenet-mobilenet-v1, 256 on coco-centernet, else 64)', int('size', 16))
+    .option('--backbone <id>', 'frozen pretrained backbone under a trained head: imagenet-mobilenet-v1 (pulled on first use; see `areyouacat models`), coco-centernet (in the repository, works offline), or none for the CNN from scratch (default: imagenet-mobilenet-v1 for photos, none for synthetic data)')
     .option('--mix <mix>', 'group mix, e.g. cat=0.25,dog=0.25,selfie=0.25,misc=0.25')
     .option('--n <count>', 'total sample size (default: the largest that keeps the mix)', int('n', 4))
     .option('--seed <seed>', 'seed for sampling, splitting, weights and augmentation', int('seed', 0), 1)
