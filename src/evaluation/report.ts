@@ -4,7 +4,7 @@ import { averagePrecision, metricsAt, rocAuc } from './classification-metrics.js
 import { checkScored, type ScoredSplit } from './scored.js';
 import { errorGallery, sliceMetrics, type Thumbnail } from './slices.js';
 import { chooseThreshold, thresholdSweep } from './threshold.js';
-import { EVALUATION_SCHEMA, type BehaviourReport, type EvaluationReport, type SplitEvaluation, type ThresholdStrategy } from './types.js';
+import { EVALUATION_SCHEMA, type BaselineEvaluation, type BehaviourReport, type EvaluationReport, type SplitEvaluation, type ThresholdStrategy } from './types.js';
 
 export interface EvaluateOptions {
   /** Validation predictions: the threshold is chosen here. */
@@ -75,5 +75,27 @@ export function headlineMetrics(report: EvaluationReport): Record<string, number
     threshold: report.threshold.threshold,
   };
   for (const s of t.slices) out[`positiveRate.${s.group}`] = s.positiveRate;
+  const b = report.baseline;
+  if (b) {
+    for (const key of ['precision', 'recall', 'f1', 'accuracy', 'rocAuc', 'prAuc'] as const) out[`baseline.${key}`] = b.test[key];
+  }
   return out;
+}
+
+/**
+ * A baseline scored as a candidate is: threshold chosen on its validation scores with the same strategy, then the
+ * test split's numbers at that threshold.
+ */
+export function evaluateBaseline(name: string, description: string, val: ScoredSplit, test: ScoredSplit, strategy: ThresholdStrategy): BaselineEvaluation {
+  checkScored(val, 'baseline val');
+  checkScored(test, 'baseline test');
+  const threshold = chooseThreshold(val, strategy, 'val').threshold;
+  const m = metricsAt(test.labels, test.probs, threshold);
+  const positiveRates = Object.fromEntries(test.groups ? sliceMetrics(test, threshold).map((s) => [s.group, s.positiveRate]) : []);
+  return {
+    name,
+    description,
+    threshold,
+    test: { n: test.labels.length, precision: m.precision, recall: m.recall, f1: m.f1, accuracy: m.accuracy, rocAuc: rocAuc(test.labels, test.probs), prAuc: averagePrecision(test.labels, test.probs), positiveRates },
+  };
 }

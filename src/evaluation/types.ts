@@ -140,4 +140,17 @@ export interface EvaluationReport {
   /** Evaluation of the validation split at the same threshold (optional). */
   val: SplitEvaluation | null;
   behaviour: BehaviourReport | null;
+  /**
+   * A simple model scored on the same splits with the same threshold strategy (e.g. the ImageNet classifier's
+   * zero-shot answer): the candidate should beat it. Null or absent when none applies.
+   */
+  baseline?: BaselineEvaluation | null;
+}
+
+/** A baseline's numbers on the test split, at the threshold its own validation scores chose. */
+export interface BaselineEvaluation {
+  name: string;
+  description: string;
+  threshold: number;
+  test: { n: number; precision: number | null; recall: number | null; f1: number | null; accuracy: number | null; rocAuc: number | null; prAuc: number | null; positiveRates: Record<string, number | null> };
 }

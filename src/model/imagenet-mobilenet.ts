@@ -53,6 +53,8 @@ export function imagenetArtifacts(files: Map<string, Buffer>): tf.io.ModelArtifa
 /** The loaded network with two outputs: the last feature map and the 1,000 class probabilities. */
 export interface ImagenetNet {
   model: tf.LayersModel;
+  /** The 1x1 convolution from the pooled 768 features to the 1,000 logits, as a dense layer: [768, 1000] and [1000]. */
+  classifier: { kernel: tf.Tensor2D; bias: tf.Tensor1D };
   /** [n, h, w, 768] and [n, 1000] of RGB 0..255 images. */
   run(images255: tf.Tensor4D): [tf.Tensor4D, tf.Tensor2D];
 }
@@ -69,8 +71,10 @@ export function loadImagenetNet(options: PullOptions = {}): Promise<ImagenetNet>
       await selectBackend(); // the weights live on the backend that is current when they load
       const full = await tf.loadLayersModel(tf.io.fromMemory(imagenetArtifacts(files)));
       const model = tf.model({ inputs: full.inputs, outputs: [full.getLayer(IMAGENET_FEATURE_LAYER).output as tf.SymbolicTensor, full.getLayer(IMAGENET_PROBS_LAYER).output as tf.SymbolicTensor] });
+      const [kernel, bias] = full.getLayer('conv_preds').getWeights();
       const net: ImagenetNet = {
         model,
+        classifier: { kernel: kernel.reshape([IMAGENET_FEATURES, -1]) as tf.Tensor2D, bias: bias as tf.Tensor1D },
         run: (images255) =>
           tf.tidy(() => {
             const [maps, probs] = model.predict(tf.sub(tf.div(images255, 127.5), 1)) as tf.Tensor[];
@@ -95,6 +99,23 @@ export function zeroShotCat(probs: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => tf.sum(tf.gather(probs, [...IMAGENET_CAT_CLASSES], 1), 1) as tf.Tensor1D);
 }
 
+/**
+ * The zero-shot P(cat) from pooled features already computed (n rows of 768): the pooled map is exactly what the
+ * classifier reads (global average pooling, then a 1x1 convolution and the softmax), so the baseline costs no
+ * second pass through the network.
+ */
+export async function zeroShotFromFeatures(features: { n: number; dim: number; data: Float32Array }): Promise<Float32Array> {
+  if (features.dim !== IMAGENET_FEATURES) throw new Error(`zero-shot baseline: ${features.dim} features per photo, the ${IMAGENET_BACKBONE_ID} classifier reads ${IMAGENET_FEATURES}`);
+  const net = await loadImagenetNet();
+  const p = tf.tidy(() => {
+    const logits = tf.add(tf.matMul(tf.tensor2d(features.data, [features.n, features.dim]), net.classifier.kernel), net.classifier.bias) as tf.Tensor2D;
+    return zeroShotCat(tf.softmax(logits) as tf.Tensor2D);
+  });
+  const out = (await p.data()) as Float32Array;
+  p.dispose();
+  return out;
+}
+
 function featureNet(net: ImagenetNet): FeatureNet {
   return {
     features: (images255) =>
@@ -114,3 +135,9 @@ export const IMAGENET_MOBILENET_BACKBONE: BackboneSpec = {
   load: async () => featureNet(await loadImagenetNet()),
   loaded: () => featureNet(loadedImagenetNet()),
 };
+
+/** What the zero-shot baseline is, in words for reports and cards. */
+export const ZERO_SHOT_BASELINE = {
+  name: 'imagenet-zero-shot',
+  description: `the ImageNet classifier alone, no training: P(cat) = the sum of its five domestic-cat classes (${IMAGENET_CAT_CLASSES.join(', ')}), mean over the photo and its mirror image`,
+} as const;

@@ -14,6 +14,7 @@ import { trainModel } from '../model/train.js';
 import { rocAuc } from '../stats/roc-auc.js';
 import { paths } from '../storage/paths.js';
 import { withRun } from '../tracking/runs.js';
+import { ensureModelFiles } from '../model-files/index.js';
 import { backboneImageSize, DEFAULT_HYPERPARAMETERS, defaultBackbone, type TrainPipelineOptions } from './train-pipeline.js';
 
 /** The training settings of the folds are those of the training pipeline (same names, same defaults). */
@@ -51,6 +52,7 @@ export async function runSourcesPipeline(opts: SourcesPipelineOptions): Promise<
   const name = datasetName(opts);
   const source = await openSource(opts.data);
   const backbone = opts.hyperparameters?.backbone !== undefined ? opts.hyperparameters.backbone : opts.backbone !== undefined ? opts.backbone : defaultBackbone(opts.data);
+  if (backbone) await ensureModelFiles(backbone, { log });
   const ingested = await ingestDataset({ source, name, size: opts.size ?? (backbone ? backboneImageSize(backbone) : 64), mix: opts.mix, n: opts.n, seed, onProgress: opts.onProgress?.('prepare') });
   const data = ingested.prepared;
   const sources = sourceByPath(ingested.manifest);

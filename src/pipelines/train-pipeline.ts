@@ -11,6 +11,7 @@ import { artifact } from './step.js';
 import type { ThresholdStrategy } from '../evaluation/types.js';
 import { REFERENCE_HYPERPARAMETERS, type CnnHyperparameters } from '../model/cnn.js';
 import { backboneSpec, DEFAULT_PHOTO_BACKBONE } from '../model/backbones.js';
+import { ensureModelFiles } from '../model-files/index.js';
 import { imageFeatures } from '../model/backbone-features.js';
 import { photosOf } from '../model/photo-features.js';
 import { computeFeaturesWithJobs } from '../jobs/feature-jobs.js';
@@ -148,6 +149,8 @@ async function trainOn(
 
   log(`data: ingesting ${source.id} as "${name}"`);
   const backbone = opts.hyperparameters?.backbone !== undefined ? opts.hyperparameters.backbone : opts.backbone !== undefined ? opts.backbone : defaultBackbone(opts.data);
+  // The backbone's files before anything else: a missing download fails in seconds, not after ingest and validation.
+  if (backbone) await ensureModelFiles(backbone, { log });
   // Feedback photos live in this process's combined source, which workers cannot open: prepare those here.
   const prepareImages = opts.executor && !feedback ? prepareImagesWithJobs(opts.executor, opts.data, { onProgress: opts.onProgress?.('prepare') }) : undefined;
   const ingested = await ingestDataset({ source, name, size: opts.size ?? (backbone ? backboneImageSize(backbone) : 64), mix: opts.mix, n: opts.n, seed, prepareImages, onProgress: opts.onProgress?.('prepare') });

@@ -12,6 +12,7 @@ import { predictProbabilities, predictSquares } from '../model/predict.js';
 import { trainModel, type TrainOptions } from '../model/train.js';
 import { withRun } from '../tracking/runs.js';
 import { splitThumbnailer } from './thumbnails.js';
+import { zeroShotBaseline } from './zero-shot-baseline.js';
 import { paths } from '../storage/paths.js';
 import type { Progress, Log } from '../progress/index.js';
 
@@ -122,6 +123,11 @@ export async function trainAndEvaluate(input: TrainRunInput): Promise<TrainRunOu
           behaviour,
           thumbnail: splitThumbnailer(input.source, data.test),
         });
+        report.baseline = await zeroShotBaseline(hp.backbone, data.val, data.test, input.threshold, paths.featureCache());
+        if (report.baseline) {
+          const b = report.baseline.test;
+          log(`baseline ${report.baseline.name}: test precision ${b.precision?.toFixed(3)} recall ${b.recall?.toFixed(3)} ROC AUC ${b.rocAuc?.toFixed(3)}`);
+        }
         await run.writeArtifact('evaluation.json', report);
         await run.logTiming('evaluate', Date.now() - evalStart);
         const metrics = { ...headlineMetrics(report), ...base };

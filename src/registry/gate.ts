@@ -34,7 +34,8 @@ function minimum(name: 'precision' | 'recall', card: ModelCard, min: number): Ga
 
 /**
  * The promotion gate, a pure function. The candidate is promoted only when its precision and recall on the test
- * split meet the minimums and it is not worse than the champion: candidate[primary] >= champion[primary] - tolerance,
+ * split meet the minimums, it beats the zero-shot baseline measured on the same photos (when its card has one) and
+ * it is not worse than the champion: candidate[primary] >= champion[primary] - tolerance,
  * measured on the same test set (same manifest hash). With a different test set the comparison means nothing:
  * policy.onDifferentTestSet decides whether that rejects or the champion is ignored.
  */
@@ -42,6 +43,13 @@ export function decidePromotion(candidate: ModelCard, champion: ModelCard | null
   const policy = resolvePolicy(policyIn);
   const checks: GateCheck[] = [minimum('precision', candidate, policy.minPrecision), minimum('recall', candidate, policy.minRecall)];
   const m = policy.primaryMetric;
+  const baseline = candidate.metrics[`baseline.${m}`];
+  if (typeof baseline === 'number') {
+    // A simple model comparison: a trained model that does not beat the untrained classifier has no reason to exist.
+    const c = candidate.metrics[m];
+    const passed = typeof c === 'number' && c > baseline;
+    checks.push({ name: `beats the zero-shot baseline on ${m}`, passed, detail: `${m} ${fmt(c)} vs zero-shot baseline ${fmt(baseline)}: ${passed ? 'better' : 'not better'}` });
+  }
   if (!champion) {
     checks.push({ name: 'champion', passed: true, detail: 'no model is promoted yet' });
   } else if (champion.dataset.manifestHash !== candidate.dataset.manifestHash) {

@@ -23,6 +23,17 @@ describe('promotion gate', () => {
     expect(decidePromotion(card(1, { precision: 0.85, recall: 0.8 }), null, policy).promote).toBe(true);
   });
 
+  it('refuses a candidate that does not beat the zero-shot baseline on the same photos, and says so', () => {
+    const worse = decidePromotion(card(1, { precision: 0.95, recall: 0.95, f1: 0.95, 'baseline.f1': 0.96 }), null, policy);
+    expect(worse.promote).toBe(false);
+    expect(worse.reasons).toEqual(['f1 0.9500 vs zero-shot baseline 0.9600: not better']);
+    const equal = decidePromotion(card(1, { precision: 0.95, recall: 0.95, f1: 0.95, 'baseline.f1': 0.95 }), null, policy);
+    expect(equal.promote).toBe(false);
+    const better = decidePromotion(card(1, { precision: 0.97, recall: 0.97, f1: 0.97, 'baseline.f1': 0.95 }), null, policy);
+    expect(better.promote).toBe(true);
+    expect(better.checks.map((c) => c.name)).toContain('beats the zero-shot baseline on f1');
+  });
+
   it('rejects a candidate worse than the champion beyond the tolerance', () => {
     const r = decidePromotion(card(2, { f1: 0.88 }), card(1, { f1: 0.9 }), policy);
     expect(r.promote).toBe(false);
