@@ -41,7 +41,55 @@ export async function loadBackbone(backbone, weights) {
   spec = backbone;
   weightsBuffer = weights;
   graphs.clear();
-  await graphFor(backbone.imageSize, backbone.imageSize);
+  layersNet = null;
+  if (spec.kind === "layers") await layersNetwork();
+  else await graphFor(backbone.imageSize, backbone.imageSize);
+}
+
+// The ImageNet backbone (kind "layers"): one Keras model with a free input height and width, two outputs (the
+// recipe's feature map, pooled to the features; the class probabilities, for the zero-shot answer).
+let layersNet = null;
+function layersNetwork() {
+  layersNet ??= tf
+    .loadLayersModel(tf.io.fromMemory({ modelTopology: spec.modelTopology, weightSpecs: spec.weightSpecs, weightData: weightsBuffer }))
+    .then((full) => tf.model({ inputs: full.inputs, outputs: [full.getLayer(spec.recipe.layer).output, full.getLayer(spec.recipe.probsLayer).output] }));
+  return layersNet;
+}
+
+/** The backbone's features of RGB 0..255 images, [n, features], for either kind of backbone. */
+async function featuresFn(height, width) {
+  if (spec.kind === "layers") {
+    const net = await layersNetwork();
+    return (images) => {
+      const [maps] = net.predict(tf.sub(tf.div(images, 127.5), 1));
+      return maps.mean([1, 2]);
+    };
+  }
+  const graph = await graphFor(height, width);
+  return (images) => {
+    const maps = graph.execute(images, spec.recipe.nodes);
+    return tf.concat(maps.map((m, i) => (spec.recipe.reducers[i] === "max" ? m.max([1, 2]) : m.mean([1, 2]))), 1);
+  };
+}
+
+/** Whether the backbone also answers "cat" on its own (the ImageNet classifier's cat classes). */
+export function hasZeroShot() {
+  return spec?.kind === "layers";
+}
+
+/** The ImageNet classifier's own P(cat) of whole views (no trained head): its cat classes, mean over the mirror. */
+export async function zeroShotViews(inputs, height, width) {
+  const net = await layersNetwork();
+  const flat = new Float32Array(inputs.length * height * width * 3);
+  inputs.forEach((x, i) => flat.set(x, i * height * width * 3));
+  const out = tf.tidy(() => {
+    const x = tf.mul(tf.tensor4d(flat, [inputs.length, height, width, 3]), 255);
+    const p = (images) => tf.sum(tf.gather(net.predict(tf.sub(tf.div(images, 127.5), 1))[1].reshape([inputs.length, -1]), spec.recipe.catClasses, 1), 1);
+    return tf.div(tf.add(p(x), p(tf.reverse(x, 2))), 2);
+  });
+  const values = Array.from(await out.data());
+  out.dispose();
+  return values;
 }
 
 /** The backbone graph for height x width inputs: the upsampling targets ([height, width], native scale) scaled. */
@@ -86,16 +134,12 @@ export function headOf(model) {
  * on the backbone features of each view and of its mirror image, as serving and evaluation compute it.
  */
 export async function predictViews(model, inputs, height, width) {
-  const graph = await graphFor(height, width);
+  const features = await featuresFn(height, width);
   const head = headOf(model);
   const flat = new Float32Array(inputs.length * height * width * 3);
   inputs.forEach((x, i) => flat.set(x, i * height * width * 3));
   const out = tf.tidy(() => {
     const x = tf.mul(tf.tensor4d(flat, [inputs.length, height, width, 3]), 255);
-    const features = (images) => {
-      const maps = graph.execute(images, spec.recipe.nodes);
-      return tf.concat(maps.map((m, i) => (spec.recipe.reducers[i] === "max" ? m.max([1, 2]) : m.mean([1, 2]))), 1);
-    };
     const p = (images) => head.predict(features(images)).reshape([inputs.length]);
     return tf.div(tf.add(p(x), p(tf.reverse(x, 2))), 2);
   });

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs";
 import { h, fmt, emptyState } from "./dom.js";
-import { loadBackbone, predictViews } from "./backbone.js";
+import { hasZeroShot, loadBackbone, predictViews, zeroShotViews } from "./backbone.js";
 import { FEEDBACK_FORM, feedbackFormData } from "./feedback-form.js";
 import { prepareRgb, prepareWholeView, rgbaToRgb, scaleToUnit, modelRescalesItself, modelImageSize } from "./preprocess.js";
 import { chooseBackend } from "./tf-backend.js";
@@ -237,6 +237,12 @@ export function renderPredict(bundle, weightsPromise, backboneWeightsPromise = n
         h("span", { class: "prob", "data-probability": probability }, `P(cat) = ${probability.toFixed(3)}`),
         " ", h("strong", { class: "verdict" }, isCat ? "a cat" : "not a cat"), ` (threshold ${fmt(threshold)})`,
         h("span", { class: "muted" }, ` · answered in ${answerMs} ms`)));
+      if (hasZeroShot()) {
+        // The untrained baseline beside the served model: what the ImageNet classifier says on its own.
+        zeroShotViews([input], shape.height, shape.width).then(([z]) => {
+          if (current()) answer.append(h("p", { class: "muted zero-shot", "data-probability": z }, `Zero-shot baseline (the ImageNet classifier alone, no training): P(cat) = ${z.toFixed(3)}`));
+        }, (err) => console.error(err));
+      }
 
       const canvas = h("canvas", { class: "heatmap", role: "img", "aria-label": `the ${wholeView ? "photo" : "square"} the model sees, with the explanation heatmap over it`, "data-view": `${shape.width}x${shape.height}` });
       drawHeatmap(canvas, bitmap, crop);

