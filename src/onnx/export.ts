@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { OnnxExportError } from './errors.js';
 import { OnnxGraphBuilder, type Dim } from './graph-builder.js';
 import { emitLayersModel, emittedOutputShape, modelInputShape, type LayersEmitOptions } from './layers-export.js';
+import type { LayerEmitter } from './layer-emitters.js';
 import { asNhwc, type TensorValue } from './values.js';
 
 /** One piece of an exported pipeline: reads a value of the graph, appends nodes, returns the value it computes. */
@@ -75,6 +76,8 @@ export function exportStages(stages: OnnxStage[], options: StagesExportOptions):
   const b = new OnnxGraphBuilder('areyouacat');
   const inputName = options.inputName ?? 'pixels';
   const input: TensorValue = { name: b.input(inputName, dims(options.inputShape, true)), rank: 4, layout: 'nhwc' };
+  const outputName = options.outputName ?? 'output';
+  b.reserve(outputName);
   let x = input;
   if (options.mirrorMean) {
     x = { ...input, name: b.node('Concat', [input.name, mirrorImage(b, input).name], { axis: { int: 0 } }, 'with_mirror') };
@@ -86,7 +89,7 @@ export function exportStages(stages: OnnxStage[], options: StagesExportOptions):
     const sum = b.node('Add', [plain, mirrored], {}, 'mirror_sum');
     x = { ...x, name: b.node('Mul', [sum, b.scalar('half', 0.5)], {}, 'mirror_mean') };
   }
-  b.output(x.name, options.outputName ?? 'output', dims(options.outputShape, true));
+  b.output(x.name, outputName, dims(options.outputShape, true));
   return b.toBytes(options.docString);
 }
 
@@ -116,4 +119,15 @@ export function exportLayersModel(model: tf.LayersModel, options: LayersExportOp
     mirrorMean: options.mirrorMean,
     docString: `${model.name}${options.outputLayer ? ` to ${options.outputLayer}` : ''}${options.pool ? `, ${options.pool} pooled` : ''}${options.mirrorMean ? ', mirror mean' : ''}`,
   });
+}
+
+/**
+ * A layer emitter that writes `stage` in place of a layer the exporter cannot read itself, e.g. a classifier's
+ * pretrained-backbone layer replaced by the backbone's exported graph (`customLayers: { [className]: ... }`).
+ */
+export function stageAsLayer(stage: OnnxStage): LayerEmitter {
+  return (layer, inputs, ctx) => {
+    if (inputs.length !== 1) throw new OnnxExportError(`layer ${layer.name} has ${inputs.length} inputs; a stage takes one`);
+    return [stage(ctx.b, inputs[0])];
+  };
 }

@@ -49,6 +49,7 @@ export class OnnxGraphBuilder {
   private readonly inputs: OnnxTypes.IValueInfoProto[] = [];
   private readonly outputs: OnnxTypes.IValueInfoProto[] = [];
   private readonly used = new Set<string>();
+  private readonly reserved = new Set<string>();
 
   constructor(readonly graphName = 'graph') {}
 
@@ -59,6 +60,13 @@ export class OnnxGraphBuilder {
     for (let i = 1; this.used.has(name); i++) name = `${clean}_${i}`;
     this.used.add(name);
     return name;
+  }
+
+  /** Keep `name` free for a graph output declared later (nodes emitted before then get other names). */
+  reserve(name: string): void {
+    if (this.used.has(name)) throw new Error(`graph value name "${name}" is already used`);
+    this.used.add(name);
+    this.reserved.add(name);
   }
 
   /** Declare a float32 graph input; returns its value name (exactly `name`, which must be free). */
@@ -72,7 +80,8 @@ export class OnnxGraphBuilder {
   /** Declare `value` as a float32 graph output called `name` (an Identity node renames it when needed). */
   output(value: string, name: string, dims: readonly Dim[]): void {
     if (value !== name) {
-      if (this.used.has(name)) throw new Error(`graph value name "${name}" is already used`);
+      if (this.reserved.has(name)) this.reserved.delete(name);
+      else if (this.used.has(name)) throw new Error(`graph value name "${name}" is already used`);
       this.used.add(name);
       this.nodes.push({ opType: 'Identity', input: [value], output: [name], name: `${name}/identity` });
     }

@@ -66,3 +66,33 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 }
+
+/** Reload the MobileNet topology at another input height and width (it is fully convolutional up to its pool). */
+export async function mobilenetAtSize(model: tf.LayersModel, height: number, width: number): Promise<tf.LayersModel> {
+  const topology = structuredClone(model.toJSON(null, false)) as { config: { layers: { class_name: string; config: Record<string, unknown> }[] } };
+  const input = topology.config.layers.find((l) => l.class_name === 'InputLayer')!;
+  input.config.batch_input_shape = [null, height, width, 3];
+  const copy = await tf.models.modelFromJSON({ modelTopology: topology } as unknown as tf.io.ModelJSON);
+  copy.setWeights(model.getWeights());
+  return copy;
+}
+
+/**
+ * Give every batch norm layer of `model` moving statistics, scales and shifts away from their initial 0/1, so a
+ * comparison tests them (a new model's batch norms are the identity at inference).
+ */
+export function randomizeBatchNorms(model: tf.LayersModel, seed = 7): void {
+  let s = seed;
+  const uniform = (shape: number[], lo: number, hi: number) => tf.randomUniform(shape, lo, hi, 'float32', s++);
+  for (const layer of model.layers) {
+    if (layer.getClassName() !== 'BatchNormalization') continue;
+    layer.setWeights(
+      layer.weights.map((w) => {
+        const name = w.originalName.split('/').pop();
+        if (name === 'moving_variance') return uniform(w.shape as number[], 0.3, 2);
+        if (name === 'gamma') return uniform(w.shape as number[], 0.5, 1.5);
+        return uniform(w.shape as number[], -0.5, 0.5);
+      }),
+    );
+  }
+}
