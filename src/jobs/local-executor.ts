@@ -4,6 +4,7 @@ import { paths, projectRoot } from '../storage/paths.js';
 import { ProcessPool } from '../tuning/process-pool.js';
 import { codeVersion } from './code-version.js';
 import { envelopes } from './envelopes.js';
+import { ORT_THREADS_ENV } from '../model/engine.js';
 import { JobFailedError, type Executor, type JobContext, type JobHandler, type JobSpec, type RunOptions } from './job.js';
 import { runJob } from './run-job.js';
 
@@ -29,7 +30,9 @@ export class LocalExecutor implements Executor {
   constructor(options: LocalExecutorOptions = {}) {
     const workers = Math.max(1, options.workers ?? os.cpus().length);
     this.version = options.codeVersion ?? codeVersion();
-    this.pool = new ProcessPool(path.join(projectRoot(), ...(options.workerModule ?? 'src/jobs/pool-worker.ts').split('/')), workers, { ...process.env, AREYOUACAT_HOME: paths.root() });
+    // One process per core: each takes its share of the cores for ONNX Runtime's threads (unless set explicitly).
+    const ortThreads = process.env[ORT_THREADS_ENV] || String(Math.max(1, Math.floor(os.availableParallelism() / workers)));
+    this.pool = new ProcessPool(path.join(projectRoot(), ...(options.workerModule ?? 'src/jobs/pool-worker.ts').split('/')), workers, { ...process.env, AREYOUACAT_HOME: paths.root(), [ORT_THREADS_ENV]: ortThreads });
     this.description = `local pool of ${workers} process${workers === 1 ? '' : 'es'}`;
   }
 

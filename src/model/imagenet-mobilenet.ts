@@ -52,6 +52,8 @@ export function imagenetArtifacts(files: Map<string, Buffer>): tf.io.ModelArtifa
 
 /** The loaded network with two outputs: the last feature map and the 1,000 class probabilities. */
 export interface ImagenetNet {
+  /** The whole Keras classifier (input [n, any, any, 3] in [-1, 1]), e.g. for an ONNX export. */
+  full: tf.LayersModel;
   model: tf.LayersModel;
   /** The 1x1 convolution from the pooled 768 features to the 1,000 logits, as a dense layer: [768, 1000] and [1000]. */
   classifier: { kernel: tf.Tensor2D; bias: tf.Tensor1D };
@@ -73,6 +75,7 @@ export function loadImagenetNet(options: PullOptions = {}): Promise<ImagenetNet>
       const model = tf.model({ inputs: full.inputs, outputs: [full.getLayer(IMAGENET_FEATURE_LAYER).output as tf.SymbolicTensor, full.getLayer(IMAGENET_PROBS_LAYER).output as tf.SymbolicTensor] });
       const [kernel, bias] = full.getLayer('conv_preds').getWeights();
       const net: ImagenetNet = {
+        full,
         model,
         classifier: { kernel: kernel.reshape([IMAGENET_FEATURES, -1]) as tf.Tensor2D, bias: bias as tf.Tensor1D },
         run: (images255) =>

@@ -4,6 +4,7 @@ import { DEFAULT_LIMITS } from '../data/inspect.js';
 import { decodeRgbBounded, prepareDecoded, type DecodedImage } from '../data/prepare.js';
 import { prepareWholeView, type ViewPixels } from '../data/whole-view.js';
 import { backboneSpec } from './backbones.js';
+import { mirrorPixels, onnxFeatureRunner } from './engine.js';
 import type { PixelImages } from './batches.js';
 
 /** Reads the source file of one prepared image (by the path and group its split lists). */
@@ -23,8 +24,21 @@ export async function viewFeatures(backbone: string, views: ViewPixels[], flip: 
     const key = `${v.height}x${v.width}`;
     byShape.set(key, [...(byShape.get(key) ?? []), i]);
   });
+  const onnx = await onnxFeatureRunner(backbone);
   for (const indices of byShape.values()) {
     const { height, width } = views[indices[0]];
+    if (onnx) {
+      for (let start = 0; start < indices.length; start += batchSize) {
+        const batch = indices.slice(start, start + batchSize);
+        const per = height * width * 3;
+        let pixels: Float32Array = new Float32Array(batch.length * per);
+        batch.forEach((index, j) => pixels.set(views[index].pixels, j * per));
+        if (flip) pixels = mirrorPixels(pixels, batch.length, height, width);
+        const values = await onnx.run(pixels, batch.length, height, width);
+        batch.forEach((index, j) => out.set(values.subarray(j * dim, (j + 1) * dim), index * dim));
+      }
+      continue;
+    }
     const net = await spec.load(height, width);
     for (let start = 0; start < indices.length; start += batchSize) {
       const batch = indices.slice(start, start + batchSize);

@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { projectRoot } from '../storage/paths.js';
 import { ImageDecodeError } from '../data/errors.js';
 import type { PhotoFeatureViews } from '../model/photo-features.js';
+import { ORT_THREADS_ENV } from '../model/engine.js';
 import { HttpError } from './http-errors.js';
 import type { PoolRequest, PoolResponse, WorkerSetup } from './inference-messages.js';
 
@@ -210,7 +211,9 @@ export class InferencePool {
       backend: this.options.backend,
     };
     this.spawning++;
-    const worker = new Worker(bootstrap, { workerData: setup });
+    // Worker threads of one process share its cores: each gets its share for ONNX Runtime's threads (unless set).
+    const ortThreads = process.env[ORT_THREADS_ENV] || String(Math.max(1, Math.floor(os.availableParallelism() / this.size)));
+    const worker = new Worker(bootstrap, { workerData: setup, env: { ...process.env, [ORT_THREADS_ENV]: ortThreads } });
     this.all.add(worker);
     return new Promise<void>((resolve, reject) => {
       let started = false;

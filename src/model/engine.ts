@@ -1,0 +1,87 @@
+import { IMAGENET_MOBILENET_V1 } from '../model-files/catalog.js';
+import { cachedOnnxExport, defaultIntraOpThreads, exportLayersModel, loadOnnxRuntime, OnnxSession } from '../onnx/index.js';
+import { IMAGENET_BACKBONE_ID, IMAGENET_FEATURE_LAYER, loadImagenetNet } from './imagenet-mobilenet.js';
+
+/**
+ * Which engine computes backbone features in Node. Models are defined and trained in TensorFlow.js; the frozen
+ * backbone's forward pass, where the time goes, runs on ONNX Runtime (the same network exported to ONNX, cached
+ * by content) when it can load here, else on tfjs-wasm. AREYOUACAT_ENGINE=tfjs forces the fallback;
+ * AREYOUACAT_ORT_THREADS sets ONNX Runtime's threads per process (default: 2 on a machine with two cores or more;
+ * local pools of one process per core give each process 1).
+ */
+export type EngineName = 'onnxruntime' | 'tfjs-wasm';
+
+export const ENGINE_ENV = 'AREYOUACAT_ENGINE';
+export const ORT_THREADS_ENV = 'AREYOUACAT_ORT_THREADS';
+
+/** A backbone's feature extractor on ONNX Runtime: RGB 0..255 NHWC batches in, [n, features] out. */
+export interface OnnxFeatureRunner {
+  engine: 'onnxruntime';
+  run(pixels: Float32Array, n: number, height: number, width: number): Promise<Float32Array>;
+}
+
+let announced = false;
+const runners = new Map<string, Promise<OnnxFeatureRunner | null>>();
+
+export function ortThreads(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[ORT_THREADS_ENV];
+  if (raw === undefined || raw === '') return defaultIntraOpThreads();
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`${ORT_THREADS_ENV} must be an integer from 1 to 64 (got "${raw}")`);
+  return n;
+}
+
+/** The engine this process uses for `backbone` (without loading anything heavy). */
+export function engineFor(backbone: string, env: NodeJS.ProcessEnv = process.env): EngineName {
+  const wanted = env[ENGINE_ENV];
+  if (wanted && wanted !== 'onnxruntime' && wanted !== 'tfjs') throw new Error(`${ENGINE_ENV} must be "onnxruntime" or "tfjs" (got "${wanted}")`);
+  if (wanted === 'tfjs' || backbone !== IMAGENET_BACKBONE_ID) return 'tfjs-wasm';
+  const ort = loadOnnxRuntime();
+  if (!ort.available) {
+    if (!announced) {
+      announced = true;
+      process.emitWarning(`${ort.reason}; backbone features run on tfjs-wasm instead (slower)`, { code: 'AREYOUACAT_NO_ONNXRUNTIME' });
+    }
+    return 'tfjs-wasm';
+  }
+  return 'onnxruntime';
+}
+
+async function imagenetRunner(threads: number): Promise<OnnxFeatureRunner> {
+  const options = { outputLayer: IMAGENET_FEATURE_LAYER, pool: 'mean' as const, dynamicSize: true, pixelTransform: { scale: 1 / 127.5, offset: -1 } };
+  const content = IMAGENET_MOBILENET_V1.files.map((f) => `${f.name}:${f.sha256}`);
+  const exported = await cachedOnnxExport({ content, options: { backbone: IMAGENET_BACKBONE_ID, ...options } }, async () => exportLayersModel((await loadImagenetNet()).full, options));
+  const session = await OnnxSession.create(exported.bytes, { intraOpNumThreads: threads });
+  return {
+    engine: 'onnxruntime',
+    run: async (pixels, n, height, width) => (await session.run({ data: pixels, dims: [n, height, width, 3] })).data,
+  };
+}
+
+/** The ONNX Runtime feature runner of a backbone, once per process, or null when this backbone runs on tfjs. */
+export function onnxFeatureRunner(backbone: string): Promise<OnnxFeatureRunner | null> {
+  if (engineFor(backbone) !== 'onnxruntime') return Promise.resolve(null);
+  let r = runners.get(backbone);
+  if (!r) {
+    r = imagenetRunner(ortThreads());
+    r.catch(() => runners.delete(backbone));
+    runners.set(backbone, r);
+  }
+  return r;
+}
+
+/** Mirror NHWC images left-right in place of a copy (reverse each row's pixels). */
+export function mirrorPixels(pixels: Float32Array, n: number, height: number, width: number): Float32Array {
+  const out = new Float32Array(pixels.length);
+  for (let i = 0; i < n * height; i++) {
+    const row = i * width * 3;
+    for (let x = 0; x < width; x++) {
+      const from = row + x * 3;
+      const to = row + (width - 1 - x) * 3;
+      out[to] = pixels[from];
+      out[to + 1] = pixels[from + 1];
+      out[to + 2] = pixels[from + 2];
+    }
+  }
+  return out;
+}
