@@ -16,6 +16,7 @@ import {
   type RemoteFile,
   type RemoteManifest,
   type RemotePointer,
+  publishBackboneFiles,
 } from './remote.js';
 
 interface RootOpt {
@@ -63,6 +64,9 @@ export async function publishVersion(loc: ModelsLocation, v: number | string, op
     return { version: local.version, manifestSha256: existing.sha256, uploaded: false, files: files.length };
   }
   const dirKey = remoteKeys.versionDir(loc, local.version);
+  const modelJsonFile = files.find((f) => f.path === 'model.json');
+  const backbones = modelJsonFile ? savedBackboneLayers(JSON.parse(modelJsonFile.data.toString('utf8')) as LayersModelJson) : [];
+  await publishBackboneFiles(loc, backbones.map((b) => b.backbone), opts.log);
   for (const f of files) {
     await loc.store.putObject(loc.bucket, `${dirKey}${f.path}`, f.data, f.path.endsWith('.json') ? 'application/json' : 'application/octet-stream');
   }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { S3Store, S3UnavailableError, type S3ClientOptions } from '../storage/s3-client.js';
 import { parseS3Url, S3_ENV } from '../storage/s3-config.js';
 import type { SavedBackboneLayer } from '../model/io.js';
+import { ensureModelFiles, installModelFiles, PRETRAINED_MODELS, readVerified } from '../model-files/index.js';
 import { REGISTRY_SCHEMA, type ModelCard, type PromotedModel } from './types.js';
 
 /**
@@ -88,7 +89,32 @@ export const remoteKeys = {
   pointer: (loc: ModelsLocation) => `${loc.prefix}promoted.json`,
   versionDir: (loc: ModelsLocation, version: number) => `${loc.prefix}versions/v${version}/`,
   manifest: (loc: ModelsLocation, version: number) => `${loc.prefix}versions/v${version}/manifest.json`,
+  /** The verified files of a downloaded backbone a published model needs, so a replica needs no internet. */
+  backboneFile: (loc: ModelsLocation, id: string, file: string) => `${loc.prefix}backbones/${id}/${file}`,
+  backboneComplete: (loc: ModelsLocation, id: string) => `${loc.prefix}backbones/${id}/complete.json`,
 };
+
+/** Put the files of every downloaded (not vendored) backbone a model needs beside the bundles, once, marker last. */
+export async function publishBackboneFiles(loc: ModelsLocation, backbones: readonly string[], log?: (line: string) => void): Promise<void> {
+  for (const id of new Set(backbones)) {
+    const model = PRETRAINED_MODELS.find((m) => m.id === id);
+    if (!model || model.vendored) continue;
+    if (await getObjectOrNull(loc, remoteKeys.backboneComplete(loc, id))) continue;
+    const files = await readVerified(model, await ensureModelFiles(id));
+    for (const f of model.files) await loc.store.putObject(loc.bucket, remoteKeys.backboneFile(loc, id, f.name), files.get(f.name)!, 'application/octet-stream');
+    await loc.store.putObject(loc.bucket, remoteKeys.backboneComplete(loc, id), JSON.stringify({ id, files: model.files }, null, 2) + '\n', 'application/json');
+    log?.(`published the ${id} backbone's ${model.files.length} files to ${loc.url}backbones/${id}/`);
+  }
+}
+
+/** Install the backbones a downloaded model needs from the copies beside the bundles (verified against the pins). */
+export async function installPublishedBackbones(loc: ModelsLocation, backbones: readonly string[]): Promise<void> {
+  for (const id of new Set(backbones)) {
+    const model = PRETRAINED_MODELS.find((m) => m.id === id);
+    if (!model || model.vendored) continue;
+    await installModelFiles(id, (f) => loc.store.getObject(loc.bucket, remoteKeys.backboneFile(loc, id, f.name)), `${loc.url}backbones/${id}`);
+  }
+}
 
 export const MANIFEST_FILE = 'manifest.json';
 
@@ -195,6 +221,8 @@ export async function downloadRemoteVersion(loc: ModelsLocation, pointer: Pick<R
       await fsp.mkdir(path.dirname(file), { recursive: true });
       await fsp.writeFile(file, data);
     }
+    // The backbone files the model needs, from beside the bundles: a replica loads it without internet.
+    await installPublishedBackbones(loc, (manifest.backbones ?? []).map((b) => b.backbone));
     try {
       await fsp.rename(tmp, dir);
     } catch (err) {
