@@ -34,11 +34,14 @@ export function layersStage(model: tf.LayersModel, options: LayersEmitOptions = 
 }
 
 export interface StagesExportOptions {
-  /** The NHWC input shape, null where the size is chosen at run time (batch, and height/width if the stages allow). */
+  /**
+   * The input shape in tfjs order (NHWC for images; a feature vector is [null, n]), null where the size is chosen at
+   * run time (batch, and height/width if the stages allow).
+   */
   inputShape: (number | null)[];
   /** The output shape in tfjs order, null where chosen at run time. */
   outputShape: (number | null)[];
-  /** Graph input name; default 'pixels'. */
+  /** Graph input name; default 'pixels' for images, else 'input'. */
   inputName?: string;
   /** Graph output name; default 'output'. */
   outputName?: string;
@@ -72,10 +75,11 @@ export function mirrorImage(b: OnnxGraphBuilder, x: TensorValue): TensorValue {
  * stage's value out (rank-4 outputs transposed back to NHWC).
  */
 export function exportStages(stages: OnnxStage[], options: StagesExportOptions): Uint8Array {
-  if (options.inputShape.length !== 4) throw new OnnxExportError(`the input must be NHWC (rank 4), got shape [${options.inputShape.join(', ')}]`);
+  const rank = options.inputShape.length;
+  if (options.mirrorMean && rank !== 4) throw new OnnxExportError(`the mirror mean needs an NHWC image input (rank 4), got shape [${options.inputShape.join(', ')}]`);
   const b = new OnnxGraphBuilder('areyouacat');
-  const inputName = options.inputName ?? 'pixels';
-  const input: TensorValue = { name: b.input(inputName, dims(options.inputShape, true)), rank: 4, layout: 'nhwc' };
+  const inputName = options.inputName ?? (rank === 4 ? 'pixels' : 'input');
+  const input: TensorValue = { name: b.input(inputName, dims(options.inputShape, true)), rank, layout: rank === 4 ? 'nhwc' : 'none' };
   const outputName = options.outputName ?? 'output';
   b.reserve(outputName);
   let x = input;
@@ -102,17 +106,17 @@ export interface LayersExportOptions extends LayersEmitOptions {
 }
 
 /**
- * A single-input tfjs LayersModel (or its truncation at `outputLayer`, pooled if asked) as ONNX model bytes:
- * input NHWC float32 [batch, H, W, C] as the tfjs model takes it, the batch chosen at run time.
+ * A single-input tfjs LayersModel (or its truncation at `outputLayer`, pooled if asked) as ONNX model bytes: the
+ * input float32 as the tfjs model takes it (NHWC [batch, H, W, C] for images), the batch chosen at run time.
  */
 export function exportLayersModel(model: tf.LayersModel, options: LayersExportOptions = {}): Uint8Array {
-  const [, h, w, c] = modelInputShape(model);
-  const inputShape = options.dynamicSize ? [null, null, null, c] : [null, h, w, c];
+  const inputShape = modelInputShape(model);
+  if (options.dynamicSize && inputShape.length === 4) inputShape.splice(1, 2, null, null);
   const outputShape = emittedOutputShape(model, options);
   if (options.dynamicSize && outputShape.length === 4) outputShape.splice(1, 2, null, null);
   const stages = [...(options.pixelTransform ? [scalePixels(options.pixelTransform)] : []), layersStage(model, options)];
   return exportStages(stages, {
-    inputShape,
+    inputShape: [null, ...inputShape.slice(1)],
     outputShape,
     inputName: options.inputName,
     outputName: options.outputName,

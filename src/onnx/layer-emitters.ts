@@ -79,7 +79,7 @@ function one(inputs: TensorValue[], layer: tf.layers.Layer, rank?: number): Tens
 
 function emitConv(layer: tf.layers.Layer, inputs: TensorValue[], ctx: EmitContext, depthwise: boolean): TensorValue[] {
   const { b } = ctx;
-  const config = layer.getConfig() as Config;
+  const config = layer.getConfig();
   checkChannelsLast(layer, config);
   const x = asNchw(b, one(inputs, layer, 4));
   const kernel = weight(layer, depthwise ? 'depthwise_kernel' : 'kernel', true);
@@ -108,14 +108,14 @@ function emitConv(layer: tf.layers.Layer, inputs: TensorValue[], ctx: EmitContex
     layer.name,
   );
   let record = convs.get(b);
-  if (!record) convs.set(b, (record = new Map()));
+  if (!record) convs.set(b, (record = new Map<string, ConvRecord>()));
   record.set(y, { weight: w, bias, outChannels });
   return [emitActivation(b, { name: y, rank: 4, layout: 'nchw' }, config.activation as string, `${layer.name}/activation`)];
 }
 
 function emitBatchNorm(layer: tf.layers.Layer, inputs: TensorValue[], ctx: EmitContext): TensorValue[] {
   const { b } = ctx;
-  const config = layer.getConfig() as Config;
+  const config = layer.getConfig();
   const x = one(inputs, layer);
   const axis = config.axis as number | number[];
   if (Array.isArray(axis) || (axis !== -1 && axis !== x.rank - 1)) {
@@ -148,7 +148,7 @@ function emitBatchNorm(layer: tf.layers.Layer, inputs: TensorValue[], ctx: EmitC
 
 function emitPool(layer: tf.layers.Layer, inputs: TensorValue[], ctx: EmitContext, op: 'MaxPool' | 'AveragePool'): TensorValue[] {
   const { b } = ctx;
-  const config = layer.getConfig() as Config;
+  const config = layer.getConfig();
   checkChannelsLast(layer, config);
   const x = asNchw(b, one(inputs, layer, 4));
   const size = pair(config.poolSize as number | number[], 2);
@@ -164,7 +164,7 @@ function emitPool(layer: tf.layers.Layer, inputs: TensorValue[], ctx: EmitContex
 }
 
 function emitGlobalPool(layer: tf.layers.Layer, inputs: TensorValue[], ctx: EmitContext, op: 'ReduceMean' | 'ReduceMax'): TensorValue[] {
-  const config = layer.getConfig() as Config;
+  const config = layer.getConfig();
   checkChannelsLast(layer, config);
   const x = one(inputs, layer, 4);
   const keepDims = config.keepDims === true;
@@ -174,7 +174,7 @@ function emitGlobalPool(layer: tf.layers.Layer, inputs: TensorValue[], ctx: Emit
 
 function emitDense(layer: tf.layers.Layer, inputs: TensorValue[], ctx: EmitContext): TensorValue[] {
   const { b } = ctx;
-  const config = layer.getConfig() as Config;
+  const config = layer.getConfig();
   const x = asNhwc(b, one(inputs, layer));
   const kernel = weight(layer, 'kernel', true);
   const units = kernel.shape[1];
@@ -197,7 +197,7 @@ function emitFlatten(layer: tf.layers.Layer, inputs: TensorValue[], ctx: EmitCon
 }
 
 function emitReshape(layer: tf.layers.Layer, inputs: TensorValue[], ctx: EmitContext): TensorValue[] {
-  const config = layer.getConfig() as Config;
+  const config = layer.getConfig();
   const target = config.targetShape as number[];
   if (target.some((d) => d === 0)) throw new UnsupportedOnnxOpError('Reshape to a zero size', `layer ${layer.name}`);
   const x = asNhwc(ctx.b, one(inputs, layer));
@@ -208,7 +208,7 @@ function emitReshape(layer: tf.layers.Layer, inputs: TensorValue[], ctx: EmitCon
 }
 
 function emitZeroPadding(layer: tf.layers.Layer, inputs: TensorValue[], ctx: EmitContext): TensorValue[] {
-  const config = layer.getConfig() as Config;
+  const config = layer.getConfig();
   checkChannelsLast(layer, config);
   const x = asNchw(ctx.b, one(inputs, layer, 4));
   const p = config.padding as number | [number, number] | [[number, number], [number, number]];
@@ -235,7 +235,7 @@ function emitElementwise(op: 'Add' | 'Mul' | 'Max' | 'Min'): LayerEmitter {
 
 function emitConcatenate(layer: tf.layers.Layer, inputs: TensorValue[], ctx: EmitContext): TensorValue[] {
   const xs = alike(ctx.b, inputs);
-  const axis = storedAxis(xs[0], (layer.getConfig() as Config).axis as number);
+  const axis = storedAxis(xs[0], (layer.getConfig()).axis as number);
   return [{ ...xs[0], name: ctx.b.node('Concat', xs.map((v) => v.name), { axis: { int: axis } }, layer.name) }];
 }
 
@@ -246,15 +246,15 @@ export const LAYER_EMITTERS: Record<string, LayerEmitter> = {
   Conv2D: (l, i, c) => emitConv(l, i, c, false),
   DepthwiseConv2D: (l, i, c) => emitConv(l, i, c, true),
   BatchNormalization: emitBatchNorm,
-  Activation: (l, i, c) => [emitActivation(c.b, one(i, l), (l.getConfig() as Config).activation as string, l.name)],
-  ReLU: (l, i, c) => [emitRelu(c.b, one(i, l), (l.getConfig() as Config).maxValue as number | null, l.name)],
+  Activation: (l, i, c) => [emitActivation(c.b, one(i, l), (l.getConfig()).activation as string, l.name)],
+  ReLU: (l, i, c) => [emitRelu(c.b, one(i, l), (l.getConfig()).maxValue as number | null, l.name)],
   Softmax: (l, i, c) => {
     const x = one(i, l);
-    return [{ ...x, name: c.b.node('Softmax', [x.name], { axis: { int: storedAxis(x, (l.getConfig() as Config).axis as number) } }, l.name) }];
+    return [{ ...x, name: c.b.node('Softmax', [x.name], { axis: { int: storedAxis(x, (l.getConfig()).axis as number) } }, l.name) }];
   },
   LeakyReLU: (l, i, c) => {
     const x = one(i, l);
-    return [{ ...x, name: c.b.node('LeakyRelu', [x.name], { alpha: { float: (l.getConfig() as Config).alpha as number } }, l.name) }];
+    return [{ ...x, name: c.b.node('LeakyRelu', [x.name], { alpha: { float: (l.getConfig()).alpha as number } }, l.name) }];
   },
   MaxPooling2D: (l, i, c) => emitPool(l, i, c, 'MaxPool'),
   AveragePooling2D: (l, i, c) => emitPool(l, i, c, 'AveragePool'),

@@ -28,9 +28,10 @@ export function loadOnnxRuntime(): OnnxRuntimeLoad {
 }
 
 /**
- * The default intra-op threads of a session: two, or one on a one-core machine. Measured on this project's 2-core
- * machine (MobileNet v1 0.75 features, batch 16, 224x224): two threads ran 1.7x one thread's images/s in a process
- * that has the machine to itself; callers running one process per core should ask for one.
+ * The default intra-op threads of a session: the machine's cores, at most two. Measured on this project's 2-core
+ * machine (MobileNet v1 0.75 features, batch 16, 224x224): with the machine to itself, two threads ran about 1.7x
+ * one thread's images/s; with other processes on the cores (load average 5), two threads ran 0.6-1.0x one. So a
+ * process that shares the machine with other workers (one process or worker thread per core) should ask for one.
  */
 export function defaultIntraOpThreads(): number {
   return Math.max(1, Math.min(2, os.availableParallelism()));
@@ -39,6 +40,11 @@ export function defaultIntraOpThreads(): number {
 export interface OnnxSessionOptions {
   /** Threads one inference uses (default `defaultIntraOpThreads()`). */
   intraOpNumThreads?: number;
+  /**
+   * Whether idle intra-op threads spin waiting for work (ONNX Runtime's default) instead of sleeping. Spinning
+   * wins on an idle machine and loses badly when other processes want the cores; default false.
+   */
+  spinning?: boolean;
 }
 
 /** A float32 tensor: data and shape. */
@@ -80,6 +86,7 @@ export class OnnxSession {
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
       executionProviders: ['cpu'],
+      extra: { session: { intra_op: { allow_spinning: options.spinning ? '1' : '0' } } },
     });
     return new OnnxSession(loaded.ort, session, threads);
   }

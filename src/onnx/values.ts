@@ -21,7 +21,7 @@ const transposed = new WeakMap<OnnxGraphBuilder, Map<string, string>>();
 
 function transposeOnce(b: OnnxGraphBuilder, name: string, perm: number[], suffix: string): string {
   let cache = transposed.get(b);
-  if (!cache) transposed.set(b, (cache = new Map()));
+  if (!cache) transposed.set(b, (cache = new Map<string, string>()));
   const key = `${name}|${perm.join(',')}`;
   let out = cache.get(key);
   if (!out) {

@@ -32,7 +32,7 @@ beforeAll(async () => {
 /** tfjs-wasm features: pixels 0..255 scaled to [-1, 1], conv_pw_13_relu, mean over height and width. */
 function tfjsFeatures(net: tf.LayersModel, images: tf.Tensor4D): tf.Tensor2D {
   return tf.tidy(() => {
-    const truncated = tf.model({ inputs: net.inputs, outputs: net.getLayer('conv_pw_13_relu').output as tf.SymbolicTensor });
+    const truncated = tf.model({ inputs: net.inputs, outputs: net.getLayer('conv_pw_13_relu').output });
     return (truncated.predict(images.mul(PIXELS.scale).add(PIXELS.offset)) as tf.Tensor4D).mean([1, 2]);
   });
 }
@@ -74,7 +74,7 @@ describe('MobileNet v1 0.75 exported to ONNX', () => {
       const resized = await mobilenetAtSize(model!, h, w);
       const x = tf.randomUniform([2, h, w, 3], -1, 1, 'float32', h);
       const expected = tf.tidy(() => {
-        const truncated = tf.model({ inputs: resized.inputs, outputs: resized.getLayer('conv_pw_13_relu').output as tf.SymbolicTensor });
+        const truncated = tf.model({ inputs: resized.inputs, outputs: resized.getLayer('conv_pw_13_relu').output });
         return (truncated.predict(x) as tf.Tensor4D).mean([1, 2]);
       });
       const out = await session.run({ data: x.dataSync() as Float32Array, dims: [2, h, w, 3] });
