@@ -44,9 +44,9 @@ export function imagenetArtifacts(files: Map<string, Buffer>): tf.io.ModelArtifa
   if (parts.some((p) => !p)) throw new Error(`${IMAGENET_BACKBONE_ID}: model.json names a weights file that is not pinned`);
   const data = Buffer.concat(parts as Buffer[]);
   return {
-    modelTopology: topology as unknown as tf.io.ModelArtifacts['modelTopology'],
+    modelTopology: topology,
     weightSpecs: json.weightsManifest.flatMap((g) => g.weights),
-    weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer,
+    weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
   };
 }
 
@@ -77,11 +77,11 @@ export function loadImagenetNet(options: PullOptions = {}): Promise<ImagenetNet>
       const net: ImagenetNet = {
         full,
         model,
-        classifier: { kernel: kernel.reshape([IMAGENET_FEATURES, -1]) as tf.Tensor2D, bias: bias as tf.Tensor1D },
+        classifier: { kernel: kernel.reshape<tf.Tensor2D>([IMAGENET_FEATURES, -1]), bias: bias as tf.Tensor1D },
         run: (images255) =>
           tf.tidy(() => {
             const [maps, probs] = model.predict(tf.sub(tf.div(images255, 127.5), 1)) as tf.Tensor[];
-            return [maps as tf.Tensor4D, probs.reshape([images255.shape[0], -1]) as tf.Tensor2D];
+            return [maps as tf.Tensor4D, probs.reshape<tf.Tensor2D>([images255.shape[0], -1])];
           }),
       };
       loaded = net;
@@ -99,7 +99,7 @@ export function loadedImagenetNet(): ImagenetNet {
 
 /** P(cat) of the ImageNet classifier alone: its five domestic-cat classes' probabilities summed. */
 export function zeroShotCat(probs: tf.Tensor2D): tf.Tensor1D {
-  return tf.tidy(() => tf.sum(tf.gather(probs, [...IMAGENET_CAT_CLASSES], 1), 1) as tf.Tensor1D);
+  return tf.tidy(() => tf.sum<tf.Tensor1D>(tf.gather(probs, [...IMAGENET_CAT_CLASSES], 1), 1));
 }
 
 /**
@@ -111,8 +111,8 @@ export async function zeroShotFromFeatures(features: { n: number; dim: number; d
   if (features.dim !== IMAGENET_FEATURES) throw new Error(`zero-shot baseline: ${features.dim} features per photo, the ${IMAGENET_BACKBONE_ID} classifier reads ${IMAGENET_FEATURES}`);
   const net = await loadImagenetNet();
   const p = tf.tidy(() => {
-    const logits = tf.add(tf.matMul(tf.tensor2d(features.data, [features.n, features.dim]), net.classifier.kernel), net.classifier.bias) as tf.Tensor2D;
-    return zeroShotCat(tf.softmax(logits) as tf.Tensor2D);
+    const logits = tf.add<tf.Tensor2D>(tf.matMul(tf.tensor2d(features.data, [features.n, features.dim]), net.classifier.kernel), net.classifier.bias);
+    return zeroShotCat(tf.softmax<tf.Tensor2D>(logits));
   });
   const out = (await p.data()) as Float32Array;
   p.dispose();
@@ -125,7 +125,7 @@ function featureNet(net: ImagenetNet): FeatureNet {
       tf.tidy(() => {
         const [maps, probs] = net.run(images255);
         probs.dispose();
-        return maps.mean([1, 2]) as tf.Tensor2D;
+        return maps.mean<tf.Tensor2D>([1, 2]);
       }),
   };
 }

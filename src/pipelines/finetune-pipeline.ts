@@ -94,14 +94,15 @@ export async function runFinetunePipeline(opts: FinetuneOptions = {}): Promise<F
   if (!card.runId) throw new Error(`v${champion.version} was not registered from a training run: nothing to fine-tune from`);
   const run = await getRun(card.runId);
   if (!run) throw new Error(`the training run ${card.runId} of v${champion.version} is gone from the tracking store`);
-  if (!BACKBONES.some((b) => b.id === run.params.backbone)) {
+  const backboneId = typeof run.params.backbone === 'string' ? run.params.backbone : '';
+  if (!BACKBONES.some((b) => b.id === backboneId)) {
     throw new Error(`v${champion.version} has no frozen pretrained backbone (backbone: ${JSON.stringify(run.params.backbone ?? 'none')}); only a head on one can learn from feature feedback`);
   }
   if (!card.dataset.name) throw new Error(`v${champion.version} does not name the data set it was trained on`);
   const data = await loadPreparedDataset(card.dataset.name);
   if (data.key !== card.dataset.manifestHash) throw new Error(`the data set ${card.dataset.name} changed since v${champion.version} was trained (another manifest)`);
 
-  const hp = hyperparametersOf(run.params, String(run.params.backbone), card.imageSize, opts.learningRate ?? DEFAULT_FINETUNE_LEARNING_RATE);
+  const hp = hyperparametersOf(run.params, backboneId, card.imageSize, opts.learningRate ?? DEFAULT_FINETUNE_LEARNING_RATE);
   const flip = resolveAugmentation(hp.augmentation)?.flip ?? false;
   const views = FEATURE_VIEWS.filter((v) => flip || v === 'plain');
   const cap = opts.perClientCap ?? DEFAULT_PER_CLIENT_CAP;
@@ -109,8 +110,8 @@ export async function runFinetunePipeline(opts: FinetuneOptions = {}): Promise<F
   let feedback: FeatureFeedbackPull;
   try {
     // Consented photos count too: their features are computed here, then checked with the features-only answers.
-    const photos = await photoFeedbackAsFeatures(storage.store, storage.bucket, { since: run.startedAt, backbone: String(run.params.backbone), imageSize: card.imageSize, log });
-    feedback = await pullFeatureFeedback(storage.store, storage.bucket, { backbone: String(run.params.backbone), recipe: FEATURE_RECIPE_VERSION, imageSize: card.imageSize, views }, { since: run.startedAt, perClientCap: cap, extraRecords: photos.records });
+    const photos = await photoFeedbackAsFeatures(storage.store, storage.bucket, { since: run.startedAt, backbone: backboneId, imageSize: card.imageSize, log });
+    feedback = await pullFeatureFeedback(storage.store, storage.bucket, { backbone: backboneId, recipe: FEATURE_RECIPE_VERSION, imageSize: card.imageSize, views }, { since: run.startedAt, perClientCap: cap, extraRecords: photos.records });
     feedback.excluded.push(...photos.excluded);
   } finally {
     await storage.localS3?.stop();

@@ -23,7 +23,8 @@ const ID = IMAGENET_MOBILENET_V1.id;
 function mirrorServer() {
   const requests: string[] = [];
   const faults = { corrupt: '', cutOnce: '' };
-  const server = http.createServer(async (req, res) => {
+  const server = http.createServer((req, res) => void answer(req, res));
+  async function answer(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const name = decodeURIComponent((req.url ?? '/').split('?')[0]).replace(/^\/+/, '');
     requests.push(name);
     let data: Buffer;
@@ -42,7 +43,7 @@ function mirrorServer() {
       return;
     }
     res.end(data);
-  });
+  }
   return { server, requests, faults };
 }
 
