@@ -60,9 +60,17 @@ function layersNetwork() {
 async function featuresFn(height, width) {
   if (spec.kind === "layers") {
     const net = await layersNetwork();
+    // The recipe: the pooled map, then the classifier's cat and dog log-odds (src/model/imagenet-mobilenet.ts).
+    const logOdds = (p) => {
+      const c = tf.clipByValue(p, 1e-6, 1 - 1e-6);
+      return tf.sub(tf.log(c), tf.log(tf.sub(1, c)));
+    };
     return (images) => {
-      const [maps] = net.predict(tf.sub(tf.div(images, 127.5), 1));
-      return maps.mean([1, 2]);
+      const [maps, out] = net.predict(tf.sub(tf.div(images, 127.5), 1));
+      const probs = out.reshape([images.shape[0], -1]);
+      const cat = logOdds(tf.sum(tf.gather(probs, spec.recipe.catClasses, 1), 1));
+      const dog = logOdds(tf.sum(tf.gather(probs, spec.recipe.dogClasses, 1), 1));
+      return tf.concat([maps.mean([1, 2]), tf.stack([cat, dog], 1)], 1);
     };
   }
   const graph = await graphFor(height, width);

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { BACKBONE_VIEW } from '../model/backbone.js';
+import { backboneSpec } from '../model/backbones.js';
 import { paths } from '../storage/paths.js';
 import { S3Store } from '../storage/s3-client.js';
 
@@ -22,7 +23,7 @@ export interface FeatureStore {
  */
 export function imageFeatureKey(backbone: string, pixels: Uint8Array, size: number, flip: boolean): string {
   return createHash('sha256')
-    .update(`${backbone}:${BACKBONE_VIEW}:${size}:${flip ? 'flip' : 'plain'}:image:`)
+    .update(`${backboneSpec(backbone).cacheId}:${BACKBONE_VIEW}:${size}:${flip ? 'flip' : 'plain'}:image:`)
     .update(pixels)
     .digest('hex')
     .slice(0, 32);

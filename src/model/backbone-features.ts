@@ -38,7 +38,7 @@ export interface FeatureOptions {
 
 /** The cache file's name: one per backbone, view of the photo, image size and mirroring. */
 function storeName(backbone: string, size: number, flip: boolean): string {
-  return `${backbone}-${BACKBONE_VIEW}-${size}-${flip ? 'mirrored' : 'plain'}`;
+  return `${backboneSpec(backbone).cacheId}-${BACKBONE_VIEW}-${size}-${flip ? 'mirrored' : 'plain'}`;
 }
 
 /** Images with the paths and groups of their source files (a PreparedSplit). */
@@ -180,7 +180,7 @@ export async function squareFeatures(images: PixelImages, options: Pick<FeatureO
   const fed = options.flip ? mirrorSquares(images.pixels, images.n, images.size) : images.pixels;
   const imageBytes = images.size * images.size * 3;
   const keys = rowKeys({ ...images, pixels: fed });
-  const store = options.cacheDir ? featureStore(options.cacheDir, `${backbone}-${BACKBONE_VIEW}-${images.size}-squares`, BACKBONE_FEATURES) : null;
+  const store = options.cacheDir ? featureStore(options.cacheDir, `${backboneSpec(backbone).cacheId}-${BACKBONE_VIEW}-${images.size}-squares`, BACKBONE_FEATURES) : null;
   const rows = store ? await store.load() : new Map<string, Float32Array>();
   const data = new Float32Array(images.n * BACKBONE_FEATURES);
   const missing: number[] = [];

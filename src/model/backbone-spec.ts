@@ -11,6 +11,11 @@ export interface FeatureNet {
  */
 export interface BackboneSpec {
   id: string;
+  /**
+   * The identity of the features in every cache key: the id, and the recipe when it is not the backbone's first
+   * (so features of an earlier recipe are never read back as this one's).
+   */
+  cacheId: string;
   /** Width of a photo's feature vector. */
   features: number;
   /** Default shorter side of the whole view. */
@@ -20,4 +25,11 @@ export interface BackboneSpec {
   load(height: number, width: number): Promise<FeatureNet>;
   /** The net `load(height, width)` gave; throws when it has not been loaded (a Keras layer's `call` is synchronous). */
   loaded(height: number, width: number): FeatureNet;
+  /**
+   * Rows the network's pooled output (e.g. from ONNX Runtime) still needs to become the recipe's features: the
+   * recipe's extra columns computed from them. Identity when the network gives the features themselves.
+   */
+  finish?(pooled: Float32Array, n: number): Promise<Float32Array>;
+  /** Width of what the network itself outputs before `finish` (default `features`). */
+  pooledWidth?: number;
 }

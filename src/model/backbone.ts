@@ -168,6 +168,7 @@ export function backboneFeatures(graph: tf.GraphModel, images255: tf.Tensor4D): 
 /** The COCO CenterNet detector as a BackboneSpec (see `backbones.ts`). */
 export const COCO_CENTERNET_BACKBONE: BackboneSpec = {
   id: BACKBONE_ID,
+  cacheId: BACKBONE_ID,
   features: BACKBONE_FEATURES,
   defaultImageSize: 256,
   checkImageSize: checkBackboneImageSize,

@@ -7,17 +7,26 @@ import type { BackboneSpec, FeatureNet } from './backbone-spec.js';
 /**
  * The ImageNet MobileNet v1 0.75 as a frozen backbone: Google's Keras model in the TensorFlow.js layers format,
  * fetched into the data folder's model cache (`src/model-files`) and checked against SHA-256 pins at every load.
- * A photo becomes the mean over height and width of its last feature map (`conv_pw_13_relu`, 768 channels). The
+ * A photo becomes the mean over height and width of its last feature map (`conv_pw_13_relu`, 768 channels), then
+ * two numbers of the classifier on top of it: the log-odds of its five domestic-cat classes and of its 118 dog
+ * breeds (together), so a head that meets a hamster or a rabbit it never saw can lean on what ImageNet knows. The
  * network is fully convolutional up to that map, so one model (input [n, any, any, 3]) serves every whole-view shape.
  * It also answers "cat" without training: the softmax's five domestic-cat classes summed (the zero-shot baseline).
  */
 export const IMAGENET_BACKBONE_ID = IMAGENET_MOBILENET_V1.id;
-export const IMAGENET_FEATURES = 768;
+/** Channels of the pooled feature map, what the network itself outputs. */
+export const IMAGENET_POOLED = 768;
+/** The recipe's features: the pooled map, then the classifier's cat and dog log-odds. */
+export const IMAGENET_FEATURES = IMAGENET_POOLED + 2;
+/** The recipe, part of every feature cache key: 'pool768' alone was the first. */
+export const IMAGENET_RECIPE = 'pool768+catdog-logodds';
 /** The feature map the recipe pools, and the classifier's output layer (softmax over 1,000 classes). */
 export const IMAGENET_FEATURE_LAYER = 'conv_pw_13_relu';
 export const IMAGENET_PROBS_LAYER = 'act_softmax';
 /** ImageNet's domestic cat classes: tabby, tiger cat, Persian, Siamese, Egyptian cat. */
 export const IMAGENET_CAT_CLASSES = [281, 282, 283, 284, 285] as const;
+/** ImageNet's dog breeds (151 Chihuahua ... 268 Mexican hairless). */
+export const IMAGENET_DOG_CLASSES = Array.from({ length: 268 - 151 + 1 }, (_, i) => 151 + i);
 
 export function checkImagenetImageSize(size: number): void {
   if (!Number.isInteger(size) || size < 96 || size > 512 || size % 32 !== 0) {
@@ -77,7 +86,7 @@ export function loadImagenetNet(options: PullOptions = {}): Promise<ImagenetNet>
       const net: ImagenetNet = {
         full,
         model,
-        classifier: { kernel: kernel.reshape<tf.Tensor2D>([IMAGENET_FEATURES, -1]), bias: bias as tf.Tensor1D },
+        classifier: { kernel: kernel.reshape<tf.Tensor2D>([IMAGENET_POOLED, -1]), bias: bias as tf.Tensor1D },
         run: (images255) =>
           tf.tidy(() => {
             const [maps, probs] = model.predict(tf.sub(tf.div(images255, 127.5), 1)) as tf.Tensor[];
@@ -103,20 +112,34 @@ export function zeroShotCat(probs: tf.Tensor2D): tf.Tensor1D {
 }
 
 /**
- * The zero-shot P(cat) from pooled features already computed (n rows of 768): the pooled map is exactly what the
- * classifier reads (global average pooling, then a 1x1 convolution and the softmax), so the baseline costs no
- * second pass through the network.
+ * The zero-shot P(cat) from the recipe's features already computed: their column 768 is the classifier's cat
+ * log-odds (the pooled map is exactly what the classifier reads: global average pooling, then a 1x1 convolution
+ * and the softmax), so the baseline costs no second pass through the network.
  */
-export async function zeroShotFromFeatures(features: { n: number; dim: number; data: Float32Array }): Promise<Float32Array> {
-  if (features.dim !== IMAGENET_FEATURES) throw new Error(`zero-shot baseline: ${features.dim} features per photo, the ${IMAGENET_BACKBONE_ID} classifier reads ${IMAGENET_FEATURES}`);
-  const net = await loadImagenetNet();
-  const p = tf.tidy(() => {
-    const logits = tf.add<tf.Tensor2D>(tf.matMul(tf.tensor2d(features.data, [features.n, features.dim]), net.classifier.kernel), net.classifier.bias);
-    return zeroShotCat(tf.softmax<tf.Tensor2D>(logits));
-  });
-  const out = (await p.data()) as Float32Array;
-  p.dispose();
+export function zeroShotFromFeatures(features: { n: number; dim: number; data: Float32Array }): Float32Array {
+  if (features.dim !== IMAGENET_FEATURES) throw new Error(`zero-shot baseline: ${features.dim} features per photo, the ${IMAGENET_BACKBONE_ID} recipe has ${IMAGENET_FEATURES}`);
+  const out = new Float32Array(features.n);
+  for (let i = 0; i < features.n; i++) out[i] = 1 / (1 + Math.exp(-features.data[i * features.dim + IMAGENET_POOLED]));
   return out;
+}
+
+const LOG_ODDS_LIMIT = 1e-6;
+/** log(p / (1 - p)) of p clipped to [1e-6, 1 - 1e-6]. */
+function logOdds(p: tf.Tensor1D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const c = tf.clipByValue(p, LOG_ODDS_LIMIT, 1 - LOG_ODDS_LIMIT);
+    return tf.sub<tf.Tensor1D>(tf.log(c), tf.log(tf.sub(1, c)));
+  });
+}
+
+/** The recipe's features from pooled maps [n, 768]: the pooled values, then the cat and dog log-odds. */
+export function withCatDogLogOdds(pooled: tf.Tensor2D, classifier: ImagenetNet['classifier']): tf.Tensor2D {
+  return tf.tidy(() => {
+    const probs = tf.softmax<tf.Tensor2D>(tf.add<tf.Tensor2D>(tf.matMul(pooled, classifier.kernel), classifier.bias));
+    const cat = logOdds(zeroShotCat(probs));
+    const dog = logOdds(tf.sum<tf.Tensor1D>(tf.gather(probs, IMAGENET_DOG_CLASSES, 1), 1));
+    return tf.concat([pooled, tf.stack([cat, dog], 1) as tf.Tensor2D], 1);
+  });
 }
 
 function featureNet(net: ImagenetNet): FeatureNet {
@@ -125,14 +148,23 @@ function featureNet(net: ImagenetNet): FeatureNet {
       tf.tidy(() => {
         const [maps, probs] = net.run(images255);
         probs.dispose();
-        return maps.mean<tf.Tensor2D>([1, 2]);
+        return withCatDogLogOdds(maps.mean<tf.Tensor2D>([1, 2]), net.classifier);
       }),
   };
 }
 
 export const IMAGENET_MOBILENET_BACKBONE: BackboneSpec = {
   id: IMAGENET_BACKBONE_ID,
+  cacheId: `${IMAGENET_BACKBONE_ID}@${IMAGENET_RECIPE}`,
   features: IMAGENET_FEATURES,
+  pooledWidth: IMAGENET_POOLED,
+  finish: async (pooled, n) => {
+    const net = await loadImagenetNet();
+    const f = tf.tidy(() => withCatDogLogOdds(tf.tensor2d(pooled, [n, IMAGENET_POOLED]), net.classifier));
+    const out = (await f.data()) as Float32Array;
+    f.dispose();
+    return out;
+  },
   defaultImageSize: 224,
   checkImageSize: checkImagenetImageSize,
   load: async () => featureNet(await loadImagenetNet()),

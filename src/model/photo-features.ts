@@ -34,7 +34,8 @@ export async function viewFeatures(backbone: string, views: ViewPixels[], flip: 
         let pixels: Float32Array = new Float32Array(batch.length * per);
         batch.forEach((index, j) => pixels.set(views[index].pixels, j * per));
         if (flip) pixels = mirrorPixels(pixels, batch.length, height, width);
-        const values = await onnx.run(pixels, batch.length, height, width);
+        const pooled = await onnx.run(pixels, batch.length, height, width);
+        const values = spec.finish ? await spec.finish(pooled, batch.length) : pooled;
         batch.forEach((index, j) => out.set(values.subarray(j * dim, (j + 1) * dim), index * dim));
       }
       continue;

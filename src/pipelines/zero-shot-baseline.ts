@@ -7,7 +7,7 @@ import { IMAGENET_BACKBONE_ID, ZERO_SHOT_BASELINE, zeroShotFromFeatures } from '
 /** P(cat) of the ImageNet classifier alone on a split: its cat classes, mean over the photo and its mirror image. */
 async function zeroShotOf(split: PreparedSplit, cacheDir: string): Promise<Float32Array> {
   const opts = { backbone: IMAGENET_BACKBONE_ID, cacheDir };
-  const [plain, mirrored] = [await zeroShotFromFeatures(await imageFeatures(split, opts)), await zeroShotFromFeatures(await imageFeatures(split, { ...opts, flip: true }))];
+  const [plain, mirrored] = [zeroShotFromFeatures(await imageFeatures(split, opts)), zeroShotFromFeatures(await imageFeatures(split, { ...opts, flip: true }))];
   return plain.map((p, i) => (p + mirrored[i]) / 2);
 }
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { readJson } from '../storage/atomic.js';
 import { readPromoted } from '../registry/registry.js';
 import { artifactsFromFiles, MODEL_JSON, usableBackboneLayers, type LayersModelJson } from '../model/io.js';
-import { IMAGENET_BACKBONE_ID, IMAGENET_CAT_CLASSES, IMAGENET_FEATURE_LAYER, IMAGENET_FEATURES, IMAGENET_PROBS_LAYER, imagenetArtifacts } from '../model/imagenet-mobilenet.js';
+import { IMAGENET_BACKBONE_ID, IMAGENET_CAT_CLASSES, IMAGENET_DOG_CLASSES, IMAGENET_FEATURE_LAYER, IMAGENET_FEATURES, IMAGENET_PROBS_LAYER, imagenetArtifacts } from '../model/imagenet-mobilenet.js';
 import { ensureModelFiles, IMAGENET_MOBILENET_V1, readVerified } from '../model-files/index.js';
 import { BACKBONE_FEATURES, BACKBONE_ID, BACKBONE_VIEW, backboneArtifacts, FEATURE_RECIPE, NATIVE_SIZE, readBackboneFiles, upsamplingOffsets, type GraphJson } from '../model/backbone.js';
 import type { ModelCard } from '../registry/types.js';
@@ -23,7 +23,7 @@ export interface BrowserBackbone {
   view: string;
   imageSize: number;
   features: number;
-  recipe: typeof FEATURE_RECIPE | { layer: string; probsLayer: string; catClasses: number[]; scale: 'minus-one-to-one' };
+  recipe: typeof FEATURE_RECIPE | { layer: string; probsLayer: string; catClasses: number[]; dogClasses: number[]; scale: 'minus-one-to-one' };
   modelTopology: unknown;
   weightSpecs: unknown[];
   weightBytes: number;
@@ -97,7 +97,7 @@ async function imagenetBrowserModel(card: ModelCard, json: LayersModelJson, arti
       weightBytes: weights.length,
       backbone: {
         kind: 'layers', id: IMAGENET_BACKBONE_ID, view: BACKBONE_VIEW, imageSize: size, features: IMAGENET_FEATURES,
-        recipe: { layer: IMAGENET_FEATURE_LAYER, probsLayer: IMAGENET_PROBS_LAYER, catClasses: [...IMAGENET_CAT_CLASSES], scale: 'minus-one-to-one' },
+        recipe: { layer: IMAGENET_FEATURE_LAYER, probsLayer: IMAGENET_PROBS_LAYER, catClasses: [...IMAGENET_CAT_CLASSES], dogClasses: IMAGENET_DOG_CLASSES, scale: 'minus-one-to-one' },
         modelTopology: backbone.modelTopology, weightSpecs: backbone.weightSpecs ?? [], weightBytes: backboneWeights.length, nativeSize: 224, upsampling: [],
       },
     },
