@@ -2,7 +2,7 @@ import path from 'node:path';
 import { buildCnn, REFERENCE_HYPERPARAMETERS } from '../../../src/model/cnn.js';
 import { selectBackend } from '../../../src/model/backend.js';
 import { saveModel } from '../../../src/model/io.js';
-import { loadBackbone } from '../../../src/model/backbone.js';
+import { backboneSpec } from '../../../src/model/backbones.js';
 import { promote, registerModel } from '../../../src/registry/registry.js';
 import type { PromotedModel } from '../../../src/registry/types.js';
 
@@ -22,7 +22,7 @@ export async function registerTestModel(options: {
 }): Promise<PromotedModel> {
   await selectBackend({ prefer: 'wasm' });
   const imageSize = options.imageSize ?? 32;
-  if (options.backbone) await loadBackbone(imageSize);
+  if (options.backbone) await backboneSpec(options.backbone).load(imageSize, imageSize);
   const model = buildCnn(
     { ...REFERENCE_HYPERPARAMETERS, imageSize, filters: [4, 8, 8], denseUnits: 8, backbone: options.backbone ?? null },
     options.seed ?? 1,
