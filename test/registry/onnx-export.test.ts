@@ -2,7 +2,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildProgram } from '../../src/cli/program.js';
+import { registerRegistryCommands } from '../../src/cli/commands/registry.js';
 import type { ViewPixels } from '../../src/data/whole-view.js';
 import { selectBackend } from '../../src/model/backend.js';
 import { buildCnn, REFERENCE_HYPERPARAMETERS } from '../../src/model/cnn.js';
@@ -232,5 +234,39 @@ describe('registry export --format onnx', () => {
     expect(err).toBeInstanceOf(OnnxModelExportUnsupportedError);
     expect((err as OnnxModelExportUnsupportedError).backbone).toBe('coco-centernet');
     expect((err as Error).message).toMatch(/graph model/);
+  });
+  it('CLI: registry export V --format onnx --out DIR --json writes the Triton layout', async () => {
+    const home = path.join(tmp, 'home');
+    const saved = process.env.AREYOUACAT_HOME;
+    process.env.AREYOUACAT_HOME = home;
+    let out = '';
+    const write = vi.spyOn(process.stdout, 'write').mockImplementation((text) => ((out += String(text)), true));
+    try {
+      const model = buildCnn({ ...REFERENCE_HYPERPARAMETERS, imageSize: 32, filters: [4, 8, 8], denseUnits: 8 }, 2);
+      const dir = path.join(tmp, 'cli-model');
+      await saveModel(model, dir);
+      model.dispose();
+      const v = await registerModel({
+        modelDir: dir,
+        runId: null,
+        dataset: { name: 'test', manifestHash: 'test' },
+        metrics: { precision: 0.5, recall: 0.5, f1: 0.5, accuracy: 0.5, rocAuc: 0.5, prAuc: 0.5 },
+        threshold: 0.5,
+        thresholdStrategy: 'fixed',
+        imageSize: 32,
+      });
+      const repo = path.join(tmp, 'cli-repo');
+      process.exitCode = 0;
+      await buildProgram([registerRegistryCommands]).exitOverride().parseAsync(['node', 'areyouacat', 'registry', 'export', `v${v.version}`, '--format', 'onnx', '--out', repo, '--json']);
+      expect(Number(process.exitCode ?? 0)).toBe(0);
+      const summary = JSON.parse(out) as { version: number; model: string; input: { name: string; shape: (number | null)[] } };
+      expect(summary).toMatchObject({ version: v.version, model: path.join(repo, 'areyouacat', '1', 'model.onnx'), input: { name: 'pixels', shape: [null, 32, 32, 3] } });
+      expect(await exists(path.join(repo, 'areyouacat', 'config.pbtxt'))).toBe(true);
+    } finally {
+      write.mockRestore();
+      process.exitCode = 0;
+      if (saved === undefined) delete process.env.AREYOUACAT_HOME;
+      else process.env.AREYOUACAT_HOME = saved;
+    }
   });
 });
