@@ -1,5 +1,5 @@
 import { IMAGENET_MOBILENET_V1 } from '../model-files/catalog.js';
-import { cachedOnnxExport, defaultIntraOpThreads, exportLayersModel, loadOnnxRuntime, OnnxSession } from '../onnx/index.js';
+import { cachedOnnxExport, defaultIntraOpThreads, type CachedOnnxExport, exportLayersModel, loadOnnxRuntime, OnnxSession } from '../onnx/index.js';
 import { IMAGENET_BACKBONE_ID, IMAGENET_FEATURE_LAYER, loadImagenetNet } from './imagenet-mobilenet.js';
 
 /**
@@ -47,10 +47,15 @@ export function engineFor(backbone: string, env: NodeJS.ProcessEnv = process.env
   return 'onnxruntime';
 }
 
-async function imagenetRunner(threads: number): Promise<OnnxFeatureRunner> {
+/** The ONNX export the engine runs for the ImageNet backbone (RGB 0..255 NHWC in, the pooled [n, 768] out), cached by content. */
+export async function imagenetFeatureExport(): Promise<CachedOnnxExport> {
   const options = { outputLayer: IMAGENET_FEATURE_LAYER, pool: 'mean' as const, dynamicSize: true, pixelTransform: { scale: 1 / 127.5, offset: -1 } };
   const content = IMAGENET_MOBILENET_V1.files.map((f) => `${f.name}:${f.sha256}`);
-  const exported = await cachedOnnxExport({ content, options: { backbone: IMAGENET_BACKBONE_ID, ...options } }, async () => exportLayersModel((await loadImagenetNet()).full, options));
+  return cachedOnnxExport({ content, options: { backbone: IMAGENET_BACKBONE_ID, ...options } }, async () => exportLayersModel((await loadImagenetNet()).full, options));
+}
+
+async function imagenetRunner(threads: number): Promise<OnnxFeatureRunner> {
+  const exported = await imagenetFeatureExport();
   const session = await OnnxSession.create(exported.bytes, { intraOpNumThreads: threads });
   return {
     engine: 'onnxruntime',

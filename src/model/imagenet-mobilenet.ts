@@ -123,7 +123,8 @@ export function zeroShotFromFeatures(features: { n: number; dim: number; data: F
   return out;
 }
 
-const LOG_ODDS_LIMIT = 1e-6;
+/** Probabilities are clipped to [LOG_ODDS_LIMIT, 1 - LOG_ODDS_LIMIT] before their log-odds. */
+export const LOG_ODDS_LIMIT = 1e-6;
 /** log(p / (1 - p)) of p clipped to [1e-6, 1 - 1e-6]. */
 function logOdds(p: tf.Tensor1D): tf.Tensor1D {
   return tf.tidy(() => {

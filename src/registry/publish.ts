@@ -3,6 +3,7 @@ import path from 'node:path';
 import { savedBackboneLayers, type LayersModelJson } from '../model/io.js';
 import type { Log } from '../progress/index.js';
 import { S3UnavailableError } from '../storage/s3-client.js';
+import { exportVersionOnnx, ONNX_MODEL_FILE, versionOnnxSupport } from './onnx-export.js';
 import { getVersion, listVersions, readPromotedPointer } from './registry.js';
 import {
   defaultModelsUrl,
@@ -45,7 +46,7 @@ export interface PublishResult {
  * already published with the same files is left as it is; one published with other files (another registry
  * writing to the same prefix) is an error.
  */
-export async function publishVersion(loc: ModelsLocation, v: number | string, opts: RootOpt & { log?: Log } = {}): Promise<PublishedVersion> {
+export async function publishVersion(loc: ModelsLocation, v: number | string, opts: RootOpt & { log?: Log; onnx?: boolean } = {}): Promise<PublishedVersion> {
   const local = await getVersion(v, opts);
   const names = [...local.card.files.filter((f) => f !== 'card.json'), 'card.json'];
   const files: Array<RemoteFile & { data: Buffer }> = [];
@@ -70,12 +71,14 @@ export async function publishVersion(loc: ModelsLocation, v: number | string, op
   for (const f of files) {
     await loc.store.putObject(loc.bucket, `${dirKey}${f.path}`, f.data, f.path.endsWith('.json') ? 'application/json' : 'application/octet-stream');
   }
+  const onnx = opts.onnx === false ? undefined : await publishOnnx(loc, local.version, dirKey, opts);
   const modelJson = files.find((f) => f.path === 'model.json');
   const manifest: RemoteManifest = {
     schema: REMOTE_SCHEMA,
     version: local.version,
     files: files.map(({ path: p, size, sha256: s }) => ({ path: p, size, sha256: s })),
     backbones: modelJson ? savedBackboneLayers(JSON.parse(modelJson.data.toString('utf8')) as LayersModelJson) : [],
+    ...(onnx ? { onnx } : {}),
     card: local.card,
     publishedAt: new Date().toISOString(),
   };
@@ -83,6 +86,21 @@ export async function publishVersion(loc: ModelsLocation, v: number | string, op
   await loc.store.putObject(loc.bucket, remoteKeys.manifest(loc, local.version), bytes, 'application/json');
   opts.log?.(`published v${local.version} to ${loc.url}versions/v${local.version}/ (${files.length} files)`);
   return { version: local.version, manifestSha256: sha256(bytes), uploaded: true, files: files.length };
+}
+
+/**
+ * Upload the version's ONNX export (`registry export`, cached by content) beside its files, before the manifest
+ * names it; a model whose backbone has no ONNX export is published without one (said in the log).
+ */
+async function publishOnnx(loc: ModelsLocation, version: number, dirKey: string, opts: RootOpt & { log?: Log }): Promise<RemoteFile | undefined> {
+  const support = await versionOnnxSupport(version, opts);
+  if (!support.supported) {
+    opts.log?.(`v${version}: no ONNX file published (${support.reason})`);
+    return undefined;
+  }
+  const exported = await exportVersionOnnx(version, opts);
+  await loc.store.putObject(loc.bucket, `${dirKey}${ONNX_MODEL_FILE}`, Buffer.from(exported.bytes), 'application/octet-stream');
+  return { path: ONNX_MODEL_FILE, size: exported.bytes.byteLength, sha256: exported.sha256 };
 }
 
 /**

@@ -12,6 +12,7 @@ import { REGISTRY_SCHEMA, type ModelCard, type PromotedModel } from './types.js'
  * Published models on S3, the registry's remote copy. Layout under `s3://bucket/prefix/`:
  *
  *   versions/v3/model.json, *.bin, card.json   the files of a version folder, as in the local registry
+ *   versions/v3/model.onnx                     the whole model as ONNX (`registry export`), when it can be exported
  *   versions/v3/manifest.json                  RemoteManifest: every file's size and SHA-256; written LAST
  *   promoted.json                              RemotePointer: the promoted version and its manifest's SHA-256
  *
@@ -40,6 +41,12 @@ export interface RemoteManifest {
   version: number;
   files: RemoteFile[];
   backbones: BackboneReference[];
+  /**
+   * The whole model as one ONNX file beside the bundle (RGB 0..255 NHWC pixels in, p_cat out; see
+   * `src/model/onnx-model.ts`), for runtimes that load ONNX directly. Absent when the model's backbone has no ONNX
+   * export (coco-centernet) or the version was published before. Not part of `files`: replicas do not need it.
+   */
+  onnx?: RemoteFile;
   card: ModelCard;
   publishedAt: string;
 }

@@ -17,6 +17,9 @@ import {
   type ModelsLocation,
 } from '../../src/registry/remote.js';
 import { S3Store } from '../../src/storage/s3-client.js';
+import { buildCnn, REFERENCE_HYPERPARAMETERS } from '../../src/model/cnn.js';
+import { saveModel } from '../../src/model/io.js';
+import { selectBackend } from '../../src/model/backend.js';
 import { s3Env, startTestS3, type TestS3 } from '../helpers/s3-server.js';
 import { saveEnv } from '../helpers/env.js';
 
@@ -242,4 +245,36 @@ describe('registry publish', () => {
       restoreEnv();
     }
   }, 120_000);
+  it('puts the ONNX export beside the bundle and names it in the manifest (none for a coco-centernet model)', async () => {
+    const root = path.join(tmp, 'reg-onnx');
+    await selectBackend({ prefer: 'wasm' });
+    const model = buildCnn({ ...REFERENCE_HYPERPARAMETERS, imageSize: 32, filters: [4, 8, 8], denseUnits: 8 }, 1);
+    const dir = path.join(tmp, 'cnn-for-onnx');
+    await saveModel(model, dir);
+    model.dispose();
+    const cnn = await registerModel({
+      root,
+      modelDir: dir,
+      runId: null,
+      dataset: { name: 'test', manifestHash: 'test' },
+      metrics: { precision: 0.9, recall: 0.9, f1: 0.9, accuracy: 0.9, rocAuc: 0.9, prAuc: 0.9 },
+      threshold: 0.5,
+      thresholdStrategy: 'fixed',
+      imageSize: 32,
+    });
+    const centernet = await registerFake(root, 'centernet');
+    const loc = location('with-onnx');
+    const logged: string[] = [];
+    await publishRegistry(loc, { root, versions: 'all', log: (m) => logged.push(m) });
+
+    const { manifest } = (await readRemoteManifest(loc, cnn.version))!;
+    expect(manifest.onnx).toMatchObject({ path: 'model.onnx' });
+    expect(manifest.files.map((f) => f.path)).not.toContain('model.onnx');
+    const onnx = await s3.store.getObject(s3.bucket, `with-onnx/versions/v${cnn.version}/model.onnx`);
+    expect(onnx.length).toBe(manifest.onnx!.size);
+    expect(sha(onnx)).toBe(manifest.onnx!.sha256);
+
+    expect((await readRemoteManifest(loc, centernet.version))!.manifest.onnx).toBeUndefined();
+    expect(logged.join('\n')).toMatch(new RegExp(`v${centernet.version}: no ONNX file published \\(.*graph model`));
+  });
 });

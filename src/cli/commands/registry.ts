@@ -5,6 +5,7 @@ import { getVersion, listVersions, promote, readDecisions, readPolicy, readPromo
 import type { Decision, PrimaryMetric, PromotionPolicy } from '../../registry/types.js';
 import { publishIfConfigured, publishRegistry } from '../../registry/publish.js';
 import { defaultModelsUrl, openModelsLocation } from '../../registry/remote.js';
+import { DEFAULT_TRITON_NAME, inputContract, writeTritonRepository } from '../../registry/onnx-export.js';
 import { action } from '../program.js';
 import { formatNumber, printListing } from '../output.js';
 
@@ -204,6 +205,33 @@ export function registerRegistryCommands(program: Command): void {
           }
         } finally {
           loc.store.close();
+        }
+      }),
+    );
+
+  reg
+    .command('export <version>')
+    .description(
+      'Write a version as one ONNX file (RGB 0..255 float32 NHWC pixels in, p_cat out; a backbone model takes the whole view ' +
+        'of any allowed shape and answers the mean over the view and its mirror image, as the server does) in a Triton ' +
+        'model repository: OUT/NAME/config.pbtxt and OUT/NAME/1/model.onnx',
+    )
+    .requiredOption('--out <dir>', 'the model repository folder to write into')
+    .option('--format <format>', 'the export format (onnx)', 'onnx')
+    .option('--name <name>', 'the model name in the repository', DEFAULT_TRITON_NAME)
+    .option('--json', 'print JSON')
+    .action(
+      action(async (v: string, opts: { out: string; format: string; name: string; json?: boolean }) => {
+        if (opts.format !== 'onnx') throw new Error(`--format ${opts.format} is not supported (onnx is)`);
+        const r = await writeTritonRepository(v, opts.out, { name: opts.name });
+        const e = r.exported;
+        const summary = { version: e.version, model: r.model, config: r.config, sha256: e.sha256, bytes: e.bytes.byteLength, input: { name: e.inputName, shape: e.inputShape }, output: { name: e.outputName, shape: e.outputShape }, backbone: e.backbone, mirrorMean: e.mirrorMean, threshold: e.card.threshold, inputContract: inputContract(e) };
+        if (opts.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
+        else {
+          process.stdout.write(`exported v${e.version} to ${r.model} (${(e.bytes.byteLength / 1e6).toFixed(1)} MB, sha256 ${e.sha256.slice(0, 12)})\n`);
+          process.stdout.write(`triton config ${r.config}\n`);
+          process.stdout.write(`input  ${e.inputName} [${e.inputShape.map((d) => d ?? '?').join(', ')}]: ${summary.inputContract}\n`);
+          process.stdout.write(`output ${e.outputName} [${e.outputShape.map((d) => d ?? '?').join(', ')}]: P(cat); a cat at >= ${e.card.threshold}\n`);
         }
       }),
     );
