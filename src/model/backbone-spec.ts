@@ -32,4 +32,10 @@ export interface BackboneSpec {
   finish?(pooled: Float32Array, n: number): Promise<Float32Array>;
   /** Width of what the network itself outputs before `finish` (default `features`). */
   pooledWidth?: number;
+  /**
+   * A feature column that is already the log-odds of "cat" by the pretrained network itself (the ImageNet
+   * classifier's cat classes): the head then learns a correction added to it (`buildCnn`), so on photos unlike
+   * its training data it falls back to what the pretrained network knows.
+   */
+  priorColumn?: number;
 }

@@ -127,6 +127,29 @@ function addClassifierHead(model: tf.Sequential, hp: CnnHyperparameters, nextSee
 }
 
 /**
+ * The head over features with a prior column (the pretrained classifier's own cat log-odds): P(cat) =
+ * sigmoid(prior + correction), the correction a batch-normed, dropout, ReLU dense and linear unit over all features,
+ * starting at zero. It trains like any head; where the training photos say nothing (an animal none of them shows),
+ * the correction stays small and the pretrained classifier's answer stands. One nested model, so the classifier
+ * stays backbone + head and `headOf` finds it as one layer.
+ */
+function priorCorrectionHead(hp: CnnHyperparameters, width: number, priorColumn: number, nextSeed: () => number): tf.LayersModel {
+  const init = () => tf.initializers.glorotUniform({ seed: nextSeed() });
+  const features = tf.input({ shape: [width], name: 'features' });
+  let h = tf.layers.batchNormalization({ name: 'feature_norm' }).apply(features) as tf.SymbolicTensor;
+  if (hp.dropout > 0) h = tf.layers.dropout({ rate: hp.dropout, seed: nextSeed(), name: 'dropout1' }).apply(h) as tf.SymbolicTensor;
+  h = tf.layers.dense({ units: hp.denseUnits, activation: 'relu', kernelInitializer: init(), name: 'dense1' }).apply(h) as tf.SymbolicTensor;
+  if (hp.dropout > 0) h = tf.layers.dropout({ rate: hp.dropout, seed: nextSeed(), name: 'dropout2' }).apply(h) as tf.SymbolicTensor;
+  const correction = tf.layers.dense({ units: 1, kernelInitializer: 'zeros', name: 'correction' }).apply(h) as tf.SymbolicTensor;
+  const pick = tf.tidy(() => tf.oneHot([priorColumn], width).reshape([width, 1]).toFloat());
+  const prior = tf.layers.dense({ units: 1, useBias: false, trainable: false, weights: [pick], name: 'prior' }).apply(features) as tf.SymbolicTensor;
+  pick.dispose();
+  const logit = tf.layers.add({ name: 'logit' }).apply([prior, correction]) as tf.SymbolicTensor;
+  const p = tf.layers.activation({ activation: 'sigmoid', name: 'p_cat' }).apply(logit) as tf.SymbolicTensor;
+  return tf.model({ inputs: features, outputs: p, name: 'head' });
+}
+
+/**
  * The pretrained-backbone classifier: the frozen backbone's features, batch norm (the features have very
  * different scales), dropout, a ReLU dense layer, dropout and the sigmoid P(cat). Run `loadBackbone` before
  * predicting with it; only the head's weights train.
@@ -136,6 +159,12 @@ function buildBackboneClassifier(hp: CnnHyperparameters, seed: number): tf.Layer
   const model = tf.sequential({ name: 'areyouacat_backbone_classifier' });
   model.add(tf.layers.inputLayer({ inputShape: [hp.imageSize, hp.imageSize, 3], name: 'image' }));
   model.add(new PretrainedBackbone({ backbone: hp.backbone!, imageSize: hp.imageSize, view: BACKBONE_VIEW }));
+  const spec = backboneSpec(hp.backbone!);
+  if (spec.priorColumn !== undefined) {
+    model.add(priorCorrectionHead(hp, spec.features, spec.priorColumn, () => s++));
+    model.compile({ optimizer: tf.train.adam(hp.learningRate), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
+    return model;
+  }
   model.add(tf.layers.batchNormalization({ name: 'feature_norm' }));
   addClassifierHead(model, hp, () => s++);
   return model;

@@ -159,6 +159,7 @@ export const IMAGENET_MOBILENET_BACKBONE: BackboneSpec = {
   cacheId: `${IMAGENET_BACKBONE_ID}@${IMAGENET_RECIPE}`,
   features: IMAGENET_FEATURES,
   pooledWidth: IMAGENET_POOLED,
+  priorColumn: IMAGENET_POOLED,
   finish: async (pooled, n) => {
     const net = await loadImagenetNet();
     const f = tf.tidy(() => withCatDogLogOdds(tf.tensor2d(pooled, [n, IMAGENET_POOLED]), net.classifier));
