@@ -25,6 +25,8 @@ function gallery(examples, caption) {
       h("figcaption", {}, `${e.group} · P(cat) ${fmt(e.probability, 2)}`, h("br"), h("span", { class: "muted" }, e.path.split("/").pop())))));
 }
 
+const METRIC_WORDS = { precision: "precision", recall: "recall", f1: "F1", rocAuc: "ROC AUC" };
+
 function evaluationSections(ev) {
   const t = ev.test;
   const at = t.atThreshold;
@@ -37,6 +39,16 @@ function evaluationSections(ev) {
         ev.threshold.warning ? [" ", badge("warn"), " ", ev.threshold.warning] : ""),
       keyValues({ images: t.n, cats: t.positives, precision: at.precision, recall: at.recall, f1: at.f1, accuracy: at.accuracy,
         "ROC AUC": t.rocAuc, "PR AUC (average precision)": t.prAuc, "calibration error (ECE)": t.calibration.ece })),
+    ev.baseline ? section("Against the zero-shot baseline",
+      h("p", {}, `The baseline: ${ev.baseline.description}. Scored on the same test photos, its threshold (${fmt(ev.baseline.threshold)}) chosen on the same validation photos; the gate refuses a model that does not beat it.`),
+      bars(["precision", "recall", "f1", "rocAuc"].flatMap((k) => [
+        { metric: METRIC_WORDS[k], who: "this model", value: k === "rocAuc" ? t.rocAuc : at[k] },
+        { metric: METRIC_WORDS[k], who: "zero-shot baseline", value: ev.baseline.test[k] },
+      ]).filter((r) => r.value != null), { x: "metric", y: "value", color: "who", yTitle: "on the test split", domainY: [0, 1], width: 360, height: 200 }),
+      table([
+        { model: "this model", precision: at.precision, recall: at.recall, f1: at.f1, "ROC AUC": t.rocAuc },
+        { model: "zero-shot baseline", precision: ev.baseline.test.precision, recall: ev.baseline.test.recall, f1: ev.baseline.test.f1, "ROC AUC": ev.baseline.test.rocAuc },
+      ], ["model", "precision", "recall", "f1", "ROC AUC"])) : null,
     section("Confusion matrix", confusion(at)),
     section("ROC and precision-recall curves",
       h("div", { class: "charts" },

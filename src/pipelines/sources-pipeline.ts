@@ -15,7 +15,7 @@ import { rocAuc } from '../stats/roc-auc.js';
 import { paths } from '../storage/paths.js';
 import { withRun } from '../tracking/runs.js';
 import { ensureModelFiles } from '../model-files/index.js';
-import { backboneImageSize, DEFAULT_HYPERPARAMETERS, defaultBackbone, type TrainPipelineOptions } from './train-pipeline.js';
+import { backboneImageSize, defaultBackbone, defaultHyperparameters, type TrainPipelineOptions } from './train-pipeline.js';
 
 /** The training settings of the folds are those of the training pipeline (same names, same defaults). */
 export type SourcesPipelineOptions = Pick<
@@ -65,7 +65,7 @@ export async function runSourcesPipeline(opts: SourcesPipelineOptions): Promise<
   const heldOutNames = opts.only?.length ? opts.only : names;
   for (const s of heldOutNames) if (!names.includes(s)) throw new Error(`unknown source "${s}" (the data has: ${names.join(', ')})`);
 
-  const hp: CnnHyperparameters = { ...DEFAULT_HYPERPARAMETERS, ...(opts.hyperparameters ?? {}), backbone, imageSize: data.size };
+  const hp: CnnHyperparameters = { ...defaultHyperparameters(backbone), ...(opts.hyperparameters ?? {}), backbone, imageSize: data.size };
   const epochs = opts.epochs ?? 20;
   const patience = opts.patience ?? 4;
   const classWeight = opts.classWeight === undefined ? 'balanced' : opts.classWeight;
