@@ -109,7 +109,7 @@ function servingView(s) {
     keyValues({
       source: SERVING_SOURCE[s.source] ?? s.source ?? "none", "numbers taken": s.at ? fmtTime(s.at) : null, requests: s.requests,
       "5xx errors": s.errors5xx, "4xx errors": s.errors4xx, "error rate": s.errorRate,
-      "predict p50 (ms)": s.p50Ms, "predict p95 (ms)": s.p95Ms, "model version served": s.modelVersion,
+      "refused (429/503)": s.refused ?? 0, "answered predictions p50 (ms)": s.p50Ms, "answered predictions p95 (ms)": s.p95Ms, "model version served": s.modelVersion,
       "feedback queue depth": s.feedbackQueueDepth,
     }));
 }

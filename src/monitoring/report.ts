@@ -192,7 +192,7 @@ export function servingSection(
   scraped: { source: 'url' | 'snapshot' | 'server'; at: string; samples: PromSample[] } | { unavailable: string },
   t: MonitoringThresholds,
 ): MonitoringReport['serving'] {
-  const empty = { requests: 0, errors5xx: 0, errors4xx: 0, errorRate: null, p50Ms: null, p95Ms: null, modelVersion: null, feedbackQueueDepth: null };
+  const empty = { requests: 0, errors5xx: 0, errors4xx: 0, errorRate: null, refused: 0, p50Ms: null, p95Ms: null, modelVersion: null, feedbackQueueDepth: null };
   if ('unavailable' in scraped) return { status: 'unavailable', reason: scraped.unavailable, source: null, at: null, ...empty };
   const numbers = servingNumbers(scraped.samples);
   const base = { source: scraped.source, at: scraped.at, ...numbers };

@@ -248,7 +248,8 @@ export function createRequestHandler(ctx: AppContext) {
       const status = res.writableFinished ? String(res.statusCode) : '499';
       ctx.metrics.requests.inc({ route, method: req.method ?? 'GET', status });
       const seconds = (performance.now() - t0) / 1000;
-      ctx.metrics.duration.observe(seconds, { route });
+      // By status too, so that latency percentiles can be of answered requests (a refused one is not a prediction).
+      ctx.metrics.duration.observe(seconds, { route, status });
       ctx.log(`${req.method} ${pathname} ${status}`, {
         level: Number(status) >= 500 ? 'warn' : 'info',
         reqId,
