@@ -1,3 +1,4 @@
+import { modelLoadErrorInWords, s3ErrorInWords } from './health-words.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StaticSiteHandler } from './static-site.js';
 import { HttpError, sendError, sendJson } from './http-errors.js';
@@ -101,8 +102,7 @@ async function readPhoto(ctx: AppContext, req: IncomingMessage): Promise<Buffer>
 function noModelError(ctx: AppContext): HttpError {
   const failed = ctx.holder.loadError;
   if (failed) {
-    const what = failed.version === null ? 'the promoted model pointer cannot be read' : `the promoted model v${failed.version} failed to load`;
-    return new HttpError(503, 'model_load_failed', `${what}: ${failed.message} (retried automatically)`);
+    return new HttpError(503, 'model_load_failed', modelLoadErrorInWords(failed).message);
   }
   return new HttpError(503, 'no_model', 'no model is promoted yet; promote one with the registry');
 }
@@ -173,7 +173,13 @@ async function featuresOf(ctx: AppContext, photo: Buffer) {
 /** The feedback side of health: S3 as the uploader sees it ('unavailable' while failing or stalled) and the queue. */
 function feedbackHealth(ctx: AppContext, queued: number) {
   const { s3, lastError, nextAttemptAt } = ctx.feedback.uploader.status();
-  return { s3, queued, uploading: s3 !== 'unavailable', lastError, nextAttemptAt };
+  // In words: the uploader's own message names the S3 endpoint and the object key (it goes to the log).
+  const words = lastError === null ? null : s3ErrorInWords(ctx.feedback.uploader.lastError ?? new Error(lastError), 'feedback uploads');
+  return { s3, queued, uploading: s3 !== 'unavailable', lastError: words, nextAttemptAt };
+}
+
+function modelSourceInWords(status: ModelSourceStatus): ModelSourceStatus {
+  return { ...status, lastError: status.lastError === null ? null : s3ErrorInWords(new Error(status.lastError), 'the published models') };
 }
 
 async function health(ctx: AppContext, res: ServerResponse): Promise<void> {
@@ -184,8 +190,8 @@ async function health(ctx: AppContext, res: ServerResponse): Promise<void> {
   sendJson(res, model ? 200 : 503, {
     status: model ? 'ok' : loadError ? 'model-load-failed' : 'no-model',
     model: model ? { version: model.version, threshold: model.threshold, imageSize: model.imageSize } : null,
-    modelLoadError: loadError,
-    ...(ctx.modelSource ? { modelSource: ctx.modelSource() } : {}),
+    modelLoadError: loadError ? modelLoadErrorInWords(loadError) : null,
+    ...(ctx.modelSource ? { modelSource: modelSourceInWords(ctx.modelSource()) } : {}),
     feedback: feedbackHealth(ctx, depth),
     uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
   });
