@@ -1,3 +1,4 @@
+import { feedbackStoreChoices } from '../feedback/store-choices.js';
 import { modelLoadErrorInWords, s3ErrorInWords } from './health-words.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StaticSiteHandler } from './static-site.js';
@@ -162,7 +163,11 @@ async function feedback(ctx: AppContext, req: IncomingMessage, res: ServerRespon
 async function featuresOf(ctx: AppContext, photo: Buffer) {
   const answer = await ctx.holder.use(async (model) => {
     if (!model.features) {
-      throw new HttpError(422, 'features_unavailable', `model v${model.version} has no frozen pretrained backbone, so its features cannot be kept instead of the photo; send store=photo`);
+      throw new HttpError(
+        422,
+        'features_unavailable',
+        `the served model (v${model.version}) was trained without a pretrained backbone, so it cannot keep numbers from your photo instead of the photo: choose to keep the photo (store=photo), or do not send feedback`,
+      );
     }
     return { features: await ctx.decodes.run(() => model.features!(photo, ctx.maxPixels)), version: model.version };
   });
@@ -189,7 +194,9 @@ async function health(ctx: AppContext, res: ServerResponse): Promise<void> {
   const loadError = ctx.holder.loadError;
   sendJson(res, model ? 200 : 503, {
     status: model ? 'ok' : loadError ? 'model-load-failed' : 'no-model',
-    model: model ? { version: model.version, threshold: model.threshold, imageSize: model.imageSize } : null,
+    model: model
+      ? { version: model.version, threshold: model.threshold, imageSize: model.imageSize, feedback: feedbackStoreChoices({ hasBackbone: model.features !== undefined }) }
+      : null,
     modelLoadError: loadError ? modelLoadErrorInWords(loadError) : null,
     ...(ctx.modelSource ? { modelSource: modelSourceInWords(ctx.modelSource()) } : {}),
     feedback: feedbackHealth(ctx, depth),
