@@ -1,3 +1,4 @@
+import type { RequestBudget } from './request-budget.js';
 import { feedbackStoreChoices } from '../feedback/store-choices.js';
 import { modelLoadErrorInWords, s3ErrorInWords } from './health-words.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -26,6 +27,7 @@ import {
   openInferenceMethod,
   sendOpenInferenceError,
   type OpenInferenceContext,
+  newParseSemaphore,
 } from './open-inference.js';
 import { monitoringRoute } from './monitoring-route.js';
 import type { ServingHistoryView } from '../monitoring/serving-history.js';
@@ -52,6 +54,8 @@ export interface AppContext {
   maxBatch: number;
   /** Largest JSON body of a /v2 inference request. */
   maxInferBodyBytes: number;
+  /** What one Open Inference Protocol request may cost (decoded pixels, tensor elements). */
+  requestBudget: RequestBudget;
   /** A replica's model source (models published on S3), shown in /api/health; absent for the local registry. */
   modelSource?: () => ModelSourceStatus;
   /** The serving counters minute by minute, up to now (GET /api/monitoring). */
@@ -228,6 +232,8 @@ function openInferenceContext(ctx: AppContext): OpenInferenceContext {
     maxBodyBytes: ctx.maxInferBodyBytes,
     maxPixels: ctx.maxPixels,
     decodes: ctx.decodes,
+    budget: ctx.requestBudget,
+    parses: newParseSemaphore(),
     onPrediction: ({ probability, decision, version, latencyMs, photo }) => {
       ctx.metrics.predictions.inc({ decision });
       if (photo) ctx.monitor?.record({ time: new Date().toISOString(), version, probability, decision, latencyMs }, photo);

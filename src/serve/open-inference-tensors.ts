@@ -1,5 +1,6 @@
 import { isWholeViewShape, type ViewShape } from '../data/whole-view.js';
 import { HttpError } from './http-errors.js';
+import { checkElements, type RequestBudget } from './request-budget.js';
 
 /**
  * Tensors of the Open Inference Protocol (KServe V2) REST API as this model reads and writes them. One input, sent
@@ -114,7 +115,7 @@ function parseImages(input: Record<string, unknown>, shape: number[], maxBatch: 
   return { kind: 'images', n, files: data.map((s, i) => decodeBase64(s, `${what}[${i}]`, maxImageBytes)) };
 }
 
-function parsePixels(input: Record<string, unknown>, shape: number[], imageSize: number, wholeView: boolean, maxBatch: number): InferInput {
+function parsePixels(input: Record<string, unknown>, shape: number[], imageSize: number, wholeView: boolean, maxBatch: number, budget?: RequestBudget): InferInput {
   const what = `input "${INPUT_PIXELS}"`;
   if (input.datatype !== 'FP32') throw bad(`${what} must have datatype FP32 (got ${JSON.stringify(input.datatype)})`);
   const square = shape.length === 4 && shape[1] === imageSize && shape[2] === imageSize && shape[3] === 3;
@@ -125,6 +126,7 @@ function parsePixels(input: Record<string, unknown>, shape: number[], imageSize:
   }
   const n = shape[0];
   checkBatch(n, maxBatch, what);
+  if (budget) checkElements(shape, budget);
   const per = view.height * view.width * 3;
   const data = flatten(input.data, what, n * per);
   if (data.length !== n * per) throw bad(`${what}: shape ${JSON.stringify(shape)} needs ${n * per} elements, "data" has ${data.length}`);
@@ -149,7 +151,7 @@ function checkBatch(n: number, maxBatch: number, what: string): void {
 }
 
 /** Check a parsed JSON inference request against the protocol and this model's tensors. */
-export function parseInferRequest(body: unknown, opts: { imageSize: number; wholeView?: boolean; maxBatch: number; maxImageBytes: number }): InferRequest {
+export function parseInferRequest(body: unknown, opts: { imageSize: number; wholeView?: boolean; maxBatch: number; maxImageBytes: number; budget?: RequestBudget }): InferRequest {
   if (!isObject(body)) throw bad('the request body must be a JSON object');
   if (body.id !== undefined && typeof body.id !== 'string') throw bad('"id" must be a string');
   if (body.parameters !== undefined && !isObject(body.parameters)) throw bad('"parameters" must be an object');
@@ -164,7 +166,7 @@ export function parseInferRequest(body: unknown, opts: { imageSize: number; whol
   const shape = checkShape(input.shape, `input ${JSON.stringify(input.name)}`);
   let parsed: InferInput;
   if (input.name === INPUT_IMAGE) parsed = parseImages(input, shape, opts.maxBatch, opts.maxImageBytes);
-  else if (input.name === INPUT_PIXELS) parsed = parsePixels(input, shape, opts.imageSize, opts.wholeView ?? false, opts.maxBatch);
+  else if (input.name === INPUT_PIXELS) parsed = parsePixels(input, shape, opts.imageSize, opts.wholeView ?? false, opts.maxBatch, opts.budget);
   else throw bad(`unknown input ${JSON.stringify(input.name)}: this model takes "${INPUT_IMAGE}" (BYTES) or "${INPUT_PIXELS}" (FP32)`);
 
   let outputs: OutputName[] = [...OUTPUT_NAMES];
