@@ -16,11 +16,16 @@ function sectionHead(title, section) {
   ];
 }
 
-function banner(report) {
+/** The report's verdict (data.verdict, made by the library): alerts, warnings, ok, or not judged yet. */
+function banner(report, verdict) {
   const { alerts = [], warnings = [] } = report;
+  if (verdict && verdict.tone === "not-judged") {
+    return h("div", { class: "monitoring-banner monitoring-not-judged note", "data-tone": verdict.tone, style: { borderLeft: "6px solid #868e96", padding: "0.6em 1em" } },
+      h("strong", {}, verdict.headline), ": ", verdict.detail);
+  }
   if (!alerts.length && !warnings.length) {
-    return h("div", { class: "monitoring-banner monitoring-ok note", style: { borderLeft: "6px solid #2b8a3e", padding: "0.6em 1em" } },
-      h("strong", {}, "All checks ok"), ": no alerts and no warnings in this report.");
+    return h("div", { class: "monitoring-banner monitoring-ok note", "data-tone": "ok", style: { borderLeft: "6px solid #2b8a3e", padding: "0.6em 1em" } },
+      h("strong", {}, verdict?.headline ?? "All checks ok"), ": ", verdict?.detail ?? "no alerts and no warnings in this report.");
   }
   const critical = alerts.length > 0;
   const item = (a) => h("li", {}, h("code", {}, a.id), " ", a.message,
@@ -114,13 +119,14 @@ function servingView(s) {
     }));
 }
 
-function reportView(report) {
+function reportView(report, verdict) {
   const m = report.model;
   return h("div", { class: "monitoring-report" },
-    banner(report),
+    banner(report, verdict),
     h("p", { class: "monitoring-meta" },
       `Report made ${fmtTime(report.createdAt)} for `,
       m ? h("strong", {}, `model version ${m.version}`) : h("strong", {}, "no promoted model"),
+      m?.promotedVersion != null ? ` (the version answering; v${m.promotedVersion} is promoted but failed to load)` : "",
       m ? ` (threshold ${fmt(m.threshold)}, ${m.imageSize}px, data set ${m.dataset ?? "–"})` : "",
       report.window ? `, over the ${report.window.days} days since ${report.window.sinceDay}.` : "."),
     driftView(report.drift, report.thresholds),
@@ -238,7 +244,8 @@ function servingHistoryView(history) {
       : { mark: line }),
     encoding: {
       x: { field: "minute", type: "temporal", title: null, axis: { format: "%H:%M" }, scale: { domain: [first, last] } },
-      y: { field: "value", type: "quantitative", title, ...(share ? { axis: { format: "%" }, scale: { domainMin: 0 } } : {}) },
+      // A share axis reads 0%-1% at least, in whole tenths of a percent: all-zero minutes no longer print "0.000000%".
+      y: { field: "value", type: "quantitative", title, ...(share ? { axis: { format: ".1%", tickCount: 4 }, scale: { domain: [0, Math.max(0.01, ...values.map((v) => v.value ?? 0))], nice: false } } : {}) },
       color: { field: "series", type: "nominal", title: null, sort: order, scale: { domain: order }, legend: { orient: "top" } },
       tooltip: [
         { field: "minute", type: "temporal", title: "minute", format: "%H:%M" },
@@ -309,7 +316,7 @@ export function renderMonitoring(data) {
         h("code", {}, "areyouacat pipeline deploy"), " has promoted a model."));
   }
   return h("div", {}, problems,
-    data.report ? reportView(data.report)
+    data.report ? reportView(data.report, data.verdict)
       : h("div", { class: "note" }, h("p", {}, h("strong", {}, "No monitoring report yet"), ": run ", h("code", {}, "areyouacat monitor"),
         " while ", h("code", {}, "areyouacat serve"), " runs, then rebuild the reports.")),
     data.servingHistory?.buckets?.length ? servingHistoryView(data.servingHistory) : null,
