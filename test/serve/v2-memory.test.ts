@@ -33,7 +33,7 @@ afterAll(async () => {
 
 const infer = async (body: string) => {
   const res = await fetch(`${srv.url}/v2/models/areyouacat/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-  return { status: res.status, json: (await res.json()) as any };
+  return { status: res.status, json: await res.json() };
 };
 const imagesBody = (files: Buffer[]) => JSON.stringify({ inputs: [{ name: 'image', shape: [files.length], datatype: 'BYTES', data: files.map((f) => f.toString('base64')) }] });
 
