@@ -222,7 +222,7 @@ function servingHistoryView(history) {
   const last = buckets.length ? Date.parse(buckets[buckets.length - 1].start) + step : 0;
   const first = buckets.length ? Math.min(Date.parse(buckets[0].start), last - 30 * 60_000) : 0;
   const line = { type: "line", point: few, tooltip: true, invalid: "break-paths-show-domains" };
-  const chart = (values, title, order, { share = false, partial = false } = {}) => vl({
+  const chart = (values, title, order, { share = false, partial = false, counts = false } = {}) => vl({
     data: { values: withGaps(values) },
     ...(partial
       ? {
@@ -245,7 +245,12 @@ function servingHistoryView(history) {
     encoding: {
       x: { field: "minute", type: "temporal", title: null, axis: { format: "%H:%M" }, scale: { domain: [first, last] } },
       // A share axis reads 0%-1% at least, in whole tenths of a percent: all-zero minutes no longer print "0.000000%".
-      y: { field: "value", type: "quantitative", title, ...(share ? { axis: { format: ".1%", tickCount: 4 }, scale: { domain: [0, Math.max(0.01, ...values.map((v) => v.value ?? 0))], nice: false } } : {}) },
+      y: {
+        field: "value", type: "quantitative", title,
+        ...(share ? { axis: { format: ".1%", tickCount: 4 }, scale: { domain: [0, Math.max(0.01, ...values.map((v) => v.value ?? 0))], nice: false } } : {}),
+        // Counts are whole numbers from 0 up (an all-zero line read "0.000000" on its axis).
+        ...(counts ? { axis: { format: "~s", tickMinStep: 1 }, scale: { domain: [0, Math.max(1, ...values.map((v) => v.value ?? 0))] } } : {}),
+      },
       color: { field: "series", type: "nominal", title: null, sort: order, scale: { domain: order }, legend: { orient: "top" } },
       tooltip: [
         { field: "minute", type: "temporal", title: "minute", format: "%H:%M" },
@@ -268,7 +273,7 @@ function servingHistoryView(history) {
       h("span", { class: "muted" }, " A gap in a line is time the server was not running.")),
     h("div", { class: "charts" },
       part(`Request rate: API requests (including the Open Inference Protocol's /v2 routes) and predictions ${perMinute}.${inProgress ? " The minute in progress is a hollow point with its counts so far, not part of the line." : ""}`,
-        chart(rate, perMinute, ["API requests", "predictions"], { partial: true }), { "data-chart": "request-rate", "data-partial-minute": inProgress }),
+        chart(rate, perMinute, ["API requests", "predictions"], { partial: true, counts: true }), { "data-chart": "request-rate", "data-partial-minute": inProgress }),
       latency.length ? part("Latency of a prediction request (ms): median, 95th and 99th percentile of each minute.", chart(latency, "latency (ms)", ["median", "95th percentile", "99th percentile"]), { "data-chart": "latency" }) : null,
       errors.length ? part("Error rate: the share of each minute's requests answered with an error, server errors (5xx) and client errors (4xx) apart.",
         chart(errors, "share of requests", ["server errors (5xx)", "client errors (4xx)"], { share: true }),
