@@ -25,15 +25,19 @@ export function isSyntheticDataset(card: Pick<ModelCard, 'dataset' | 'details'>)
   return /^synthetic\b/.test(name) || sources.some((s) => /built-in synthetic set/.test(s.name));
 }
 
-export function trainingDataSummary(card: Pick<ModelCard, 'dataset' | 'details'>): TrainingDataSummary {
+/**
+ * `model.backbone`: the backbone the model files hold (the site knows it from model.json), when the card does not
+ * record it (a version registered without a training run); unknown and unrecorded, the sentence leaves it out.
+ */
+export function trainingDataSummary(card: Pick<ModelCard, 'dataset' | 'details'>, model: { backbone?: string | null } = {}): TrainingDataSummary {
   const dataset = card.dataset.name ?? card.details?.training?.dataset ?? null;
-  const backbone = card.details?.training?.backbone ?? null;
-  const how = backbone ? `a head on the pretrained ${backbone} backbone` : 'a CNN trained from scratch';
+  const backbone = model.backbone !== undefined ? model.backbone : card.details ? (card.details.training?.backbone ?? null) : undefined;
+  const how = backbone === undefined ? null : backbone ? `a head on the pretrained ${backbone} backbone` : 'a CNN trained from scratch';
   if (isSyntheticDataset(card)) {
     return {
       dataset,
       synthetic: true,
-      text: `Trained on the built-in synthetic set${dataset ? ` (${dataset})` : ''}: drawn cats, dogs, faces and scenes made from a seed, not photos; ${how}.`,
+      text: `Trained on the built-in synthetic set${dataset ? ` (${dataset})` : ''}: drawn cats, dogs, faces and scenes made from a seed, not photos${how ? `; ${how}` : ''}.`,
       demonstration:
         'This model is a demonstration of the whole product, not a cat detector: it has never seen a real photo, so its answers on ' +
         'real photos mean little. Train on real photos (folders cat/, dog/, selfie/ and misc/) to get a model worth asking.',
@@ -42,5 +46,5 @@ export function trainingDataSummary(card: Pick<ModelCard, 'dataset' | 'details'>
   }
   const sources = (card.details?.training?.sources ?? []).map((s) => s.name);
   const from = sources.length ? `, from ${sources.join(', ')}` : '';
-  return { dataset, synthetic: false, text: `Trained on the photos of data set ${dataset ?? '(unnamed)'}${from}; ${how}.`, demonstration: null, command: null };
+  return { dataset, synthetic: false, text: `Trained on the photos of data set ${dataset ?? '(unnamed)'}${from}${how ? `; ${how}` : ''}.`, demonstration: null, command: null };
 }

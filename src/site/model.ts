@@ -84,7 +84,7 @@ export async function promotedBrowserModel(): Promise<BrowserModel> {
           modelTopology: graph.modelTopology, weightSpecs: graph.weightSpecs ?? [], weightBytes: backboneWeights.length, nativeSize: NATIVE_SIZE, upsampling,
         }
         : null,
-      trainedOn: trainingDataSummary(promoted.card),
+      trainedOn: trainingDataSummary(promoted.card, { backbone: graph ? BACKBONE_ID : null }),
       feedback: feedbackStoreChoices({ hasBackbone: graph !== null }),
     },
     weights,

@@ -22,6 +22,9 @@ describe('words for the site', () => {
     const photos = trainingDataSummary({ dataset: { name: 'cats-v1', manifestHash: 'x' } });
     expect(photos).toMatchObject({ synthetic: false, demonstration: null, command: null });
     expect(photos.text).toMatch(/cats-v1/);
+    // The backbone the model files hold, when the card (registered without a run) does not say.
+    expect(trainingDataSummary({ dataset: { name: 'cats-v1', manifestHash: 'x' } }, { backbone: 'coco-centernet' }).text).toMatch(/pretrained coco-centernet backbone/);
+    expect(trainingDataSummary({ dataset: { name: 'cats-v1', manifestHash: 'x' } }).text).not.toMatch(/from scratch|backbone/);
   });
 
   it('feedback choices follow the backbone', () => {
