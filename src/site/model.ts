@@ -108,6 +108,8 @@ async function imagenetBrowserModel(card: ModelCard, json: LayersModelJson, arti
         recipe: { layer: IMAGENET_FEATURE_LAYER, probsLayer: IMAGENET_PROBS_LAYER, catClasses: [...IMAGENET_CAT_CLASSES], dogClasses: IMAGENET_DOG_CLASSES, scale: 'minus-one-to-one' },
         modelTopology: backbone.modelTopology, weightSpecs: backbone.weightSpecs ?? [], weightBytes: backboneWeights.length, nativeSize: 224, upsampling: [],
       },
+      trainedOn: trainingDataSummary(card, { backbone: IMAGENET_BACKBONE_ID }),
+      feedback: feedbackStoreChoices({ hasBackbone: true }),
     },
     weights,
     backboneWeights,
