@@ -16,11 +16,16 @@ function sectionHead(title, section) {
   ];
 }
 
-function banner(report) {
+/** The report's verdict (data.verdict, made by the library): alerts, warnings, ok, or not judged yet. */
+function banner(report, verdict) {
   const { alerts = [], warnings = [] } = report;
+  if (verdict && verdict.tone === "not-judged") {
+    return h("div", { class: "monitoring-banner monitoring-not-judged note", "data-tone": verdict.tone, style: { borderLeft: "6px solid #868e96", padding: "0.6em 1em" } },
+      h("strong", {}, verdict.headline), ": ", verdict.detail);
+  }
   if (!alerts.length && !warnings.length) {
-    return h("div", { class: "monitoring-banner monitoring-ok note", style: { borderLeft: "6px solid #2b8a3e", padding: "0.6em 1em" } },
-      h("strong", {}, "All checks ok"), ": no alerts and no warnings in this report.");
+    return h("div", { class: "monitoring-banner monitoring-ok note", "data-tone": "ok", style: { borderLeft: "6px solid #2b8a3e", padding: "0.6em 1em" } },
+      h("strong", {}, verdict?.headline ?? "All checks ok"), ": ", verdict?.detail ?? "no alerts and no warnings in this report.");
   }
   const critical = alerts.length > 0;
   const item = (a) => h("li", {}, h("code", {}, a.id), " ", a.message,
@@ -109,18 +114,19 @@ function servingView(s) {
     keyValues({
       source: SERVING_SOURCE[s.source] ?? s.source ?? "none", "numbers taken": s.at ? fmtTime(s.at) : null, requests: s.requests,
       "5xx errors": s.errors5xx, "4xx errors": s.errors4xx, "error rate": s.errorRate,
-      "predict p50 (ms)": s.p50Ms, "predict p95 (ms)": s.p95Ms, "model version served": s.modelVersion,
+      "refused (429/503)": s.refused ?? 0, "answered predictions p50 (ms)": s.p50Ms, "answered predictions p95 (ms)": s.p95Ms, "model version served": s.modelVersion,
       "feedback queue depth": s.feedbackQueueDepth,
     }));
 }
 
-function reportView(report) {
+function reportView(report, verdict) {
   const m = report.model;
   return h("div", { class: "monitoring-report" },
-    banner(report),
+    banner(report, verdict),
     h("p", { class: "monitoring-meta" },
       `Report made ${fmtTime(report.createdAt)} for `,
       m ? h("strong", {}, `model version ${m.version}`) : h("strong", {}, "no promoted model"),
+      m?.promotedVersion != null ? ` (the version answering; v${m.promotedVersion} is promoted but failed to load)` : "",
       m ? ` (threshold ${fmt(m.threshold)}, ${m.imageSize}px, data set ${m.dataset ?? "–"})` : "",
       report.window ? `, over the ${report.window.days} days since ${report.window.sinceDay}.` : "."),
     driftView(report.drift, report.thresholds),
@@ -216,7 +222,7 @@ function servingHistoryView(history) {
   const last = buckets.length ? Date.parse(buckets[buckets.length - 1].start) + step : 0;
   const first = buckets.length ? Math.min(Date.parse(buckets[0].start), last - 30 * 60_000) : 0;
   const line = { type: "line", point: few, tooltip: true, invalid: "break-paths-show-domains" };
-  const chart = (values, title, order, { share = false, partial = false } = {}) => vl({
+  const chart = (values, title, order, { share = false, partial = false, counts = false } = {}) => vl({
     data: { values: withGaps(values) },
     ...(partial
       ? {
@@ -238,7 +244,13 @@ function servingHistoryView(history) {
       : { mark: line }),
     encoding: {
       x: { field: "minute", type: "temporal", title: null, axis: { format: "%H:%M" }, scale: { domain: [first, last] } },
-      y: { field: "value", type: "quantitative", title, ...(share ? { axis: { format: "%" }, scale: { domainMin: 0 } } : {}) },
+      // A share axis reads 0%-1% at least, in whole tenths of a percent: all-zero minutes no longer print "0.000000%".
+      y: {
+        field: "value", type: "quantitative", title,
+        ...(share ? { axis: { format: ".1%", tickCount: 4 }, scale: { domain: [0, Math.max(0.01, ...values.map((v) => v.value ?? 0))], nice: false } } : {}),
+        // Counts are whole numbers from 0 up (an all-zero line read "0.000000" on its axis).
+        ...(counts ? { axis: { format: "~s", tickMinStep: 1 }, scale: { domain: [0, Math.max(1, ...values.map((v) => v.value ?? 0))] } } : {}),
+      },
       color: { field: "series", type: "nominal", title: null, sort: order, scale: { domain: order }, legend: { orient: "top" } },
       tooltip: [
         { field: "minute", type: "temporal", title: "minute", format: "%H:%M" },
@@ -261,7 +273,7 @@ function servingHistoryView(history) {
       h("span", { class: "muted" }, " A gap in a line is time the server was not running.")),
     h("div", { class: "charts" },
       part(`Request rate: API requests (including the Open Inference Protocol's /v2 routes) and predictions ${perMinute}.${inProgress ? " The minute in progress is a hollow point with its counts so far, not part of the line." : ""}`,
-        chart(rate, perMinute, ["API requests", "predictions"], { partial: true }), { "data-chart": "request-rate", "data-partial-minute": inProgress }),
+        chart(rate, perMinute, ["API requests", "predictions"], { partial: true, counts: true }), { "data-chart": "request-rate", "data-partial-minute": inProgress }),
       latency.length ? part("Latency of a prediction request (ms): median, 95th and 99th percentile of each minute.", chart(latency, "latency (ms)", ["median", "95th percentile", "99th percentile"]), { "data-chart": "latency" }) : null,
       errors.length ? part("Error rate: the share of each minute's requests answered with an error, server errors (5xx) and client errors (4xx) apart.",
         chart(errors, "share of requests", ["server errors (5xx)", "client errors (4xx)"], { share: true }),
@@ -309,7 +321,7 @@ export function renderMonitoring(data) {
         h("code", {}, "areyouacat pipeline deploy"), " has promoted a model."));
   }
   return h("div", {}, problems,
-    data.report ? reportView(data.report)
+    data.report ? reportView(data.report, data.verdict)
       : h("div", { class: "note" }, h("p", {}, h("strong", {}, "No monitoring report yet"), ": run ", h("code", {}, "areyouacat monitor"),
         " while ", h("code", {}, "areyouacat serve"), " runs, then rebuild the reports.")),
     data.servingHistory?.buckets?.length ? servingHistoryView(data.servingHistory) : null,

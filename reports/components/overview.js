@@ -3,10 +3,15 @@ import { h, fmt, fmtTime, fmtDuration, badge, emptyState, table, keyValues } fro
 /** The promoted model's card: version, data, metrics, threshold, when and why it was promoted. */
 export function modelCard(promoted) {
   if (!promoted) return emptyState("no model has been promoted.");
-  const { card, version, promotedAt, decision } = promoted;
-  const metrics = Object.fromEntries(Object.entries(card.metrics).filter(([, v]) => typeof v === "number"));
+  const { card, version, promotedAt, decision, trainedOn, metricLabels = {} } = promoted;
+  // Metric keys in words (the data's metricLabels: "rocAuc" is "ROC AUC", "positiveRate.selfie" "selfies called a cat").
+  const metrics = Object.fromEntries(Object.entries(card.metrics).filter(([, v]) => typeof v === "number").map(([k, v]) => [metricLabels[k] ?? k, v]));
   return h("div", { class: "card model-card" },
     h("h2", {}, `Promoted model: version ${version}`),
+    trainedOn ? h("div", { class: `trained-on${trainedOn.synthetic ? " demonstration" : ""}`, "data-synthetic": String(trainedOn.synthetic),
+      style: trainedOn.synthetic ? { borderLeft: "6px solid #e67700", padding: "0.3em 1em", margin: "0.5em 0" } : {} },
+      h("p", {}, trainedOn.synthetic ? h("strong", {}, "A demonstration model. ") : null, trainedOn.text),
+      trainedOn.demonstration ? h("p", {}, trainedOn.demonstration, " ", h("code", {}, trainedOn.command)) : null) : null,
     h("div", { class: "cards" },
       h("div", {},
         h("h3", {}, "Model"),

@@ -66,9 +66,12 @@ function drawHeatmap(canvas, bitmap, crop, map = null) {
   canvas.dataset.grid = String(map.grid);
 }
 
-/** Is the page served by the project's server? Its /api/health answers JSON (503 while no model is loaded). */
+/**
+ * Is the page served by the project's server? Its /api/health answers JSON (503 while no model is loaded): the
+ * health body, or null when there is no such server.
+ */
 let serverCheck = null;
-function serverAvailable() {
+function serverHealth() {
   serverCheck ??= askServer();
   return serverCheck;
 }
@@ -76,12 +79,19 @@ function serverAvailable() {
 async function askServer() {
   try {
     const res = await fetch("/api/health", { headers: { accept: "application/json" } });
-    if (!res.ok && res.status !== 503) return false;
+    if (!res.ok && res.status !== 503) return null;
     const body = await res.json();
-    return typeof body?.status === "string";
+    return typeof body?.status === "string" ? body : null;
   } catch {
-    return false;
+    return null;
   }
+}
+
+/** The server's reason for refusing a request, from its JSON error ({error: {message}} or {error: "..."}). */
+async function refusalReason(res) {
+  const body = await res.json().catch(() => null);
+  const message = typeof body?.error === "string" ? body.error : body?.error?.message;
+  return typeof message === "string" && message ? message : null;
 }
 
 /** The photo as JPEG, at most maxSide pixels on its longer side (the server re-encodes it without metadata). */
@@ -94,35 +104,47 @@ function photoBlob(bitmap, maxSide = 1024) {
   return new Promise((resolve, reject) => c.toBlob((b) => (b ? resolve(b) : reject(new Error("could not encode the photo"))), "image/jpeg", 0.92));
 }
 
-function feedbackForm(result) {
-  const status = h("p", { class: "muted feedback-status" });
+/**
+ * The feedback form. `offer` is what the served model can take ({stores, default, note}: the server's /api/health
+ * says it for the model it serves; the site's model file for the one it was built with): a model without a
+ * pretrained backbone cannot keep numbers instead of the photo, and that choice is then not offered.
+ */
+function feedbackForm(result, offer) {
+  const status = h("p", { class: "muted feedback-status", "aria-live": "polite" });
   const consent = h("input", { type: "checkbox", id: "feedback-consent" });
-  // What may be kept: "features" (the default: numbers only, no photo) or "photo".
+  // What may be kept: "features" (numbers only, no photo) or "photo".
   const [keepPhoto, keepFeatures] = FEEDBACK_FORM.stores;
+  const offered = offer?.stores?.length ? offer.stores : [keepFeatures, keepPhoto];
+  const preferred = offered.includes(offer?.default) ? offer.default : offered[0];
   const choice = (value, checked, label, what) => {
     const input = h("input", { type: "radio", name: "feedback-store", value, id: `feedback-store-${value}` });
     input.checked = checked;
     return h("div", { class: "feedback-choice" }, h("label", {}, input, " ", h("strong", {}, label)), h("p", { class: "muted" }, what));
   };
-  const choices = h("fieldset", { class: "feedback-store" },
+  const choices = h("fieldset", { class: "feedback-store", "data-stores": offered.join(" ") },
     h("legend", {}, "What may the server keep?"),
-    choice(keepFeatures, true, "Use my answer, do not keep my photo",
-      "The server works out the numbers the model sees in your photo (for the photo and its mirror image), keeps only those numbers, your answer, the model version and the time, and forgets the photo. Nobody can see your photo later, and the numbers cannot be turned back into it."),
-    choice(keepPhoto, false, "Keep my photo to improve the model",
-      "The server keeps a copy of your photo (re-encoded, without its camera and location data) and your answer, so that a later training can learn from the photo itself. It is deleted after the retention period (90 days unless the server is set otherwise)."));
+    offered.includes(keepFeatures) ? choice(keepFeatures, preferred === keepFeatures, "Use my answer, do not keep my photo",
+      "The server works out the numbers the model sees in your photo (for the photo and its mirror image), keeps only those numbers, your answer, the model version and the time, and forgets the photo. Nobody can see your photo later, and the numbers cannot be turned back into it.") : null,
+    offered.includes(keepPhoto) ? choice(keepPhoto, preferred === keepPhoto, "Keep my photo to improve the model",
+      "The server keeps a copy of your photo (re-encoded, without its camera and location data) and your answer, so that a later training can learn from the photo itself. It is deleted after the retention period (90 days unless the server is set otherwise).") : null,
+    offer?.note ? h("p", { class: "muted feedback-store-note" }, offer.note) : null);
   const send = async (correct) => {
     if (!consent.checked) return;
     status.textContent = "Sending…";
     const [cat, notCat] = FEEDBACK_FORM.answers;
     const prediction = result.probability >= result.threshold ? cat : notCat;
     const answer = correct ? prediction : prediction === cat ? notCat : cat;
-    const store = choices.querySelector("input[name=feedback-store]:checked")?.value ?? keepFeatures;
+    const store = choices.querySelector("input[name=feedback-store]:checked")?.value ?? preferred;
     try {
       const form = feedbackFormData({ photo: await photoBlob(result.bitmap), prediction, answer, probability: result.probability, version: result.version, store });
       const res = await fetch(FEEDBACK_FORM.route, { method: "POST", body: form });
-      status.textContent = res.ok
-        ? store === keepPhoto ? "Thank you: your answer and your photo were recorded." : "Thank you: your answer was recorded; your photo was not kept."
-        : `The server refused the feedback (${res.status}).`;
+      status.dataset.status = String(res.status);
+      if (res.ok) {
+        status.textContent = store === keepPhoto ? "Thank you: your answer and your photo were recorded." : "Thank you: your answer was recorded; your photo was not kept.";
+      } else {
+        const reason = await refusalReason(res);
+        status.textContent = reason ? `The server did not take the feedback: ${reason}.` : `The server did not take the feedback (HTTP ${res.status}).`;
+      }
     } catch (err) {
       status.textContent = `Could not send the feedback: ${err.message}`;
     }
@@ -163,6 +185,16 @@ function serverCompare(blob) {
     h("h3", {}, "Compare with the server"),
     h("p", {}, "Send this photo to the server's model (", h("code", {}, "/api/predict"), ") and see its answer next to your browser's. ", ask),
     out);
+}
+
+/** What the model was trained on and, for the synthetic set, that it is a demonstration and how to train on photos. */
+function trainedOnNote(trainedOn) {
+  if (!trainedOn) return null;
+  return h("div", { class: `card trained-on${trainedOn.synthetic ? " demonstration" : ""}`, "data-synthetic": String(trainedOn.synthetic),
+    style: trainedOn.synthetic ? { borderLeft: "6px solid #e67700", padding: "0.5em 1em" } : {} },
+    trainedOn.synthetic ? h("p", {}, h("strong", {}, "A demonstration model. ")) : null,
+    h("p", {}, trainedOn.text),
+    trainedOn.demonstration ? h("p", {}, trainedOn.demonstration, " ", h("code", {}, trainedOn.command)) : null);
 }
 
 const BACKEND_NAMES = { webgl: "WebGL", wasm: "WebAssembly", cpu: "CPU (plain JavaScript)" };
@@ -256,8 +288,8 @@ export function renderPredict(bundle, weightsPromise, backboneWeightsPromise = n
       const result = { probability, threshold, version: bundle.card.version, bitmap };
       const extras = h("div", { class: "feedback-slot" });
       output.append(explain, extras);
-      serverAvailable().then((yes) => {
-        if (yes && current()) extras.append(feedbackForm(result), serverCompare(blob));
+      serverHealth().then((health) => {
+        if (health && current()) extras.append(feedbackForm(result, health.model?.feedback ?? bundle.feedback), serverCompare(blob));
       });
 
       try {
@@ -348,6 +380,7 @@ export function renderPredict(bundle, weightsPromise, backboneWeightsPromise = n
     camera.append(start);
   }
   root.append(
+    trainedOnNote(bundle.trainedOn),
     status,
     backendNote,
     drop,

@@ -49,7 +49,7 @@ export function modelCardDetails(card) {
 export function renderRegistry(data) {
   if (!data.versions.length && !data.decisions.length) return emptyState("the model registry is empty.");
   const metricRows = [...data.versions].sort((a, b) => a.version - b.version).flatMap((c) =>
-    ["precision", "recall", "f1", "rocAuc"].filter((k) => typeof c.metrics[k] === "number").map((k) => ({ version: `v${c.version}`, metric: k, value: c.metrics[k] })));
+    ["precision", "recall", "f1", "rocAuc"].filter((k) => typeof c.metrics[k] === "number").map((k) => ({ version: `v${c.version}`, metric: data.metricLabels?.[k] ?? k, value: c.metrics[k] })));
   const rollbacks = data.decisions.filter((d) => d.action === "rollback");
   return h("div", {},
     modelCard(data.promoted),
@@ -66,6 +66,7 @@ export function renderRegistry(data) {
       { label: "created", value: (c) => c.createdAt, format: fmtTime },
       { label: "run", value: (c) => c.runId, format: (v) => (v ? h("a", { href: `./runs/${v}` }, v) : "–") },
       { label: "data set", value: (c) => c.dataset?.name },
+      { label: "trained on", value: (c) => (data.trainedOn?.[c.version]?.synthetic ? "synthetic drawings (demonstration)" : data.trainedOn?.[c.version] ? "photos" : null) },
       { label: "precision", value: (c) => c.metrics.precision },
       { label: "recall", value: (c) => c.metrics.recall },
       { label: "F1", value: (c) => c.metrics.f1 },

@@ -80,7 +80,11 @@ function evaluationSections(ev) {
       bars(t.slices.map((s) => ({ group: s.group, "called a cat": s.positiveRate, recall: s.recall })).flatMap((s) =>
         [{ group: s.group, measure: "called a cat", value: s["called a cat"] }, ...(s.recall != null ? [{ group: s.group, measure: "recall", value: s.recall }] : [])]),
         { x: "group", y: "value", color: "measure", yTitle: "rate", domainY: [0, 1], width: 360, height: 200 }),
-      table(t.slices, ["group", "n", "positives", "predictedPositive", "positiveRate", "recall", "precision", "meanProbability"])),
+      table(t.slices, [
+        { label: "group", value: (s) => s.group }, { label: "photos", value: (s) => s.n }, { label: "cats", value: (s) => s.positives },
+        { label: "called a cat", value: (s) => s.predictedPositive }, { label: "share called a cat", value: (s) => s.positiveRate },
+        { label: "recall", value: (s) => s.recall }, { label: "precision", value: (s) => s.precision }, { label: "mean P(cat)", value: (s) => s.meanProbability },
+      ])),
     section("Error gallery",
       h("h3", {}, "Not cats called cats (most confident first)"), gallery(t.errors.falsePositives, "false positives"),
       h("h3", {}, "Cats missed"), gallery(t.errors.falseNegatives, "missed cats")),

@@ -47,8 +47,13 @@ function clusters(list) {
 }
 
 function gallery(list) {
-  return h("div", { class: "gallery" }, list.slice(0, 60).map((m) =>
-    thumb(m, m.givenGroup ? [`given ${m.givenGroup} → ${m.predictedGroup}`, h("br"), `p(given) ${fmt(m.givenProbability, 2)}`] : undefined)));
+  // Only images that have a thumbnail (one unreadable file is named in the table, not shown as an empty frame).
+  const shown = list.filter((m) => m.thumbnail).slice(0, 60);
+  const rest = list.length - shown.length;
+  return h("div", {},
+    h("div", { class: "gallery" }, shown.map((m) =>
+      thumb(m, m.givenGroup ? [`given ${m.givenGroup} → ${m.predictedGroup}`, h("br"), `p(given) ${fmt(m.givenProbability, 2)}`] : undefined))),
+    rest > 0 ? h("p", { class: "muted" }, `${rest} more ${rest === 1 ? "image is" : "images are"} listed in the details below.`) : null);
 }
 
 const isImageList = (v) => Array.isArray(v) && v.some((x) => isObj(x) && x.thumbnail);

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { FeedbackForm } from './form.js';
 import type { FeedbackRecord } from './types.js';
 
@@ -8,12 +8,15 @@ export const DEFAULT_REPLAY_CAP = 10_000;
 /**
  * What makes two feedback posts the same answer: the photo's bytes as uploaded (SHA-256), the user's answer and the
  * prediction shown (decision, probability, model version), and what is kept when only features are. Stored in the record as `replayKey`.
+ * Keyed (HMAC-SHA-256) with the deployment's feedback salt, as the client hash is: without the salt, whoever holds a
+ * candidate photo could hash it and confirm from a features-only record that it was sent, which such a record must
+ * not allow. The same salt on every replica (and after a restart) gives the same key, so replays are still found.
  */
-export function feedbackReplayKey(photo: Buffer, form: FeedbackForm): string {
+export function feedbackReplayKey(photo: Buffer, form: FeedbackForm, salt: string): string {
   const photoHash = createHash('sha256').update(photo).digest('hex');
   // `store` only when it is features, so the keys of photo feedback stay what they were (replays seeded from them).
   const what = JSON.stringify([photoHash, form.answer, form.decision, form.probability, form.modelVersion, ...(form.store === 'features' ? ['features'] : [])]);
-  return createHash('sha256').update(what).digest('hex');
+  return createHmac('sha256', `areyouacat-feedback-replay:${salt}`).update(what).digest('hex');
 }
 
 export interface ReplayOptions {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { readPromoted } from '../registry/registry.js';
+import { getVersion, readPromoted } from '../registry/registry.js';
 import type { PromotedModel } from '../registry/types.js';
 import { paths } from '../storage/paths.js';
 import { writeJsonAtomic } from '../storage/atomic.js';
@@ -192,7 +192,7 @@ export function servingSection(
   scraped: { source: 'url' | 'snapshot' | 'server'; at: string; samples: PromSample[] } | { unavailable: string },
   t: MonitoringThresholds,
 ): MonitoringReport['serving'] {
-  const empty = { requests: 0, errors5xx: 0, errors4xx: 0, errorRate: null, p50Ms: null, p95Ms: null, modelVersion: null, feedbackQueueDepth: null };
+  const empty = { requests: 0, errors5xx: 0, errors4xx: 0, errorRate: null, refused: 0, p50Ms: null, p95Ms: null, modelVersion: null, feedbackQueueDepth: null };
   if ('unavailable' in scraped) return { status: 'unavailable', reason: scraped.unavailable, source: null, at: null, ...empty };
   const numbers = servingNumbers(scraped.samples);
   const base = { source: scraped.source, at: scraped.at, ...numbers };
@@ -279,6 +279,16 @@ async function servingSource(options: Pick<MonitorOptions, 'url' | 'metrics'>, d
   }
 }
 
+/** The version the server answers with (its model-version gauge; 0 = none) when it is not the promoted one, else the promoted one. */
+async function servedModel(promoted: PromotedModel | null, served: number | null): Promise<PromotedModel | null> {
+  if (served === null || served <= 0 || served === promoted?.version) return promoted;
+  try {
+    return await getVersion(served);
+  } catch {
+    return promoted;
+  }
+}
+
 /**
  * Build the monitoring report: drift of incoming photos against the training data, the shift of the prediction
  * distribution against the test split, real-world precision/recall from feedback, and serving latency and errors.
@@ -289,7 +299,11 @@ export async function buildMonitoringReport(options: MonitorOptions = {}): Promi
   const now = options.now ?? new Date();
   const sinceDay = new Date(now.getTime() - (t.windowDays - 1) * 86_400_000).toISOString().slice(0, 10);
   const dir = paths.monitoring();
-  const promoted: PromotedModel | null = await readPromoted();
+  const pointer: PromotedModel | null = await readPromoted();
+  // The serving numbers first: when a server answers with another version than the promoted one (the promoted one
+  // failed to load and it kept the one before), the report is about the version that answers.
+  const serving = servingSection(await servingSource(options, dir), t);
+  const promoted = await servedModel(pointer, serving.modelVersion);
 
   const predictions = (await readLog<PredictionLogEntry>(dir, 'predictions', sinceDay)).records;
   const ofModel = promoted ? predictions.filter((e) => e.version === promoted.version) : [];
@@ -305,13 +319,19 @@ export async function buildMonitoringReport(options: MonitorOptions = {}): Promi
     createdAt: now.toISOString(),
     window: { days: t.windowDays, sinceDay },
     model: promoted
-      ? { version: promoted.version, threshold: promoted.card.threshold, imageSize: promoted.card.imageSize, dataset: promoted.card.dataset.name }
+      ? {
+          version: promoted.version,
+          threshold: promoted.card.threshold,
+          imageSize: promoted.card.imageSize,
+          dataset: promoted.card.dataset.name,
+          ...(pointer && pointer.version !== promoted.version ? { promotedVersion: pointer.version } : {}),
+        }
       : null,
     thresholds: t,
     drift: driftSection(trainingRef, predictions, t),
     predictions: predictionSection(predictionRef, ofModel, t),
     feedback: feedbackSection(feedback, t),
-    serving: servingSection(await servingSource(options, dir), t),
+    serving,
   };
   const all = collectAlerts(partial);
   const report: MonitoringReport = {

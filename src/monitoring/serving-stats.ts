@@ -32,6 +32,8 @@ export interface ServingNumbers {
   errors5xx: number;
   errors4xx: number;
   errorRate: number | null;
+  /** API requests refused without an answer (429 rate-limited, 503 busy or no model): counted apart from latency. */
+  refused: number;
   p50Ms: number | null;
   p95Ms: number | null;
   modelVersion: number | null;
@@ -45,7 +47,12 @@ export interface ServingCounts {
   errors4xx: number;
   errors5xx: number;
   predictions: number;
-  /** Cumulative buckets of the `POST /api/predict` duration histogram, in seconds. */
+  /** API requests refused without an answer (429 rate-limited, 503 busy or no model). */
+  refused: number;
+  /**
+   * Cumulative buckets of the `POST /api/predict` duration histogram of answered predictions (2xx), in seconds;
+   * refused and failed requests are not predictions and are left out.
+   */
   latency: CumulativeBucket[];
 }
 
@@ -54,26 +61,35 @@ export function isApiRoute(route: string | undefined): boolean {
   return route !== undefined && (route.startsWith('/api/') || route === '/v2' || route.startsWith('/v2/'));
 }
 
+/** A duration sample of an answered request: status 2xx (a sample without a status label predates the label: kept). */
+function isAnswered(status: string | undefined): boolean {
+  return status === undefined || /^2\d\d$/.test(status);
+}
+
 /** The counts in a server's metrics samples (a /metrics scrape or a snapshot of its registry). */
 export function servingCounts(samples: PromSample[]): ServingCounts {
-  const out: ServingCounts = { requests: 0, errors4xx: 0, errors5xx: 0, predictions: 0, latency: [] };
+  const out: ServingCounts = { requests: 0, errors4xx: 0, errors5xx: 0, predictions: 0, refused: 0, latency: [] };
+  const latency = new Map<number, number>();
   for (const s of samples) {
     if (s.name === METRIC.predictions) out.predictions += s.value;
-    else if (s.name === `${METRIC.duration}_bucket` && s.labels.route === '/api/predict') {
-      out.latency.push({ le: s.labels.le === '+Inf' ? Infinity : Number(s.labels.le), count: s.value });
+    else if (s.name === `${METRIC.duration}_bucket` && s.labels.route === '/api/predict' && isAnswered(s.labels.status)) {
+      const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
+      latency.set(le, (latency.get(le) ?? 0) + s.value);
     } else if (s.name === METRIC.requests && isApiRoute(s.labels.route)) {
       out.requests += s.value;
       const status = Number(s.labels.status);
       if (status >= 500) out.errors5xx += s.value;
       else if (status >= 400) out.errors4xx += s.value;
+      if (status === 429 || status === 503) out.refused += s.value;
     }
   }
+  out.latency = [...latency].map(([le, count]) => ({ le, count })).sort((a, b) => a.le - b.le);
   return out;
 }
 
 /** Request counts, 5xx rate over the API routes (`/api/` and `/v2`) and predict latency quantiles from the server's metrics. */
 export function servingNumbers(samples: PromSample[]): ServingNumbers {
-  const { requests, errors5xx, errors4xx, latency: buckets } = servingCounts(samples);
+  const { requests, errors5xx, errors4xx, refused, latency: buckets } = servingCounts(samples);
   const q = (p: number) => {
     const v = histogramQuantile(buckets, p);
     return v === null ? null : Math.round(v * 1e5) / 100;
@@ -84,6 +100,7 @@ export function servingNumbers(samples: PromSample[]): ServingNumbers {
     errors5xx,
     errors4xx,
     errorRate: requests > 0 ? errors5xx / requests : null,
+    refused,
     p50Ms: q(0.5),
     p95Ms: q(0.95),
     modelVersion: gauge(METRIC.modelVersion),

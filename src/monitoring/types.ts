@@ -58,7 +58,11 @@ export interface MonitoringReport {
   schema: 1;
   createdAt: string;
   window: { days: number; sinceDay: string };
-  model: { version: number; threshold: number; imageSize: number; dataset: string | null } | null;
+  /**
+   * The model the report is about: the version the server answers with (from its counters), else the promoted one;
+   * `promotedVersion` when the promoted version is another (it failed to load and the server kept the one before).
+   */
+  model: { version: number; threshold: number; imageSize: number; dataset: string | null; promotedVersion?: number } | null;
   thresholds: MonitoringThresholds;
   drift: {
     status: SectionStatus;

@@ -173,6 +173,7 @@ async function trainOn(
     entries: ingested.manifest,
     readImage: (e) => source.read({ path: e.path, group: e.group, source: e.source }),
     prepared: data,
+    backbone,
     config: { ...(opts.validation ?? {}), ...(opts.mix ? { mix: opts.mix } : {}) },
     onProgress: opts.onProgress?.('validate'),
   });

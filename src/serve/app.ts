@@ -1,3 +1,6 @@
+import type { RequestBudget } from './request-budget.js';
+import { feedbackStoreChoices } from '../feedback/store-choices.js';
+import { modelLoadErrorInWords, s3ErrorInWords } from './health-words.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StaticSiteHandler } from './static-site.js';
 import { HttpError, sendError, sendJson } from './http-errors.js';
@@ -24,6 +27,7 @@ import {
   openInferenceMethod,
   sendOpenInferenceError,
   type OpenInferenceContext,
+  newParseSemaphore,
 } from './open-inference.js';
 import { monitoringRoute } from './monitoring-route.js';
 import type { ServingHistoryView } from '../monitoring/serving-history.js';
@@ -50,6 +54,8 @@ export interface AppContext {
   maxBatch: number;
   /** Largest JSON body of a /v2 inference request. */
   maxInferBodyBytes: number;
+  /** What one Open Inference Protocol request may cost (decoded pixels, tensor elements). */
+  requestBudget: RequestBudget;
   /** A replica's model source (models published on S3), shown in /api/health; absent for the local registry. */
   modelSource?: () => ModelSourceStatus;
   /** The serving counters minute by minute, up to now (GET /api/monitoring). */
@@ -101,8 +107,7 @@ async function readPhoto(ctx: AppContext, req: IncomingMessage): Promise<Buffer>
 function noModelError(ctx: AppContext): HttpError {
   const failed = ctx.holder.loadError;
   if (failed) {
-    const what = failed.version === null ? 'the promoted model pointer cannot be read' : `the promoted model v${failed.version} failed to load`;
-    return new HttpError(503, 'model_load_failed', `${what}: ${failed.message} (retried automatically)`);
+    return new HttpError(503, 'model_load_failed', modelLoadErrorInWords(failed).message);
   }
   return new HttpError(503, 'no_model', 'no model is promoted yet; promote one with the registry');
 }
@@ -162,7 +167,11 @@ async function feedback(ctx: AppContext, req: IncomingMessage, res: ServerRespon
 async function featuresOf(ctx: AppContext, photo: Buffer) {
   const answer = await ctx.holder.use(async (model) => {
     if (!model.features) {
-      throw new HttpError(422, 'features_unavailable', `model v${model.version} has no frozen pretrained backbone, so its features cannot be kept instead of the photo; send store=photo`);
+      throw new HttpError(
+        422,
+        'features_unavailable',
+        `the served model (v${model.version}) was trained without a pretrained backbone, so it cannot keep numbers from your photo instead of the photo: choose to keep the photo (store=photo), or do not send feedback`,
+      );
     }
     return { features: await ctx.decodes.run(() => model.features!(photo, ctx.maxPixels)), version: model.version };
   });
@@ -173,7 +182,13 @@ async function featuresOf(ctx: AppContext, photo: Buffer) {
 /** The feedback side of health: S3 as the uploader sees it ('unavailable' while failing or stalled) and the queue. */
 function feedbackHealth(ctx: AppContext, queued: number) {
   const { s3, lastError, nextAttemptAt } = ctx.feedback.uploader.status();
-  return { s3, queued, uploading: s3 !== 'unavailable', lastError, nextAttemptAt };
+  // In words: the uploader's own message names the S3 endpoint and the object key (it goes to the log).
+  const words = lastError === null ? null : s3ErrorInWords(ctx.feedback.uploader.lastError ?? new Error(lastError), 'feedback uploads');
+  return { s3, queued, uploading: s3 !== 'unavailable', lastError: words, nextAttemptAt };
+}
+
+function modelSourceInWords(status: ModelSourceStatus): ModelSourceStatus {
+  return { ...status, lastError: status.lastError === null ? null : s3ErrorInWords(new Error(status.lastError), 'the published models') };
 }
 
 async function health(ctx: AppContext, res: ServerResponse): Promise<void> {
@@ -183,9 +198,11 @@ async function health(ctx: AppContext, res: ServerResponse): Promise<void> {
   const loadError = ctx.holder.loadError;
   sendJson(res, model ? 200 : 503, {
     status: model ? 'ok' : loadError ? 'model-load-failed' : 'no-model',
-    model: model ? { version: model.version, threshold: model.threshold, imageSize: model.imageSize } : null,
-    modelLoadError: loadError,
-    ...(ctx.modelSource ? { modelSource: ctx.modelSource() } : {}),
+    model: model
+      ? { version: model.version, threshold: model.threshold, imageSize: model.imageSize, feedback: feedbackStoreChoices({ hasBackbone: model.features !== undefined }) }
+      : null,
+    modelLoadError: loadError ? modelLoadErrorInWords(loadError) : null,
+    ...(ctx.modelSource ? { modelSource: modelSourceInWords(ctx.modelSource()) } : {}),
     feedback: feedbackHealth(ctx, depth),
     uptimeSeconds: Math.round((Date.now() - ctx.startedAt) / 1000),
   });
@@ -215,6 +232,8 @@ function openInferenceContext(ctx: AppContext): OpenInferenceContext {
     maxBodyBytes: ctx.maxInferBodyBytes,
     maxPixels: ctx.maxPixels,
     decodes: ctx.decodes,
+    budget: ctx.requestBudget,
+    parses: newParseSemaphore(),
     onPrediction: ({ probability, decision, version, latencyMs, photo }) => {
       ctx.metrics.predictions.inc({ decision });
       if (photo) ctx.monitor?.record({ time: new Date().toISOString(), version, probability, decision, latencyMs }, photo);
@@ -248,7 +267,8 @@ export function createRequestHandler(ctx: AppContext) {
       const status = res.writableFinished ? String(res.statusCode) : '499';
       ctx.metrics.requests.inc({ route, method: req.method ?? 'GET', status });
       const seconds = (performance.now() - t0) / 1000;
-      ctx.metrics.duration.observe(seconds, { route });
+      // By status too, so that latency percentiles can be of answered requests (a refused one is not a prediction).
+      ctx.metrics.duration.observe(seconds, { route, status });
       ctx.log(`${req.method} ${pathname} ${status}`, {
         level: Number(status) >= 500 ? 'warn' : 'info',
         reqId,

@@ -105,7 +105,7 @@ export async function acceptFeedback(
   const store = (replayKey: string | null) =>
     checked.store === 'features' ? storeFeatureFeedback(options, photo, checked, replayKey, request) : storeFeedback(options, photo, checked, replayKey, servedVersion, request);
   if (!replays) return store(null);
-  const key = feedbackReplayKey(photo, checked);
+  const key = feedbackReplayKey(photo, checked, options.clientSalt);
   const { result, replay } = await replays.once(key, () => store(key));
   if (!replay) return result;
   return { ...result, status: (await options.queue.has(result.id)) ? 'queued' : 'stored', replay: true };

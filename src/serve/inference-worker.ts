@@ -10,6 +10,8 @@ import { isImageDecodeError } from '../data/errors.js';
 import type { PoolRequest, PoolResponse, WorkerSetup } from './inference-messages.js';
 
 const setup = workerData as WorkerSetup;
+/** Largest forward pass in pixels: four 256 x 256 squares, two 256 x 512 whole views, 64 squares of 64 x 64. */
+const WORKER_BATCH_PIXELS = 4 * 256 * 256;
 const port = parentPort!;
 const send = (msg: PoolResponse, transfer: ArrayBuffer[] = []) => port.postMessage(msg, transfer);
 
@@ -26,7 +28,9 @@ async function start(): Promise<void> {
   const run = async (n: number, pixels: Uint8Array, height: number, width: number) => {
     const per = height * width * 3;
     const views = Array.from({ length: n }, (_, i) => ({ height, width, pixels: pixels.subarray(i * per, (i + 1) * per) }));
-    return predictPhotoViews(model, views, n);
+    // Forward passes of at most WORKER_BATCH_PIXELS pixels: the WebAssembly heap only grows, so its size is that of
+    // the largest pass ever run (a backbone on 32 whole views at once took gigabytes and kept them).
+    return predictPhotoViews(model, views, Math.max(1, Math.min(n, Math.floor(WORKER_BATCH_PIXELS / (height * width)))));
   };
   await run(1, new Uint8Array(size * size * 3), size, size); // warm-up: the first real request is not slow
   port.on('message', (msg: PoolRequest) => {

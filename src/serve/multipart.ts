@@ -79,6 +79,8 @@ export function readMultipart(req: IncomingMessage, limits: MultipartLimits): Pr
     });
     bb.on('field', (name, value, info) => {
       if (info.valueTruncated) fail(new HttpError(400, 'field_too_large', `form field "${name}" is too long`));
+      // A field sent twice (consent=false, then consent=true) is ambiguous: refused, never "the last one wins".
+      else if (Object.hasOwn(fields, name)) fail(new HttpError(400, 'repeated_field', `form field "${JSON.stringify(name).slice(1, -1)}" is sent more than once; send each field once`));
       else fields[name] = value;
     });
     bb.on('filesLimit', () => fail(new HttpError(400, 'too_many_files', 'the form holds more files than allowed')));

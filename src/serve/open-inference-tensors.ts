@@ -1,5 +1,6 @@
 import { isWholeViewShape, type ViewShape } from '../data/whole-view.js';
 import { HttpError } from './http-errors.js';
+import { checkElements, type RequestBudget } from './request-budget.js';
 
 /**
  * Tensors of the Open Inference Protocol (KServe V2) REST API as this model reads and writes them. One input, sent
@@ -78,14 +79,28 @@ function checkShape(shape: unknown, what: string): number[] {
   return shape as number[];
 }
 
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** Any character outside the standard base64 alphabet and padding (a linear scan: no backtracking, no recursion). */
+const NOT_BASE64 = /[^A-Za-z0-9+/=]/;
+
+/**
+ * Whether `s` is strict base64: the standard alphabet, a length that is a multiple of 4, and `=` only as one or two
+ * padding characters at the very end. Checked without one regular expression over the whole string, whose
+ * backtracking overflowed the stack on strings of a few million characters.
+ */
+function isStrictBase64(s: string): boolean {
+  if (s.length % 4 !== 0 || NOT_BASE64.test(s)) return false;
+  const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
+  const firstPad = s.indexOf('=');
+  if (firstPad !== -1 && firstPad !== s.length - pad) return false;
+  return true;
+}
 
 /** Decode one base64 string strictly (standard alphabet, padded): anything else is a client error. */
 export function decodeBase64(s: unknown, what: string, maxBytes: number): Buffer {
   if (typeof s !== 'string') throw bad(`${what}: BYTES elements must be base64 strings`);
   if (s.length === 0) throw bad(`${what}: empty image`);
-  if (!BASE64.test(s)) throw bad(`${what}: not valid base64`);
   if (Math.floor((s.length * 3) / 4) > maxBytes + 2) throw bad(`${what}: the image is larger than the limit of ${maxBytes} bytes`);
+  if (!isStrictBase64(s)) throw bad(`${what}: not valid base64`);
   return Buffer.from(s, 'base64');
 }
 
@@ -100,7 +115,7 @@ function parseImages(input: Record<string, unknown>, shape: number[], maxBatch: 
   return { kind: 'images', n, files: data.map((s, i) => decodeBase64(s, `${what}[${i}]`, maxImageBytes)) };
 }
 
-function parsePixels(input: Record<string, unknown>, shape: number[], imageSize: number, wholeView: boolean, maxBatch: number): InferInput {
+function parsePixels(input: Record<string, unknown>, shape: number[], imageSize: number, wholeView: boolean, maxBatch: number, budget?: RequestBudget): InferInput {
   const what = `input "${INPUT_PIXELS}"`;
   if (input.datatype !== 'FP32') throw bad(`${what} must have datatype FP32 (got ${JSON.stringify(input.datatype)})`);
   const square = shape.length === 4 && shape[1] === imageSize && shape[2] === imageSize && shape[3] === 3;
@@ -111,6 +126,7 @@ function parsePixels(input: Record<string, unknown>, shape: number[], imageSize:
   }
   const n = shape[0];
   checkBatch(n, maxBatch, what);
+  if (budget) checkElements(shape, budget);
   const per = view.height * view.width * 3;
   const data = flatten(input.data, what, n * per);
   if (data.length !== n * per) throw bad(`${what}: shape ${JSON.stringify(shape)} needs ${n * per} elements, "data" has ${data.length}`);
@@ -135,7 +151,7 @@ function checkBatch(n: number, maxBatch: number, what: string): void {
 }
 
 /** Check a parsed JSON inference request against the protocol and this model's tensors. */
-export function parseInferRequest(body: unknown, opts: { imageSize: number; wholeView?: boolean; maxBatch: number; maxImageBytes: number }): InferRequest {
+export function parseInferRequest(body: unknown, opts: { imageSize: number; wholeView?: boolean; maxBatch: number; maxImageBytes: number; budget?: RequestBudget }): InferRequest {
   if (!isObject(body)) throw bad('the request body must be a JSON object');
   if (body.id !== undefined && typeof body.id !== 'string') throw bad('"id" must be a string');
   if (body.parameters !== undefined && !isObject(body.parameters)) throw bad('"parameters" must be an object');
@@ -150,7 +166,7 @@ export function parseInferRequest(body: unknown, opts: { imageSize: number; whol
   const shape = checkShape(input.shape, `input ${JSON.stringify(input.name)}`);
   let parsed: InferInput;
   if (input.name === INPUT_IMAGE) parsed = parseImages(input, shape, opts.maxBatch, opts.maxImageBytes);
-  else if (input.name === INPUT_PIXELS) parsed = parsePixels(input, shape, opts.imageSize, opts.wholeView ?? false, opts.maxBatch);
+  else if (input.name === INPUT_PIXELS) parsed = parsePixels(input, shape, opts.imageSize, opts.wholeView ?? false, opts.maxBatch, opts.budget);
   else throw bad(`unknown input ${JSON.stringify(input.name)}: this model takes "${INPUT_IMAGE}" (BYTES) or "${INPUT_PIXELS}" (FP32)`);
 
   let outputs: OutputName[] = [...OUTPUT_NAMES];

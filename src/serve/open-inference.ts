@@ -6,7 +6,8 @@ import { projectRoot } from '../storage/paths.js';
 import { HttpError, sendJson } from './http-errors.js';
 import { readBodyLimited } from './request-body.js';
 import { prepareUpload } from './image-input.js';
-import type { Semaphore } from '../data/concurrency.js';
+import { Semaphore } from '../data/concurrency.js';
+import { checkBodyWithinBudget, checkDecodedPixels, type RequestBudget } from './request-budget.js';
 import type { ViewShape } from '../data/whole-view.js';
 import type { ModelHolder, ServingModel } from './model-holder.js';
 import { outputTensors, parseInferRequest, tensorMetadata, type InferInput } from './open-inference-tensors.js';
@@ -28,6 +29,10 @@ export interface OpenInferenceContext {
   maxPixels: number;
   /** Bounds the image decodes running at once across all routes (their memory). */
   decodes: Semaphore;
+  /** What one request may cost: decoded pixels and tensor elements. */
+  budget: RequestBudget;
+  /** One JSON body parsed at a time (a large one costs several times its size while it is parsed). */
+  parses: Semaphore;
   /** Called once per answered image (metrics, monitoring); `photo` is the encoded file when one was sent. */
   onPrediction?: (p: { probability: number; decision: 'cat' | 'not-cat'; version: number; latencyMs: number; photo: Buffer | null }) => void;
 }
@@ -128,13 +133,22 @@ function checkJsonContentType(req: IncomingMessage): void {
   throw new HttpError(415, 'unsupported_media_type', `send the inference request as application/json (got "${type || 'none'}")`);
 }
 
-async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+async function readJson(req: IncomingMessage, limit: number, budget: RequestBudget, parses: Semaphore): Promise<unknown> {
   const body = await readBodyLimited(req, limit);
-  try {
-    return JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    throw new HttpError(400, 'bad_json', `the body is not valid JSON: ${(err as Error).message}`);
-  }
+  // Refused before parsing when it holds more numbers than the budget allows; parsed one body at a time.
+  checkBodyWithinBudget(body, budget);
+  return parses.run(async () => {
+    try {
+      return JSON.parse(body.toString('utf8')) as unknown;
+    } catch (err) {
+      throw new HttpError(400, 'bad_json', `the body is not valid JSON: ${(err as Error).message}`);
+    }
+  });
+}
+
+/** One parse at a time per server (see OpenInferenceContext.parses). */
+export function newParseSemaphore(): Semaphore {
+  return new Semaphore(1);
 }
 
 /** Prepare encoded images like /api/predict does (same checks); their errors become 400s naming the element. */
@@ -156,8 +170,9 @@ async function preparedPixels(input: InferInput, model: ServingModel, maxPixels:
 async function infer(ctx: OpenInferenceContext, route: { name: string; version: string | null }, req: IncomingMessage, res: ServerResponse, t0: number): Promise<void> {
   const first = modelFor(ctx, route);
   checkJsonContentType(req);
-  const body = await readJson(req, ctx.maxBodyBytes);
-  const request = parseInferRequest(body, { imageSize: first.imageSize, wholeView: first.wholeView ?? false, maxBatch: ctx.maxBatch, maxImageBytes: ctx.maxImageBytes });
+  const body = await readJson(req, ctx.maxBodyBytes, ctx.budget, ctx.parses);
+  const request = parseInferRequest(body, { imageSize: first.imageSize, wholeView: first.wholeView ?? false, maxBatch: ctx.maxBatch, maxImageBytes: ctx.maxImageBytes, budget: ctx.budget });
+  if (request.input.kind === 'images') await checkDecodedPixels(request.input.files, ctx.budget, ctx.maxPixels);
   const answer = await ctx.holder.use(async (model) => {
     checkVersion(model, route.version);
     if ((model.imageSize !== first.imageSize || Boolean(model.wholeView) !== Boolean(first.wholeView)) && request.input.kind === 'pixels') {

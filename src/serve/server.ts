@@ -1,3 +1,4 @@
+import { requestBudget, type RequestBudget } from './request-budget.js';
 import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -92,6 +93,8 @@ export interface ServeOptions {
   maxBatch?: number;
   /** Largest JSON body of an Open Inference Protocol inference request (default 4x maxUploadBytes). */
   maxInferBodyBytes?: number;
+  /** What one Open Inference Protocol request may cost (default: AREYOUACAT_SERVE_MAX_REQUEST_PIXELS / _ELEMENTS, else 64 Mpx / 6,291,456). */
+  requestBudget?: Partial<RequestBudget>;
   /** The model's name on the Open Inference Protocol routes (/v2/models/NAME; default "areyouacat"). */
   modelName?: string;
   log?: Log;
@@ -241,6 +244,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
     modelName: options.modelName ?? 'areyouacat',
     maxBatch: options.maxBatch ?? 32,
     maxInferBodyBytes: options.maxInferBodyBytes ?? 4 * (options.maxUploadBytes ?? 10 * 1024 * 1024),
+    requestBudget: requestBudget(options.requestBudget),
     modelSource: remote ? () => remote.status() : undefined,
     servingHistory: () => {
       readCounters();

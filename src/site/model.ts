@@ -7,6 +7,8 @@ import { IMAGENET_BACKBONE_ID, IMAGENET_CAT_CLASSES, IMAGENET_DOG_CLASSES, IMAGE
 import { ensureModelFiles, IMAGENET_MOBILENET_V1, readVerified } from '../model-files/index.js';
 import { BACKBONE_FEATURES, BACKBONE_ID, BACKBONE_VIEW, backboneArtifacts, FEATURE_RECIPE, NATIVE_SIZE, readBackboneFiles, upsamplingOffsets, type GraphJson } from '../model/backbone.js';
 import type { ModelCard } from '../registry/types.js';
+import { trainingDataSummary, type TrainingDataSummary } from '../registry/training-data.js';
+import { feedbackStoreChoices, type FeedbackStoreChoices } from '../feedback/store-choices.js';
 
 /**
  * The promoted model packed for the browser: one JSON (topology, weight specs, card) and one weights buffer
@@ -40,6 +42,10 @@ export interface BrowserModel {
     weightSpecs: unknown[];
     weightBytes: number;
     backbone: BrowserBackbone | null;
+    /** What the model was trained on, in words (and, for the synthetic set, that it is a demonstration). */
+    trainedOn: TrainingDataSummary;
+    /** What a user may choose to keep with an answer to this model (the server's /api/health says it for the served one). */
+    feedback: FeedbackStoreChoices;
   } | null;
   weights: Buffer;
   backboneWeights: Buffer;
@@ -78,6 +84,8 @@ export async function promotedBrowserModel(): Promise<BrowserModel> {
           modelTopology: graph.modelTopology, weightSpecs: graph.weightSpecs ?? [], weightBytes: backboneWeights.length, nativeSize: NATIVE_SIZE, upsampling,
         }
         : null,
+      trainedOn: trainingDataSummary(promoted.card, { backbone: graph ? BACKBONE_ID : null }),
+      feedback: feedbackStoreChoices({ hasBackbone: graph !== null }),
     },
     weights,
     backboneWeights,
@@ -100,6 +108,8 @@ async function imagenetBrowserModel(card: ModelCard, json: LayersModelJson, arti
         recipe: { layer: IMAGENET_FEATURE_LAYER, probsLayer: IMAGENET_PROBS_LAYER, catClasses: [...IMAGENET_CAT_CLASSES], dogClasses: IMAGENET_DOG_CLASSES, scale: 'minus-one-to-one' },
         modelTopology: backbone.modelTopology, weightSpecs: backbone.weightSpecs ?? [], weightBytes: backboneWeights.length, nativeSize: 224, upsampling: [],
       },
+      trainedOn: trainingDataSummary(card, { backbone: IMAGENET_BACKBONE_ID }),
+      feedback: feedbackStoreChoices({ hasBackbone: true }),
     },
     weights,
     backboneWeights,

@@ -1,3 +1,4 @@
+import { monitoringVerdict, type MonitoringVerdict } from '../monitoring/verdict.js';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { paths } from '../storage/paths.js';
@@ -48,6 +49,8 @@ export interface MonitoringPageData {
    * (requests, 4xx and 5xx answers, predictions, predict latency percentiles).
    */
   servingHistory?: ServingHistoryView;
+  /** The report's verdict in words (the banner): null without a report. */
+  verdict: MonitoringVerdict | null;
   problems: string[];
 }
 
@@ -112,9 +115,13 @@ async function readReport(dir: string, problems: string[]): Promise<MonitoringRe
 export async function monitoringPageData(maxDays = 90, live: { report: MonitoringReport; now?: Date } | null = null): Promise<MonitoringPageData> {
   const dir = paths.monitoring();
   const now = live?.now ?? new Date();
-  const out: MonitoringPageData = { report: live?.report ?? null, source: live ? 'server' : 'file', days: [], hours: [], problems: [] };
+  const out: MonitoringPageData = { report: live?.report ?? null, source: live ? 'server' : 'file', days: [], hours: [], verdict: null, problems: [] };
+  out.verdict = out.report ? monitoringVerdict(out.report) : null;
   if (!(await exists(dir))) return out;
-  if (!live) out.report = await readReport(dir, out.problems);
+  if (!live) {
+    out.report = await readReport(dir, out.problems);
+    out.verdict = out.report ? monitoringVerdict(out.report) : null;
+  }
   const allDays = [...new Set([...listLogDays(dir, 'predictions'), ...listLogDays(dir, 'feedback')])].sort();
   const since = allDays[Math.max(0, allDays.length - maxDays)];
   if (!since) return out;

@@ -64,7 +64,10 @@ const FIELDS: Record<string, { label: string; format?: (v: unknown) => string | 
   count: { label: 'duplicate clusters across splits' },
   bySplits: { label: 'duplicate clusters by splits crossed', format: (v) => (isRecordOfNumbers(v) ? listOf(v) : null) },
   listedImages: { label: 'outlier images listed' },
-  mitigatedByPreparation: { label: 'shortcut gone after preparation', format: (v) => (typeof v === 'boolean' ? (v ? 'yes' : 'no') : null) },
+  mitigatedByPreparation: {
+    label: 'shortcut gone after preparation',
+    format: (v) => (typeof v === 'boolean' ? (v ? 'yes' : 'no, it survives preparation') : v === null ? 'no shortcut in the files to remove' : null),
+  },
   preparedSize: { label: 'prepared image size', format: (v) => (typeof v === 'number' ? `${v}×${v} px` : null) },
   candidateCount: { label: 'label-error candidates' },
 };

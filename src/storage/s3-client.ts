@@ -31,12 +31,26 @@ export interface S3ClientOptions {
   maxAttempts?: number;
 }
 
+/** The AWS SDK's switch for its Node-version warning. */
+const SDK_NODE_WARNING_ENV = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+
+/**
+ * The SDK warns on every start under Node 20 that its releases after the first week of January 2027 will require
+ * Node 22. This project supports Node 20.19+ and pins the SDK release it installs (package.json gives an exact
+ * version, so no such release is installed by accident), so on Node 20 the warning says nothing that applies: it is
+ * turned off here, unless the user set the SDK's switch themselves.
+ */
+function quietSdkNodeWarning(): void {
+  if (!process.env[SDK_NODE_WARNING_ENV]) process.env[SDK_NODE_WARNING_ENV] = 'true';
+}
+
 /**
  * A configured S3 client: path-style URLs (work with any S3-compatible server), checksums only when the
  * operation requires them (the SDK's default aws-chunked CRC32 uploads corrupt objects on some servers and are
  * rejected by others), short connect timeouts and few retries so that an unreachable endpoint fails in seconds.
  */
 export function createS3Client(config: S3Config, options: S3ClientOptions = {}): S3Client {
+  quietSdkNodeWarning();
   const c = normalizeS3Config(config);
   return new S3Client({
     endpoint: c.endpoint,

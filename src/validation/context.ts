@@ -28,6 +28,8 @@ export interface CheckContext {
   prepared?: MeasuredPrepared[];
   /** Prepared image size, when prepared data was given. */
   preparedSize?: number;
+  /** The pretrained backbone the data is prepared for; null for a CNN from scratch; undefined when not known. */
+  backbone?: string | null;
   /** Small JPEG data URIs of images by path (for evidence). */
   thumbnail(path: string): Promise<string | undefined>;
 }

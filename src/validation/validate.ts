@@ -27,6 +27,11 @@ export interface ValidateDatasetInput {
   config?: ValidationConfigInput;
   /** Where measured properties are cached (default `<data root>/cache/properties`). */
   cacheDir?: string;
+  /**
+   * The pretrained backbone the data is prepared for (null: a CNN trained from scratch, which reads the square);
+   * undefined when not known. The shortcut check speaks of a backbone's whole view only when there may be one.
+   */
+  backbone?: string | null;
   onProgress?: Progress;
 }
 
@@ -97,6 +102,7 @@ export async function validateDataset(input: ValidateDatasetInput): Promise<Vali
     unreadable,
     prepared,
     preparedSize: input.prepared?.train.size,
+    backbone: input.backbone,
     thumbnail(path: string) {
       let p = thumbs.get(path);
       if (!p) {

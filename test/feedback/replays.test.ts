@@ -1,20 +1,38 @@
 import { describe, expect, it } from 'vitest';
 import { FeedbackReplays, feedbackReplayKey } from '../../src/feedback/replays.js';
 import type { FeedbackForm } from '../../src/feedback/form.js';
+import { createHash } from 'node:crypto';
 
+const SALT = 'test-salt-of-at-least-16-chars';
 const form: FeedbackForm = { answer: 'cat', decision: 'not-cat', probability: 0.4, modelVersion: 3, store: 'photo' };
 
 describe('feedback replay memory', () => {
   it('keys on the photo bytes, the answer and the whole prediction', () => {
     const photo = Buffer.from('photo bytes');
-    const key = feedbackReplayKey(photo, form);
-    expect(feedbackReplayKey(Buffer.from('photo bytes'), { ...form })).toBe(key);
-    expect(feedbackReplayKey(Buffer.from('photo bytez'), form)).not.toBe(key);
-    expect(feedbackReplayKey(photo, { ...form, answer: 'not-cat' })).not.toBe(key);
-    expect(feedbackReplayKey(photo, { ...form, decision: 'cat' })).not.toBe(key);
-    expect(feedbackReplayKey(photo, { ...form, probability: 0.41 })).not.toBe(key);
-    expect(feedbackReplayKey(photo, { ...form, modelVersion: null })).not.toBe(key);
-    expect(feedbackReplayKey(photo, { ...form, store: 'features' })).not.toBe(key);
+    const key = feedbackReplayKey(photo, form, SALT);
+    expect(feedbackReplayKey(Buffer.from('photo bytes'), { ...form }, SALT)).toBe(key);
+    expect(feedbackReplayKey(Buffer.from('photo bytez'), form, SALT)).not.toBe(key);
+    expect(feedbackReplayKey(photo, { ...form, answer: 'not-cat' }, SALT)).not.toBe(key);
+    expect(feedbackReplayKey(photo, { ...form, decision: 'cat' }, SALT)).not.toBe(key);
+    expect(feedbackReplayKey(photo, { ...form, probability: 0.41 }, SALT)).not.toBe(key);
+    expect(feedbackReplayKey(photo, { ...form, modelVersion: null }, SALT)).not.toBe(key);
+    expect(feedbackReplayKey(photo, { ...form, store: 'features' }, SALT)).not.toBe(key);
+  });
+
+  it('is salted with the deployment secret: holding the photo is not enough to recognise the key (issue 26)', () => {
+    const photo = Buffer.from('photo bytes');
+    const featuresForm: FeedbackForm = { ...form, store: 'features' };
+    const salt = 'a-deployment-secret-of-32-chars!';
+    const key = feedbackReplayKey(photo, featuresForm, salt);
+    // What anyone holding the photo could compute without the salt.
+    const photoHash = createHash('sha256').update(photo).digest('hex');
+    const unsalted = createHash('sha256')
+      .update(JSON.stringify([photoHash, featuresForm.answer, featuresForm.decision, featuresForm.probability, featuresForm.modelVersion, 'features']))
+      .digest('hex');
+    expect(key).not.toBe(unsalted);
+    expect(feedbackReplayKey(photo, featuresForm, salt)).toBe(key);
+    expect(feedbackReplayKey(photo, featuresForm, 'another-deployment-secret-00000')).not.toBe(key);
+    expect(feedbackReplayKey(photo, form, salt)).not.toBe(feedbackReplayKey(photo, form, 'another-deployment-secret-00000'));
   });
 
   it('runs accept once per key within the window, also for concurrent replays', async () => {

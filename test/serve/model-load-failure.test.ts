@@ -74,6 +74,11 @@ describe('a promoted model that fails to load', () => {
     expect(h.body.status).toBe('model-load-failed');
     expect(h.body.modelLoadError.version).toBe(1);
     expect(h.body.modelLoadError.message.length).toBeGreaterThan(0);
+    // Health is unauthenticated: it says what is wrong in words, the details (paths, parser messages) go to the log.
+    expect(JSON.stringify(h.body)).not.toContain(home.home);
+    expect(JSON.stringify(h.body)).not.toMatch(/\/[\w.-]+\/[\w.-]+/);
+    expect(h.body.modelLoadError.message).toMatch(/v1 failed to load: its files are damaged.*log/);
+    expect(logs.join('\n')).toMatch(/cannot load promoted model v1.*JSON/);
     const loadLines = logs.filter((l) => /cannot load promoted model v1/.test(l));
     expect(loadLines.length).toBeGreaterThanOrEqual(1);
     expect(logs.join('\n')).not.toMatch(/keeping the current one/);

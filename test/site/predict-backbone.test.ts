@@ -106,6 +106,11 @@ describe.skipIf(!haveChromium || !haveCats).each(cases)('predict page with a mod
     };
     const dog = await probabilityOf(dogPhoto);
     const cat = await probabilityOf(catPhoto);
+    // A backbone model's page offers both feedback choices (numbers only first) and says it was trained on photos.
+    await page.locator('.feedback-store').waitFor();
+    expect(await page.locator('.feedback-store').getAttribute('data-stores')).toBe('features photo');
+    expect(await page.locator('#feedback-store-features').isChecked()).toBe(true);
+    expect(await page.locator('.trained-on').getAttribute('data-synthetic')).toBe('false');
     await page.screenshot({ path: path.join(SCREENSHOTS, `${screenshot}.png`), fullPage: true });
     expect(await page.locator('main').innerText()).not.toMatch(/\bnull\b|undefined/); // no sample row here: nothing in its place
 

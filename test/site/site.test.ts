@@ -242,10 +242,11 @@ describe.skipIf(!haveChromium)('report site in a browser', () => {
     await page.getByRole('button', { name: 'No, that is wrong' }).click();
     await expect.poll(() => server.feedback.length).toBe(2);
     expect(server.feedback[1].fields).toMatchObject({ prediction: 'cat', answer: 'not-cat' });
-    // The page's default keeps only the features; the photo is kept only when the user chooses that.
-    expect(server.feedback[0].fields.store).toBe('features');
-    expect(await page.locator('.feedback-store').innerText()).toMatch(/do not keep my photo[\s\S]*forgets the photo[\s\S]*Keep my photo/);
-    await page.getByLabel('Keep my photo to improve the model').check();
+    // This model has no pretrained backbone, so it cannot keep numbers instead of the photo: the page offers only
+    // "Keep my photo" and says why (a backbone model's page offers both, numbers only first).
+    expect(server.feedback[0].fields.store).toBe('photo');
+    expect(await page.locator('.feedback-store').innerText()).toMatch(/Keep my photo[\s\S]*trained from scratch/);
+    expect(await page.locator('#feedback-store-features').count()).toBe(0);
     await yes.click();
     await expect.poll(() => server.feedback.length).toBe(3);
     expect(server.feedback[2].fields).toMatchObject({ store: 'photo', answer: 'cat' });

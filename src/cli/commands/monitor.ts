@@ -23,7 +23,7 @@ function printReport(r: MonitoringReport, file: string | null): void {
   out.push(`feedback [${f.status}]: n ${f.n}, precision ${fmt(f.precision)}, recall ${fmt(f.recall)}${f.reason ? ` (${f.reason})` : ''}`);
   const s = r.serving;
   out.push(
-    `serving [${s.status}]: ${s.reason ?? `${s.requests} requests, 5xx rate ${fmt(s.errorRate, 4)}, p50 ${fmt(s.p50Ms, 1)} ms, p95 ${fmt(s.p95Ms, 1)} ms (${s.source} at ${s.at})`}`,
+    `serving [${s.status}]: ${s.reason ?? `${s.requests} requests, 5xx rate ${fmt(s.errorRate, 4)}, ${s.refused ?? 0} refused (429/503), answered predictions p50 ${fmt(s.p50Ms, 1)} ms, p95 ${fmt(s.p95Ms, 1)} ms (${s.source} at ${s.at})`}`,
   );
   for (const a of r.warnings) out.push(`WARNING ${a.id}: ${a.message}`);
   for (const a of r.alerts) out.push(`ALERT ${a.id}: ${a.message}`);

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { DEFAULT_QUEUE_NAME } from '../../jobs/queue-connection.js';
+import { checkRedisReachable, DEFAULT_QUEUE_NAME } from '../../jobs/queue-connection.js';
+import { checkConfiguredStores } from '../../storage/store-check.js';
 import { queueUrlFrom } from '../../jobs/open-executor.js';
 import { queueStatus } from '../../jobs/queue-status.js';
 import { startQueueWorker } from '../../jobs/queue-worker.js';
@@ -31,7 +32,9 @@ export function registerQueueCommands(program: Command): void {
     .option('--lock-duration <ms>', 'job lock: a killed worker\'s jobs go to another worker this long after its last renewal', int('lock-duration', 500), 30_000)
     .action(
       action(async (f: { queue?: string; queueName: string; concurrency: number; lockDuration: number }) => {
-        const worker = await startQueueWorker({ url: requireUrl(f.queue), queueName: f.queueName, concurrency: f.concurrency, lockDurationMs: f.lockDuration, handlers: PIPELINE_JOB_HANDLERS, log: logLine });
+        const url = requireUrl(f.queue);
+        await checkConfiguredStores({ queueUrl: url, checkRedis: (u) => checkRedisReachable(u) });
+        const worker = await startQueueWorker({ url, queueName: f.queueName, concurrency: f.concurrency, lockDurationMs: f.lockDuration, handlers: PIPELINE_JOB_HANDLERS, log: logLine });
         await new Promise<void>((resolve) => {
           const stop = () => {
             logLine(`worker ${worker.name}: finishing the jobs in hand, then stopping`);

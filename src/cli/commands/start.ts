@@ -3,6 +3,7 @@ import { runDeployPipeline } from '../../pipelines/deploy-pipeline.js';
 import { refreshSiteData } from '../../pipelines/refresh-site.js';
 import { readPromoted } from '../../registry/registry.js';
 import { startServer } from '../../serve/server.js';
+import { reservePort } from '../../serve/port-check.js';
 import { action } from '../program.js';
 import { cliLog } from '../log.js';
 import { pipelineOptions, DEFAULT_DATA } from './pipeline.js';
@@ -28,6 +29,9 @@ export function registerStartCommand(program: Command): void {
       action(async (opts: { data: string; epochs: number; port: number; host: string; train: boolean }) => {
         const log = cliLog;
         const t0 = Date.now();
+        if (!Number.isInteger(opts.port) || opts.port < 0 || opts.port > 65535) throw new Error(`--port must be 0-65535 (got ${opts.port})`);
+        // The port first: a first run works for minutes before it serves, and should not find out only then.
+        const port = await reservePort(opts.port, opts.host);
         if (opts.train) {
           const flags = {
             data: opts.data, seed: 1, threshold: 'balanced', epochs: opts.epochs, patience: 4, allowCheck: [], trials: 0,
@@ -41,6 +45,7 @@ export function registerStartCommand(program: Command): void {
         }
         const promoted = await readPromoted();
         if (!promoted) log('warning: no model is promoted; the predict API answers 503 until one is (see `areyouacat registry`)');
+        await port.release();
         const srv = await startServer({ port: opts.port, host: opts.host, log });
         log(`ready in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
         process.stdout.write(

@@ -32,13 +32,14 @@ export async function outliersCheck(ctx: CheckContext): Promise<CheckResult> {
     const fraction = items.length ? idx.length / items.length : 0;
     const status: CheckStatus = fraction > cfg.warnFraction ? 'warn' : 'pass';
     const outliers = await Promise.all(
-      idx.slice(0, cfg.maxListed).map(async (i, rank) => ({
+      // Every listed outlier with its thumbnail (the page shows them all; they are cached by path across properties).
+      idx.slice(0, cfg.maxListed).map(async (i) => ({
         path: items[i].path,
         group: items[i].group,
         split: items[i].split,
         value: values[i],
         z: round(z[i], 2),
-        thumbnail: rank < 6 ? await ctx.thumbnail(items[i].path) : undefined,
+        thumbnail: await ctx.thumbnail(items[i].path),
       })),
     );
     perProperty.push({

@@ -130,7 +130,8 @@ export function shortcutsCheck(ctx: CheckContext): CheckResult {
     const top = [...(prepared ?? raw)].sort((a, b) => b.groupScore - a.groupScore)[0];
     parts.push(`no single property predicts the group or label (highest group score ${top?.groupScore ?? 0} for ${top?.property ?? '-'})`);
   }
-  const wholeView = ctx.preparedSize ? wholeViewGeometry(ctx, cfg.folds, cfg.bins) : null;
+  // Only when the model may read whole views: a CNN from scratch (backbone null) reads the square alone.
+  const wholeView = ctx.preparedSize && ctx.backbone !== null ? wholeViewGeometry(ctx, cfg.folds, cfg.bins) : null;
   if (wholeView) {
     parts.push(
       `a backbone model's whole view keeps each photo's aspect on a 32 px grid (view aspect: group score ${wholeView.viewAspect.groupScore}, ` +
@@ -144,7 +145,8 @@ export function shortcutsCheck(ctx: CheckContext): CheckResult {
     status,
     summary: parts.join('; '),
     evidence: {
-      mitigatedByPreparation: mitigated,
+      // null: there was no geometry shortcut in the files, so there was nothing for preparation to remove.
+      mitigatedByPreparation: rawStrict.length ? mitigated : null,
       strictProperties: cfg.strictProperties,
       raw,
       prepared: prepared ?? null,
