@@ -1,3 +1,4 @@
+import { backboneSpec, DEFAULT_PHOTO_BACKBONE } from '../../src/model/backbones.js';
 import fs from 'node:fs';
 import sharp from 'sharp';
 import { hammingDistance } from '../../src/data/phash.js';
@@ -167,7 +168,7 @@ describe('shortcuts (property-label correlation)', () => {
     // reads is the pooled feature vector, one shape for every photo: no signal.
     const whole = c.evidence.wholeView as { viewAspect: { groupScore: number }; headInput: { groupScore: number; labelAuc: number }; headInputs: number };
     expect(whole.headInput).toEqual({ groupScore: 0, labelAuc: 0.5 });
-    expect(whole.headInputs).toBe(688);
+    expect(whole.headInputs).toBe(backboneSpec(DEFAULT_PHOTO_BACKBONE).features);
     expect(whole.viewAspect.groupScore).toBeGreaterThanOrEqual(0); // at 32 px the 32 px grid makes most views square
     expect(c.summary).toMatch(/whole view keeps each photo's aspect.*head's input has one shape for every photo \(its geometry scores 0\)/);
   });

@@ -135,7 +135,7 @@ export function shortcutsCheck(ctx: CheckContext): CheckResult {
   if (wholeView) {
     parts.push(
       `a backbone model's whole view keeps each photo's aspect on a 32 px grid (view aspect: group score ${wholeView.viewAspect.groupScore}, ` +
-        `label AUC ${wholeView.viewAspect.labelAuc}), but the detector's maps are pooled to ${wholeView.headInputs} numbers before the head: ` +
+        `label AUC ${wholeView.viewAspect.labelAuc}), but the backbone's maps are pooled to ${wholeView.headInputs} numbers before the head: ` +
         `the head's input has one shape for every photo (its geometry scores ${wholeView.headInput.groupScore})`,
     );
   }
