@@ -1,13 +1,14 @@
 /**
  * Serving benchmark: autocannon against a loopback `areyouacat serve`, POSTing cats-v1 photos to /api/predict, for
- * inference pools of 1 and 2 worker threads in one run: req/s and latency at 1 and at 50 clients, the throughput
- * ratio pool 2 / pool 1 at 50 clients, and GET /api/health latency (p50/p99) measured while the 50 clients keep
- * inference saturated. Default model: the pretrained-backbone classifier (coco-centernet, 256x256): the promoted
- * one when it is such a model, else an untrained one registered in a temp home (same cost per image).
- * `--backbone none` benchmarks the 64x64 reference CNN instead. Prints one JSON object. The machine's cores are
- * shared with the load generator (same process) and other jobs: numbers are noisy.
+ * inference pools of worker threads (default 1 and 2) and for each engine of the backbone (default ONNX Runtime and
+ * tfjs-wasm, the engine before ONNX Runtime) in one run: req/s and latency at 1 and at 50 clients, the ratios pool 2 /
+ * pool 1 and ONNX Runtime / tfjs-wasm at 50 clients, and GET /api/health latency (p50/p99) measured while the 50
+ * clients keep inference saturated. Default model: the default photo backbone's classifier (imagenet-mobilenet-v1 at
+ * 224): the promoted one when it is such a model, else an untrained one registered in a temp home (same cost per
+ * image). `--backbone none` benchmarks the 64x64 reference CNN instead. Prints one JSON object. The machine's cores
+ * are shared with the load generator (same process) and other jobs: numbers are noisy.
  *
- *   npm run bench:serve [-- --duration 10 --connections 50 --pools 1,2 --backbone coco-centernet|none]
+ *   npm run bench:serve [-- --duration 10 --connections 50 --pools 1,2 --engines onnxruntime,tfjs --backbone imagenet-mobilenet-v1|coco-centernet|none]
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,7 +17,7 @@ import autocannon from 'autocannon';
 import sharp from 'sharp';
 import { buildCnn, REFERENCE_HYPERPARAMETERS } from '../src/model/cnn.js';
 import { selectBackend } from '../src/model/backend.js';
-import { loadBackbone, BACKBONE_ID } from '../src/model/backbone.js';
+import { backboneSpec, DEFAULT_PHOTO_BACKBONE } from '../src/model/backbones.js';
 import { backboneSizesOf, saveModel, MODEL_JSON, type LayersModelJson } from '../src/model/io.js';
 import { promote, readPromoted, registerModel } from '../src/registry/registry.js';
 import { startServer } from '../src/serve/server.js';
@@ -52,7 +53,7 @@ let tempHome: string | null = null;
 
 /** The promoted model when it is the kind asked for; else an untrained one registered and promoted in a temp home. */
 async function ensureModel(backbone: string | null): Promise<{ version: number; source: string; imageSize: number }> {
-  const size = backbone ? 256 : 64;
+  const size = backbone ? backboneSpec(backbone).defaultImageSize : 64;
   const current = await readPromoted().catch(() => null);
   if (current && current.card.imageSize === size) {
     const json = JSON.parse(fs.readFileSync(path.join(current.dir, MODEL_JSON), 'utf8')) as LayersModelJson;
@@ -61,7 +62,7 @@ async function ensureModel(backbone: string | null): Promise<{ version: number; 
   tempHome = fs.mkdtempSync(path.join(os.tmpdir(), 'ayac-bench-serve-'));
   process.env.AREYOUACAT_HOME = tempHome;
   await selectBackend();
-  if (backbone) await loadBackbone(size);
+  if (backbone) await backboneSpec(backbone).load(size, size);
   // Untrained: the same layers, so the same cost per image as a trained model of the kind.
   const model = buildCnn({ ...REFERENCE_HYPERPARAMETERS, imageSize: size, backbone }, 1);
   const dir = path.join(tempHome, 'model');
@@ -183,17 +184,34 @@ async function main(): Promise<void> {
   const duration = Number(arg('duration', '10'));
   const connections = Number(arg('connections', '50'));
   const pools = arg('pools', '1,2').split(',').map(Number);
-  const backboneArg = arg('backbone', BACKBONE_ID);
+  const engines = arg('engines', 'onnxruntime,tfjs').split(',');
+  const backboneArg = arg('backbone', DEFAULT_PHOTO_BACKBONE);
   const backbone = backboneArg === 'none' ? null : backboneArg;
   const model = await ensureModel(backbone);
   const photos = await benchPhotos();
   try {
-    const results: Array<Awaited<ReturnType<typeof benchPool>>> = [];
-    for (const workers of pools) results.push(await benchPool(workers, photos.data, connections, duration));
-    const ratio = (f: (r: Awaited<ReturnType<typeof benchPool>>) => number) => {
-      const one = results.find((r) => r.workers === 1);
-      const two = results.find((r) => r.workers === 2);
+    type PoolResult = Awaited<ReturnType<typeof benchPool>>;
+    const results: PoolResult[] = [];
+    const engineOf = new Map<PoolResult, string>();
+    // The engine is read when the server's inference workers load the model: one server per engine and pool size.
+    for (const engine of engines) {
+      process.env.AREYOUACAT_ENGINE = engine;
+      for (const workers of pools) {
+        const r = await benchPool(workers, photos.data, connections, duration);
+        engineOf.set(r, engine);
+        results.push(r);
+      }
+    }
+    delete process.env.AREYOUACAT_ENGINE;
+    const ratio = (f: (r: PoolResult) => number, engine = engines[0]) => {
+      const one = results.find((r) => r.workers === 1 && engineOf.get(r) === engine);
+      const two = results.find((r) => r.workers === 2 && engineOf.get(r) === engine);
       return one && two ? Math.round((f(two) / f(one)) * 100) / 100 : null;
+    };
+    const engineRatio = (workers: number) => {
+      const ort = results.find((r) => r.workers === workers && engineOf.get(r) === 'onnxruntime');
+      const wasm = results.find((r) => r.workers === workers && engineOf.get(r) === 'tfjs');
+      return ort && wasm ? Math.round((ort.loaded.reqPerSec / wasm.loaded.reqPerSec) * 100) / 100 : null;
     };
     const out = {
       bench: 'serve',
@@ -201,11 +219,13 @@ async function main(): Promise<void> {
       photos: photos.from,
       connections,
       durationS: duration,
-      pools: results.map(({ loaded: _loaded, ...r }) => r),
+      pools: results.map(({ loaded: _loaded, ...r }, i) => ({ engine: engineOf.get(results[i]), ...r })),
       ratios: {
         pool2VsPool1ReqPerSec: ratio((r) => r.loaded.reqPerSec),
         pool2VsPool1InferenceOnly: ratio((r) => r.inferenceOnly.imagesPerSec),
         target: 1.7,
+        onnxruntimeVsTfjsReqPerSec: Object.fromEntries(pools.map((w) => [`pool${w}`, engineRatio(w)])),
+        onnxruntimeTarget: 3,
       },
       cpus: os.availableParallelism(),
       loadAverage: os.loadavg().map((x) => Math.round(x * 10) / 10),
