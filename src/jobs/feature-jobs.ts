@@ -47,6 +47,8 @@ export function featureCacheFor(executor: Pick<Executor, 'local'>, env: NodeJS.P
 
 interface Shard {
   view: number;
+  /** The same images' other view (mirrored), computed in the same job from the same decoded photos. */
+  pair?: number;
   indices: number[];
 }
 
@@ -69,6 +71,7 @@ export async function computeFeaturesWithJobs(opts: FeatureJobsOptions): Promise
   const keys: string[][] = [];
   const data: Float32Array[] = [];
   const shards: Shard[] = [];
+  const missingOf: number[][] = [];
   let fromCache = 0;
   for (const [v, view] of opts.views.entries()) {
     const { images, flip } = view;
@@ -80,7 +83,26 @@ export async function computeFeaturesWithJobs(opts: FeatureJobsOptions): Promise
     const missing: number[] = [];
     found.forEach((f, i) => (f ? data[v].set(f, i * BACKBONE_FEATURES) : missing.push(i)));
     fromCache += images.n - missing.length;
-    for (let s = 0; s < missing.length; s += shardSize) shards.push({ view: v, indices: missing.slice(s, s + shardSize) });
+    missingOf[v] = missing;
+  }
+  // A split asked for plain and mirrored goes as one set of jobs: each photo is read and decoded once for both.
+  const paired = new Set<number>();
+  for (const [v, view] of opts.views.entries()) {
+    if (out[v] || paired.has(v)) continue;
+    const w = opts.views.findIndex((o, j) => j !== v && !out[j] && !paired.has(j) && o.images === view.images && o.flip !== view.flip);
+    if (w >= 0) {
+      paired.add(v).add(w);
+      const inW = new Set(missingOf[w]);
+      const both = missingOf[v].filter((i) => inW.has(i));
+      const inBoth = new Set(both);
+      for (let s = 0; s < both.length; s += shardSize) shards.push({ view: v, pair: w, indices: both.slice(s, s + shardSize) });
+      for (const [x, list] of [[v, missingOf[v]], [w, missingOf[w]]] as const) {
+        const rest = list.filter((i) => !inBoth.has(i));
+        for (let s = 0; s < rest.length; s += shardSize) shards.push({ view: x, indices: rest.slice(s, s + shardSize) });
+      }
+    } else {
+      for (let s = 0; s < missingOf[v].length; s += shardSize) shards.push({ view: v, indices: missingOf[v].slice(s, s + shardSize) });
+    }
   }
 
   if (shards.length) {
@@ -90,7 +112,7 @@ export async function computeFeaturesWithJobs(opts: FeatureJobsOptions): Promise
         ? new InlineExecutor(JOB_HANDLERS)
         : new LocalExecutor({ workers: Math.min(opts.workers ?? os.cpus().length, shards.length) });
     const executor = opts.executor ?? owned!;
-    const images = shards.reduce((n, s) => n + s.indices.length, 0);
+    const images = shards.reduce((n, s) => n + s.indices.length * (s.pair === undefined ? 1 : 2), 0);
     opts.log?.(`features: ${images} images in ${shards.length} jobs on ${executor.description}${fromCache ? ` (${fromCache} from the cache)` : ''}`);
     const jobs: Array<JobSpec<FeatureShardInput>> = shards.map((s) => {
       const { images: split, flip } = opts.views[s.view];
@@ -100,6 +122,7 @@ export async function computeFeaturesWithJobs(opts: FeatureJobsOptions): Promise
           source: opts.sourceSpec,
           items: s.indices.map((i) => ({ path: split.paths[i], group: split.groups[i], source: '' })),
           keys: s.indices.map((i) => keys[s.view][i]),
+          ...(s.pair === undefined ? {} : { pairKeys: s.indices.map((i) => keys[s.pair!][i]) }),
           backbone,
           size: split.size,
           flip,
@@ -114,6 +137,11 @@ export async function computeFeaturesWithJobs(opts: FeatureJobsOptions): Promise
         const s = shards[j];
         const f = decodeFeatureShard(r, s.indices.length, BACKBONE_FEATURES);
         s.indices.forEach((i, k) => data[s.view].set(f.subarray(k * BACKBONE_FEATURES, (k + 1) * BACKBONE_FEATURES), i * BACKBONE_FEATURES));
+        if (s.pair !== undefined) {
+          if (!r.pairFeatures) throw new Error('a feature job for both views returned only one (a worker of another version?)');
+          const g = decodeFeatureShard({ features: r.pairFeatures }, s.indices.length, BACKBONE_FEATURES);
+          s.indices.forEach((i, k) => data[s.pair!].set(g.subarray(k * BACKBONE_FEATURES, (k + 1) * BACKBONE_FEATURES), i * BACKBONE_FEATURES));
+        }
       });
     } finally {
       await owned?.close();

@@ -18,6 +18,11 @@ export interface FeatureShardInput {
   items: Array<Pick<SourceItem, 'path' | 'group' | 'source'>>;
   /** The coordinator's feature key of each item (from its prepared pixels); the worker must arrive at the same. */
   keys: string[];
+  /**
+   * Keys of the same items' other view (mirrored when `flip` is false): when given, the job computes both views from
+   * one read and decode of each photo and returns the other as `pairFeatures`.
+   */
+  pairKeys?: string[];
   /** The backbone's id (`backbones.ts`). */
   backbone: string;
   size: number;
@@ -29,6 +34,8 @@ export interface FeatureShardInput {
 export interface FeatureShardOutput {
   /** n x BACKBONE_FEATURES float32 values, little-endian, base64 (JSON travels through the queue). */
   features: string;
+  /** The other view's, when the input named `pairKeys`. */
+  pairFeatures?: string;
 }
 
 const sources = new Map<string, Promise<DataSource>>();
@@ -50,6 +57,9 @@ function checkInput(input: FeatureShardInput): void {
   if (!Array.isArray(input.items) || input.items.length === 0 || input.items.length !== input.keys?.length) {
     throw new DeterministicJobError(`feature shard: ${input.items?.length} items for ${input.keys?.length} keys`);
   }
+  if (input.pairKeys !== undefined && (!Array.isArray(input.pairKeys) || input.pairKeys.length !== input.keys.length)) {
+    throw new DeterministicJobError(`feature shard: ${input.pairKeys?.length} pair keys for ${input.keys.length} keys`);
+  }
   try {
     backboneSpec(input.backbone);
   } catch (err) {
@@ -67,13 +77,15 @@ function checkInput(input: FeatureShardInput): void {
 export async function featureShardJob(input: FeatureShardInput, ctx: JobContext = {}): Promise<FeatureShardOutput> {
   checkInput(input);
   const { size, flip, backbone } = input;
-  const BACKBONE_FEATURES = backboneSpec(backbone).features;
+  const D = backboneSpec(backbone).features;
   const n = input.items.length;
   const store = openFeatureStore(input.cache);
-  const out = new Float32Array(n * BACKBONE_FEATURES);
-  const cached = store ? await mapLimit(input.keys, 8, (k) => store.get(k, BACKBONE_FEATURES)) : input.keys.map(() => undefined);
-  const todo = cached.flatMap((c, i) => (c ? [] : [i]));
-  cached.forEach((c, i) => c && out.set(c, i * BACKBONE_FEATURES));
+  // One entry per view this job answers: the asked-for one, and the other (mirrored) when pairKeys are given.
+  const wanted = [{ flip, keys: input.keys }, ...(input.pairKeys ? [{ flip: !flip, keys: input.pairKeys }] : [])];
+  const outs = wanted.map(() => new Float32Array(n * D));
+  const cached = await Promise.all(wanted.map((w) => (store ? mapLimit(w.keys, 8, (k) => store.get(k, D)) : w.keys.map(() => undefined))));
+  cached.forEach((c, v) => c.forEach((row, i) => row && outs[v].set(row, i * D)));
+  const todo = input.items.flatMap((_, i) => (cached.some((c) => !c[i]) ? [i] : []));
   if (todo.length) {
     const source = await sourceFor(input.source);
     const views: ViewPixels[] = new Array<ViewPixels>(todo.length);
@@ -86,30 +98,37 @@ export async function featureShardJob(input: FeatureShardInput, ctx: JobContext 
       } catch (err) {
         throw new DeterministicJobError(`cannot prepare ${item.path}: ${(err as Error).message}`);
       }
-      if (imageFeatureKey(backbone, prepared.square, size, flip) !== input.keys[i]) {
-        throw new DeterministicJobError(`${item.path}: the prepared pixels differ from the coordinator's (changed file or another image decoder)`);
+      for (const w of wanted) {
+        if (imageFeatureKey(backbone, prepared.square, size, w.flip) !== w.keys[i]) {
+          throw new DeterministicJobError(`${item.path}: the prepared pixels differ from the coordinator's (changed file or another image decoder)`);
+        }
       }
       views[j] = prepared.view;
     });
     // Batch by batch, returning to the event loop in between: the wasm backend resolves in microtasks, which
     // would otherwise starve timers such as the queue's lock renewal for the whole shard.
     const batchSize = input.batchSize ?? 16;
-    const computed = new Float32Array(todo.length * BACKBONE_FEATURES);
+    const computed = wanted.map(() => new Float32Array(todo.length * D));
     // Views of one shape together, so that batches are full (each shape runs on its own backbone graph).
     const shapeOf = (j: number) => views[j].height * 4096 + views[j].width;
     const order = views.map((_, j) => j).sort((a, b) => shapeOf(a) - shapeOf(b) || a - b);
     for (let start = 0; start < todo.length; start += batchSize) {
       const batch = order.slice(start, start + batchSize);
-      const f = await viewFeatures(backbone, batch.map((j) => views[j]), flip, batchSize);
-      batch.forEach((j, k) => computed.set(f.subarray(k * BACKBONE_FEATURES, (k + 1) * BACKBONE_FEATURES), j * BACKBONE_FEATURES));
+      for (const [v, w] of wanted.entries()) {
+        const f = await viewFeatures(backbone, batch.map((j) => views[j]), w.flip, batchSize);
+        batch.forEach((j, k) => computed[v].set(f.subarray(k * D, (k + 1) * D), j * D));
+      }
       ctx.onProgress?.(n - todo.length + start + batch.length, n);
       await new Promise((resolve) => setImmediate(resolve));
     }
-    const row = (j: number) => computed.subarray(j * BACKBONE_FEATURES, (j + 1) * BACKBONE_FEATURES);
-    todo.forEach((i, j) => out.set(row(j), i * BACKBONE_FEATURES));
-    if (store) await mapLimit(todo, 8, (i, j) => store.put(input.keys[i], row(j).slice()));
+    for (const [v, w] of wanted.entries()) {
+      const row = (j: number) => computed[v].subarray(j * D, (j + 1) * D);
+      todo.forEach((i, j) => outs[v].set(row(j), i * D));
+      if (store) await mapLimit(todo, 8, (i, j) => (cached[v][i] ? Promise.resolve() : store.put(w.keys[i], row(j).slice())));
+    }
   }
-  return { features: Buffer.from(out.buffer, out.byteOffset, out.byteLength).toString('base64') };
+  const base64 = (f: Float32Array) => Buffer.from(f.buffer, f.byteOffset, f.byteLength).toString('base64');
+  return { features: base64(outs[0]), ...(outs[1] ? { pairFeatures: base64(outs[1]) } : {}) };
 }
 
 export function decodeFeatureShard(output: FeatureShardOutput, n: number, dim: number): Float32Array {
