@@ -83,7 +83,7 @@ export async function featureShardJob(input: FeatureShardInput, ctx: JobContext 
   // One entry per view this job answers: the asked-for one, and the other (mirrored) when pairKeys are given.
   const wanted = [{ flip, keys: input.keys }, ...(input.pairKeys ? [{ flip: !flip, keys: input.pairKeys }] : [])];
   const outs = wanted.map(() => new Float32Array(n * D));
-  const cached = await Promise.all(wanted.map((w) => (store ? mapLimit(w.keys, 8, (k) => store.get(k, D)) : w.keys.map(() => undefined))));
+  const cached = await Promise.all(wanted.map((w) => (store ? mapLimit(w.keys, 8, (k) => store.get(k, D)) : Promise.resolve(w.keys.map(() => undefined)))));
   cached.forEach((c, v) => c.forEach((row, i) => row && outs[v].set(row, i * D)));
   const todo = input.items.flatMap((_, i) => (cached.some((c) => !c[i]) ? [i] : []));
   if (todo.length) {
