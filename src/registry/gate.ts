@@ -6,6 +6,7 @@ export const DEFAULT_POLICY: PromotionPolicy = {
   primaryMetric: 'f1',
   tolerance: 0.01,
   onDifferentTestSet: 'reject',
+  baseline: 'must-beat',
 };
 
 const PRIMARY: PrimaryMetric[] = ['f1', 'prAuc', 'rocAuc', 'precision', 'recall', 'accuracy'];
@@ -18,6 +19,7 @@ export function resolvePolicy(p: Partial<PromotionPolicy> = {}): PromotionPolicy
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) throw new Error(`promotion policy: ${key} must be a number in [0, 1], got ${v}`);
   }
   if (!PRIMARY.includes(policy.primaryMetric)) throw new Error(`promotion policy: primaryMetric must be one of ${PRIMARY.join(', ')}, got ${policy.primaryMetric}`);
+  if (policy.baseline !== 'must-beat' && policy.baseline !== 'ignore') throw new Error(`promotion policy: baseline must be must-beat or ignore, got ${policy.baseline}`);
   if (policy.onDifferentTestSet !== 'reject' && policy.onDifferentTestSet !== 'ignore-champion') {
     throw new Error(`promotion policy: onDifferentTestSet must be reject or ignore-champion, got ${policy.onDifferentTestSet}`);
   }
@@ -44,7 +46,7 @@ export function decidePromotion(candidate: ModelCard, champion: ModelCard | null
   const checks: GateCheck[] = [minimum('precision', candidate, policy.minPrecision), minimum('recall', candidate, policy.minRecall)];
   const m = policy.primaryMetric;
   const baseline = candidate.metrics[`baseline.${m}`];
-  if (typeof baseline === 'number') {
+  if (typeof baseline === 'number' && policy.baseline === 'must-beat') {
     // A simple model comparison: a trained model that does not beat the untrained classifier has no reason to exist.
     const c = candidate.metrics[m];
     const passed = typeof c === 'number' && c > baseline;

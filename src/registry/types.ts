@@ -90,6 +90,11 @@ export interface PromotionPolicy {
    * 'reject' (default) refuses promotion; 'ignore-champion' decides on the minimums alone.
    */
   onDifferentTestSet: 'reject' | 'ignore-champion';
+  /**
+   * A candidate whose card carries a baseline's numbers (the zero-shot classifier on the same photos): 'must-beat'
+   * (default) refuses one that is not better on the primary metric; 'ignore' leaves the baseline out of the decision.
+   */
+  baseline: 'must-beat' | 'ignore';
 }
 
 export interface GateCheck {

@@ -57,7 +57,8 @@ describe('serve: prediction API', () => {
     expect(res.status).toBe(200);
     const body = await res.json();
     expect(body.status).toBe('ok');
-    expect(body.model).toEqual({ version: 1, threshold: 0.5, imageSize: 32 });
+    expect(body.model).toMatchObject({ version: 1, threshold: 0.5, imageSize: 32 });
+    expect(body.model.feedback.stores).toEqual(['photo']); // a CNN without a backbone learns only from photos
   });
 
   it('predicts a raw JPEG upload: probability, decision at the threshold, version, latency', async () => {
