@@ -39,7 +39,7 @@ const UNSUPPORTED_REASONS: Record<string, string> = {
 };
 
 /** Whether a model on `backbone` (an id; null for the CNN from scratch) can be exported, and if not why, without loading anything. */
-export function onnxExportSupport(backbone: string | null): { supported: true } | { supported: false; reason: string } {
+export function onnxExportSupport(backbone: string | null): { supported: true; reason?: undefined } | { supported: false; reason: string } {
   if (backbone === null || backbone in BACKBONE_STAGES) return { supported: true };
   return { supported: false, reason: UNSUPPORTED_REASONS[backbone] ?? 'the exporter has no ONNX stages for this backbone' };
 }

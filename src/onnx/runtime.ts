@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import type * as Ort from 'onnxruntime-node';
 
 /** onnxruntime-node, or why it could not be loaded on this platform (then use the tfjs-wasm path). */
-export type OnnxRuntimeLoad = { available: true; ort: typeof Ort } | { available: false; reason: string };
+export type OnnxRuntimeLoad = { available: true; ort: typeof Ort; reason?: undefined } | { available: false; ort?: undefined; reason: string };
 
 let load: OnnxRuntimeLoad | undefined;
 

@@ -25,7 +25,7 @@ describe('site data (what the loaders print)', () => {
   it('an empty data directory gives empty pages, not errors', async () => {
     expect(await siteRunIds()).toEqual([]);
     expect(await runsListData()).toEqual({ runs: [], broken: [] });
-    expect(await registryPageData()).toEqual({ promoted: null, versions: [], broken: [], decisions: [] });
+    expect(await registryPageData()).toEqual({ promoted: null, versions: [], broken: [], decisions: [], metricLabels: {}, trainedOn: {} });
     expect(await validationPageData()).toEqual({ reports: [], unreadable: [] });
     expect(await monitoringPageData()).toEqual({ report: null, source: 'file', days: [], hours: [], problems: [] });
     const model = await promotedBrowserModel();
