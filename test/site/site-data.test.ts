@@ -27,7 +27,7 @@ describe('site data (what the loaders print)', () => {
     expect(await runsListData()).toEqual({ runs: [], broken: [] });
     expect(await registryPageData()).toEqual({ promoted: null, versions: [], broken: [], decisions: [], metricLabels: {}, trainedOn: {} });
     expect(await validationPageData()).toEqual({ reports: [], unreadable: [] });
-    expect(await monitoringPageData()).toEqual({ report: null, source: 'file', days: [], hours: [], problems: [] });
+    expect(await monitoringPageData()).toEqual({ report: null, source: 'file', days: [], hours: [], problems: [], verdict: null });
     const model = await promotedBrowserModel();
     expect(model.model).toBeNull();
     expect(model.weights.length).toBe(0);
