@@ -1,5 +1,5 @@
 /**
- * Backbone features per second on cats-v1 photos (coco-centernet at 256x256) computed as jobs: on the local
+ * Backbone features per second on cats-v1 photos (the default photo backbone, or BENCH_BACKBONE, at its own size) computed as jobs: on the local
  * pool with 1 and with 2 worker processes, and on a BullMQ queue (its own redis-server on a loopback port)
  * with 2 `areyouacat worker` processes, all in one run. Each configuration starts with an empty cache and is
  * warmed up (processes started, backbone loaded) before the timed part, which runs twice per configuration in
@@ -19,10 +19,13 @@ import type { Executor } from '../src/jobs/job.js';
 import { LocalExecutor } from '../src/jobs/local-executor.js';
 import { QueueExecutor } from '../src/jobs/queue-executor.js';
 import { hasRedisServer, startTestRedis } from '../test/helpers/redis-server.js';
+import { backboneSpec, DEFAULT_PHOTO_BACKBONE } from '../src/model/backbones.js';
+import { engineFor } from '../src/model/engine.js';
 
 const DATA = path.resolve('..', 'shared', 'datasets', 'cats-v1');
 const N = Number(process.env.BENCH_DISTRIBUTED_IMAGES ?? 120);
-const SIZE = 256;
+const BACKBONE = process.env.BENCH_BACKBONE ?? DEFAULT_PHOTO_BACKBONE;
+const SIZE = backboneSpec(BACKBONE).defaultImageSize;
 const SHARD = 10;
 const WARM = 8;
 
@@ -70,7 +73,7 @@ async function timedRun(c: Config, flip: boolean): Promise<{ fps: number; coordi
   process.env.AREYOUACAT_HOME = c.home;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  await computeFeaturesWithJobs({ backbone: 'coco-centernet', views: [{ images: timed, flip }], sourceSpec: DATA, executor: c.executor, shardSize: SHARD });
+  await computeFeaturesWithJobs({ backbone: BACKBONE, views: [{ images: timed, flip }], sourceSpec: DATA, executor: c.executor, shardSize: SHARD });
   const seconds = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   return { fps: N / seconds, coordinatorCpu: (cpu.user + cpu.system) / 1e6 / seconds };
@@ -118,7 +121,7 @@ try {
   for (const [k, c] of configs.entries()) {
     process.env.AREYOUACAT_HOME = c.home;
     const t0 = performance.now();
-    await computeFeaturesWithJobs({ backbone: 'coco-centernet', views: [{ images: warm[k], flip: false }], sourceSpec: DATA, executor: c.executor, shardSize: 1 });
+    await computeFeaturesWithJobs({ backbone: BACKBONE, views: [{ images: warm[k], flip: false }], sourceSpec: DATA, executor: c.executor, shardSize: 1 });
     results[c.name] = { featuresPerSecond: 0, rounds: [], coordinatorCpuShare: [], warmupSeconds: Number(((performance.now() - t0) / 1000).toFixed(1)) };
   }
   // Two rounds in alternating order (plain, then mirrored views: no cache hits), so that changes in the load of a
@@ -143,7 +146,8 @@ try {
 const fps = (k: string) => results[k].featuresPerSecond;
 console.log(JSON.stringify({
   bench: 'distributed',
-  backbone: 'coco-centernet',
+  backbone: BACKBONE,
+  engine: engineFor(BACKBONE),
   imageSize: SIZE,
   photos: N,
   imagesPerJob: SHARD,
