@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -100,6 +100,17 @@ export async function pullModelFiles(id: string, options: PullOptions = {}): Pro
   const { presence, dir } = await presenceOf(model);
   if (presence === 'vendored') return dir!;
   if (presence === 'cached' && !options.force) return dir!;
+  try {
+    return await pullInto(model, options);
+  } catch (err) {
+    // Processes of one data folder pull at the same time (the workers of a fresh pool): when another one installed
+    // the files meanwhile (by its one rename, so complete), theirs are the answer.
+    if (!options.force && (await presenceOf(model)).presence === 'cached') return modelFileLayout.cached(model.id);
+    throw err;
+  }
+}
+
+async function pullInto(model: PretrainedModel, options: PullOptions): Promise<string> {
   const mirror = options.mirror ?? (process.env[MODEL_MIRROR_ENV] || undefined);
   const stallMs = options.stallMs ?? 20_000;
   const partial = modelFileLayout.partial(model.id);
@@ -115,7 +126,7 @@ export async function pullModelFiles(id: string, options: PullOptions = {}): Pro
       options.onProgress?.(done, total, `${model.id}: ${file.name} (kept)`);
       continue;
     }
-    const temp = `${target}.${process.pid}.download`;
+    const temp = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.download`; // unique among threads of one process too
     const source = sourceOf(model, file, mirror);
     try {
       if (/^https?:\/\//i.test(source)) {

@@ -115,6 +115,14 @@ describe.skipIf(!have)('pulling pretrained files', () => {
     expect((await verifyModelFiles(IMAGENET_MOBILENET_V1)).problems).toEqual([]);
   }, 60_000);
 
+  it('lets several processes of one data folder pull at once: all get the installed files', async () => {
+    await freshHome('together');
+    // Four pulls at once share the .partial folder; the first to finish installs it by one rename.
+    const dirs = await Promise.all([url, MIRROR, url, MIRROR].map((mirror) => pullModelFiles(ID, { mirror })));
+    expect(new Set(dirs)).toEqual(new Set([modelFileLayout.cached(ID)]));
+    expect((await verifyModelFiles(IMAGENET_MOBILENET_V1)).problems).toEqual([]);
+  }, 60_000);
+
   it('copies from a mirror folder (AREYOUACAT_MODEL_MIRROR as a path)', async () => {
     await freshHome('folder');
     await pullModelFiles(ID, { mirror: MIRROR });
