@@ -74,19 +74,3 @@ export function onnxFeatureRunner(backbone: string): Promise<OnnxFeatureRunner |
   }
   return r;
 }
-
-/** Mirror NHWC images left-right in place of a copy (reverse each row's pixels). */
-export function mirrorPixels(pixels: Float32Array, n: number, height: number, width: number): Float32Array {
-  const out = new Float32Array(pixels.length);
-  for (let i = 0; i < n * height; i++) {
-    const row = i * width * 3;
-    for (let x = 0; x < width; x++) {
-      const from = row + x * 3;
-      const to = row + (width - 1 - x) * 3;
-      out[to] = pixels[from];
-      out[to + 1] = pixels[from + 1];
-      out[to + 2] = pixels[from + 2];
-    }
-  }
-  return out;
-}

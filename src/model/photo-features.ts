@@ -4,7 +4,8 @@ import { DEFAULT_LIMITS } from '../data/inspect.js';
 import { decodeRgbBounded, prepareDecoded, type DecodedImage } from '../data/prepare.js';
 import { prepareWholeView, type ViewPixels } from '../data/whole-view.js';
 import { backboneSpec } from './backbones.js';
-import { mirrorPixels, onnxFeatureRunner } from './engine.js';
+import { onnxFeatureRunner } from './engine.js';
+import { mirrorRows } from '../data/mirror.js';
 import type { PixelImages } from './batches.js';
 
 /** Reads the source file of one prepared image (by the path and group its split lists). */
@@ -33,7 +34,7 @@ export async function viewFeatures(backbone: string, views: ViewPixels[], flip: 
         const per = height * width * 3;
         let pixels: Float32Array = new Float32Array(batch.length * per);
         batch.forEach((index, j) => pixels.set(views[index].pixels, j * per));
-        if (flip) pixels = mirrorPixels(pixels, batch.length, height, width);
+        if (flip) pixels = mirrorRows(pixels, batch.length * height, width);
         const pooled = await onnx.run(pixels, batch.length, height, width);
         const values = spec.finish ? await spec.finish(pooled, batch.length) : pooled;
         batch.forEach((index, j) => out.set(values.subarray(j * dim, (j + 1) * dim), index * dim));
