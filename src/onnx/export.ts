@@ -39,8 +39,11 @@ export interface StagesExportOptions {
    * run time (batch, and height/width if the stages allow).
    */
   inputShape: (number | null)[];
-  /** The output shape in tfjs order, null where chosen at run time. */
-  outputShape: (number | null)[];
+  /**
+   * The output shape in tfjs order, null where chosen at run time; or a function giving it once the stages have run
+   * (for stages that learn it while they emit, such as a graph model's).
+   */
+  outputShape: (number | null)[] | (() => (number | null)[]);
   /** Graph input name; default 'pixels' for images, else 'input'. */
   inputName?: string;
   /** Graph output name; default 'output'. */
@@ -93,7 +96,8 @@ export function exportStages(stages: OnnxStage[], options: StagesExportOptions):
     const sum = b.node('Add', [plain, mirrored], {}, 'mirror_sum');
     x = { ...x, name: b.node('Mul', [sum, b.scalar('half', 0.5)], {}, 'mirror_mean') };
   }
-  b.output(x.name, outputName, dims(options.outputShape, true));
+  const outputShape = typeof options.outputShape === 'function' ? options.outputShape() : options.outputShape;
+  b.output(x.name, outputName, dims(outputShape, true));
   return b.toBytes(options.docString);
 }
 

@@ -25,3 +25,6 @@ export {
   type OnnxSessionOptions,
   type FloatTensor,
 } from './runtime.js';
+export { readGraphModel, emitGraphModel, graphStage, exportGraphModel, type ParsedGraphModel, type GraphEmitOptions, type GraphStageOptions, type GraphExportOptions } from './graph-export.js';
+export { GRAPH_OP_EMITTERS } from './graph-op-emitters.js';
+export type { GraphNodeDef, GraphValue, GraphOpEmitter, GraphEmitContext } from './graph-values.js';
