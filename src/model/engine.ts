@@ -1,5 +1,7 @@
 import { IMAGENET_MOBILENET_V1 } from '../model-files/catalog.js';
 import { cachedOnnxExport, defaultIntraOpThreads, type CachedOnnxExport, exportLayersModel, loadOnnxRuntime, OnnxSession } from '../onnx/index.js';
+import { BACKBONE_ID as CENTERNET_ID, checkBackboneShape } from './backbone.js';
+import { centernetFeatureExport } from './centernet-onnx.js';
 import { IMAGENET_BACKBONE_ID, IMAGENET_FEATURE_LAYER, loadImagenetNet } from './imagenet-mobilenet.js';
 
 /**
@@ -31,11 +33,20 @@ export function ortThreads(env: NodeJS.ProcessEnv = process.env): number {
   return n;
 }
 
+/**
+ * Each backbone's ONNX export for the engine (RGB 0..255 NHWC in, the network's features out, any accepted height
+ * and width), cached by content, and the input shapes it takes.
+ */
+const FEATURE_EXPORTS: Record<string, { exported: () => Promise<CachedOnnxExport>; checkShape?: (height: number, width: number) => void }> = {
+  [IMAGENET_BACKBONE_ID]: { exported: () => imagenetFeatureExport() },
+  [CENTERNET_ID]: { exported: () => centernetFeatureExport(), checkShape: checkBackboneShape },
+};
+
 /** The engine this process uses for `backbone` (without loading anything heavy). */
 export function engineFor(backbone: string, env: NodeJS.ProcessEnv = process.env): EngineName {
   const wanted = env[ENGINE_ENV];
   if (wanted && wanted !== 'onnxruntime' && wanted !== 'tfjs') throw new Error(`${ENGINE_ENV} must be "onnxruntime" or "tfjs" (got "${wanted}")`);
-  if (wanted === 'tfjs' || backbone !== IMAGENET_BACKBONE_ID) return 'tfjs-wasm';
+  if (wanted === 'tfjs' || !(backbone in FEATURE_EXPORTS)) return 'tfjs-wasm';
   const ort = loadOnnxRuntime();
   if (!ort.available) {
     if (!announced) {
@@ -54,12 +65,16 @@ export async function imagenetFeatureExport(): Promise<CachedOnnxExport> {
   return cachedOnnxExport({ content, options: { backbone: IMAGENET_BACKBONE_ID, ...options } }, async () => exportLayersModel((await loadImagenetNet()).full, options));
 }
 
-async function imagenetRunner(threads: number): Promise<OnnxFeatureRunner> {
-  const exported = await imagenetFeatureExport();
-  const session = await OnnxSession.create(exported.bytes, { intraOpNumThreads: threads });
+async function featureRunner(backbone: string, threads: number): Promise<OnnxFeatureRunner> {
+  const { exported, checkShape } = FEATURE_EXPORTS[backbone];
+  const session = await OnnxSession.create((await exported()).bytes, { intraOpNumThreads: threads });
   return {
     engine: 'onnxruntime',
-    run: async (pixels, n, height, width) => (await session.run({ data: pixels, dims: [n, height, width, 3] })).data,
+    run: async (pixels, n, height, width) => {
+      // The shapes the tfjs path accepts, no more: the export is checked against tfjs at those.
+      checkShape?.(height, width);
+      return (await session.run({ data: pixels, dims: [n, height, width, 3] })).data;
+    },
   };
 }
 
@@ -68,7 +83,7 @@ export function onnxFeatureRunner(backbone: string): Promise<OnnxFeatureRunner |
   if (engineFor(backbone) !== 'onnxruntime') return Promise.resolve(null);
   let r = runners.get(backbone);
   if (!r) {
-    r = imagenetRunner(ortThreads());
+    r = featureRunner(backbone, ortThreads());
     r.catch(() => runners.delete(backbone));
     runners.set(backbone, r);
   }
