@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { exportStages, layersStage, scalePixels, type OnnxStage } from '../onnx/index.js';
 import { BACKBONE_ID as CENTERNET_ID } from './backbone.js';
 import { headOf, pretrainedBackboneOf } from './backbone-layer.js';
+import { centernetFeatureStages } from './centernet-onnx.js';
 import { IMAGENET_BACKBONE_ID, loadImagenetNet } from './imagenet-mobilenet.js';
 import { imagenetFeatureStages } from './imagenet-onnx.js';
 
@@ -32,16 +33,14 @@ export class OnnxModelExportUnsupportedError extends Error {
 /** Backbones whose features the exporter can write as ONNX stages (0..255 pixels in, the recipe's features out). */
 const BACKBONE_STAGES: Record<string, () => Promise<OnnxStage[]>> = {
   [IMAGENET_BACKBONE_ID]: async () => imagenetFeatureStages(await loadImagenetNet()),
-};
-
-const UNSUPPORTED_REASONS: Record<string, string> = {
-  [CENTERNET_ID]: 'it is a TensorFlow.js graph model (a frozen TensorFlow graph), and the ONNX exporter reads layers models only; a graph-model exporter does not exist yet',
+  // The vendored graph model through the graph-model exporter (centernet-onnx.ts).
+  [CENTERNET_ID]: centernetFeatureStages,
 };
 
 /** Whether a model on `backbone` (an id; null for the CNN from scratch) can be exported, and if not why, without loading anything. */
 export function onnxExportSupport(backbone: string | null): { supported: true; reason?: undefined } | { supported: false; reason: string } {
   if (backbone === null || backbone in BACKBONE_STAGES) return { supported: true };
-  return { supported: false, reason: UNSUPPORTED_REASONS[backbone] ?? 'the exporter has no ONNX stages for this backbone' };
+  return { supported: false, reason: `the exporter has no ONNX stages for the backbone "${backbone}"` };
 }
 
 export interface WholeModelOnnx {

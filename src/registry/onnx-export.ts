@@ -47,8 +47,8 @@ export async function versionBackbone(dir: string): Promise<string | null> {
 }
 
 /**
- * Whether a version can be exported, and if not why, without loading it (a coco-centernet model cannot: no
- * graph-model exporter yet).
+ * Whether a version can be exported, and if not why, without loading it (a model on a backbone the exporter has
+ * no ONNX stages for cannot).
  */
 export async function versionOnnxSupport(v: number | string, opts: { root?: string } = {}): Promise<ReturnType<typeof onnxExportSupport> & { backbone: string | null }> {
   const local = await getVersion(v, opts);

@@ -44,7 +44,7 @@ export interface RemoteManifest {
   /**
    * The whole model as one ONNX file beside the bundle (RGB 0..255 NHWC pixels in, p_cat out; see
    * `src/model/onnx-model.ts`), for runtimes that load ONNX directly. Absent when the model's backbone has no ONNX
-   * export (coco-centernet) or the version was published before. Not part of `files`: replicas do not need it.
+   * export or the version was published before. Not part of `files`: replicas do not need it.
    */
   onnx?: RemoteFile;
   card: ModelCard;

@@ -7,6 +7,7 @@ import { buildProgram } from '../../src/cli/program.js';
 import { registerRegistryCommands } from '../../src/cli/commands/registry.js';
 import type { ViewPixels } from '../../src/data/whole-view.js';
 import { selectBackend } from '../../src/model/backend.js';
+import { BACKBONE_ID } from '../../src/model/backbone.js';
 import { buildCnn, REFERENCE_HYPERPARAMETERS } from '../../src/model/cnn.js';
 import { headOf } from '../../src/model/backbone-layer.js';
 import { loadModel, saveModel } from '../../src/model/io.js';
@@ -31,11 +32,13 @@ const TOLERANCE = 1e-5;
 let tmp: string;
 let root: string;
 let shared = false;
+let haveCats = false;
 
 beforeAll(async () => {
   tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'ayac-onnx-export-'));
   root = path.join(tmp, 'registry');
-  shared = (await exists(path.join(catsV1Dir(), 'manifest.csv'))) && (await exists(path.join(sharedModelsDir(), 'mobilenet_v1_0.75_224', 'model.json')));
+  haveCats = await exists(path.join(catsV1Dir(), 'manifest.csv'));
+  shared = haveCats && (await exists(path.join(sharedModelsDir(), 'mobilenet_v1_0.75_224', 'model.json')));
   await selectBackend({ prefer: 'wasm' });
 });
 
@@ -209,13 +212,60 @@ describe('registry export --format onnx', () => {
     expect(diff).toBeLessThan(TOLERANCE);
   }, 300_000);
 
-  it('refuses a coco-centernet model with a typed error that says why, before loading it', async () => {
-    const dir = path.join(tmp, 'centernet-model');
+  it('exports a coco-centernet backbone model (the graph model through the graph exporter) whose p_cat matches the server', async ({ skip }) => {
+    if (!haveCats) skip(`cats-v1 is missing from ${catsV1Dir()}`);
+    const imageSize = 256;
+    const saved = { engine: process.env.AREYOUACAT_ENGINE, home: process.env.AREYOUACAT_HOME };
+    // The engine caches its feature export in the data folder: a fresh one.
+    process.env.AREYOUACAT_HOME = path.join(tmp, 'home-centernet');
+    const built = buildCnn({ ...REFERENCE_HYPERPARAMETERS, imageSize, backbone: BACKBONE_ID, denseUnits: 16, dropout: 0.2 }, 11);
+    randomizeBatchNorms(headOf(built), 5);
+    const v = await register(built, imageSize);
+    built.dispose();
+    try {
+      const out = path.join(tmp, 'triton-centernet');
+      const r = await writeTritonRepository(v.version, out, { root, cacheDir: path.join(tmp, 'onnx-cache') });
+      const bytes = new Uint8Array(await fs.readFile(r.model));
+      await checkWithOnnxPackage(bytes);
+      const config = parseConfig(await fs.readFile(r.config, 'utf8'));
+      expect(config.input).toEqual({ name: 'pixels', dataType: 'TYPE_FP32', dims: [-1, -1, -1, 3] });
+      expect(config.maxBatchSize).toBe(0);
+
+      const views = await wholeViews(imageSize, 3);
+      const shapes = new Set(views.map((w) => `${w.width}x${w.height}`));
+      expect(shapes.size).toBeGreaterThanOrEqual(3);
+      const model = await loadModel(v.dir);
+      // The server as it runs (features on ONNX Runtime), and the server on tfjs-wasm alone (the graph itself).
+      delete process.env.AREYOUACAT_ENGINE;
+      const served = await predictPhotoViews(model, views);
+      process.env.AREYOUACAT_ENGINE = 'tfjs';
+      const servedTfjs = await predictPhotoViews(model, views);
+      model.dispose();
+      const got = await onnxPCat(bytes, views);
+      const diff = maxAbsDiff(served, got);
+      const diffTfjs = maxAbsDiff(servedTfjs, got);
+      console.log(
+        `coco-centernet backbone model: ${views.length} photos, shapes ${[...shapes].join(' ')}; p_cat ${Math.min(...served).toFixed(4)}..${Math.max(...served).toFixed(4)}; ` +
+          `max |onnx - served| = ${diff.toExponential(2)}, max |onnx - served on tfjs-wasm| = ${diffTfjs.toExponential(2)}`,
+      );
+      expect(Math.max(...served) - Math.min(...served)).toBeGreaterThan(1e-2);
+      expect(diff).toBeLessThan(TOLERANCE);
+      expect(diffTfjs).toBeLessThan(TOLERANCE);
+    } finally {
+      for (const [k, value] of [['AREYOUACAT_ENGINE', saved.engine], ['AREYOUACAT_HOME', saved.home]] as const) {
+        if (value === undefined) delete process.env[k];
+        else process.env[k] = value;
+      }
+    }
+  }, 600_000);
+
+  it('refuses a model on a backbone without ONNX stages with a typed error that says why, before loading it', async () => {
+    const dir = path.join(tmp, 'other-backbone-model');
     await fs.mkdir(dir, { recursive: true });
     await fs.writeFile(
       path.join(dir, 'model.json'),
       JSON.stringify({
-        modelTopology: { config: { layers: [{ class_name: 'AreyouacatPretrainedBackbone', config: { backbone: 'coco-centernet', image_size: 256, view: 'whole-v1' } }] } },
+        modelTopology: { config: { layers: [{ class_name: 'AreyouacatPretrainedBackbone', config: { backbone: 'some-other-backbone', image_size: 256, view: 'whole-v1' } }] } },
         weightsManifest: [{ paths: ['weights.bin'], weights: [] }],
       }),
     );
@@ -232,8 +282,8 @@ describe('registry export --format onnx', () => {
     });
     const err = await exportVersionOnnx(v.version, { root, cacheDir: path.join(tmp, 'onnx-cache') }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OnnxModelExportUnsupportedError);
-    expect((err as OnnxModelExportUnsupportedError).backbone).toBe('coco-centernet');
-    expect((err as Error).message).toMatch(/graph model/);
+    expect((err as OnnxModelExportUnsupportedError).backbone).toBe('some-other-backbone');
+    expect((err as Error).message).toMatch(/no ONNX stages/);
   });
   it('CLI: registry export V --format onnx --out DIR --json writes the Triton layout', async () => {
     const home = path.join(tmp, 'home');
