@@ -1,8 +1,9 @@
 /**
  * Backbone features per second on every engine, for every backbone (src/model/backbones.ts), on real cats-v1
  * photos (../shared/datasets/cats-v1, or AREYOUACAT_CATS_V1): tfjs-wasm (one thread, as tfjs runs in Node) and
- * ONNX Runtime with 1 and 2 intra-op threads (OnnxSession; for imagenet-mobilenet-v1 the engine's own export, the
- * pooled network plus the recipe's two log-odds columns as `finish` adds them). The engines run interleaved in one
+ * ONNX Runtime with 1 and 2 intra-op threads (OnnxSession on the engine's own export: for imagenet-mobilenet-v1 the
+ * pooled network plus the recipe's two log-odds columns as `finish` adds them, for coco-centernet the graph model's
+ * recipe written by the graph-model exporter). The engines run interleaved in one
  * process (round r: tfjs, ORT 1 thread, ORT 2 threads, each one batch of BENCH_BATCH), so a load change hits them
  * alike; best and median over BENCH_ROUNDS rounds. Also each network's multiply-adds per image (counted from the
  * layer and node shapes at the bench size) and the share of this machine's FMA peak reached: peak = cores x clock x
@@ -17,7 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { backboneArtifacts, BACKBONE_ID as CENTERNET_ID, loadBackbone } from '../src/model/backbone.js';
 import { BACKBONES, type BackboneSpec } from '../src/model/backbones.js';
 import { selectBackend } from '../src/model/backend.js';
-import { imagenetFeatureExport } from '../src/model/engine.js';
+import { backboneFeatureExport } from '../src/model/engine.js';
 import { IMAGENET_BACKBONE_ID, IMAGENET_FEATURE_LAYER, IMAGENET_POOLED, loadImagenetNet } from '../src/model/imagenet-mobilenet.js';
 import { onnxExportSupport } from '../src/model/onnx-model.js';
 import { OnnxSession } from '../src/onnx/index.js';
@@ -122,8 +123,8 @@ async function benchBackbone(spec: BackboneSpec, peakPerCore: number) {
   };
   const support = onnxExportSupport(spec.id);
   const sessions: OnnxSession[] = [];
-  if (support.supported && spec.id === IMAGENET_BACKBONE_ID) {
-    const exported = await imagenetFeatureExport();
+  const exported = await backboneFeatureExport(spec.id);
+  if (exported) {
     for (const threads of [1, 2]) sessions.push(await OnnxSession.create(exported.bytes, { intraOpNumThreads: threads }));
   }
   const ortRun = (s: OnnxSession) => async () => {
@@ -160,7 +161,7 @@ async function benchBackbone(spec: BackboneSpec, peakPerCore: number) {
     tfjsWasm: tfjs,
     onnxRuntime1Thread: ort1,
     onnxRuntime2Threads: ort2,
-    ...(sessions.length ? {} : { onnxRuntimeNote: support.supported ? 'no ONNX Runtime session for this backbone in the engine' : `not measured: ${support.reason}` }),
+    ...(sessions.length ? {} : { onnxRuntimeNote: `not measured: ${support.supported ? 'the engine has no ONNX export for this backbone' : support.reason}` }),
     ortPerCoreOverTfjs: ort1 ? { best: round(ort1.best / tfjs.best, 1), median: round(ort1.median / tfjs.median, 1) } : null,
     twoThreadsOverOne: ort1 && ort2 ? { best: round(ort2.best / ort1.best, 2), median: round(ort2.median / ort1.median, 2) } : null,
   };

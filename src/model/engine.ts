@@ -42,6 +42,11 @@ const FEATURE_EXPORTS: Record<string, { exported: () => Promise<CachedOnnxExport
   [CENTERNET_ID]: { exported: () => centernetFeatureExport(), checkShape: checkBackboneShape },
 };
 
+/** The ONNX export the engine runs for `backbone` (cached by content), or null when it has none. */
+export function backboneFeatureExport(backbone: string): Promise<CachedOnnxExport> | null {
+  return FEATURE_EXPORTS[backbone]?.exported() ?? null;
+}
+
 /** The engine this process uses for `backbone` (without loading anything heavy). */
 export function engineFor(backbone: string, env: NodeJS.ProcessEnv = process.env): EngineName {
   const wanted = env[ENGINE_ENV];
