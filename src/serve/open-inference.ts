@@ -7,7 +7,7 @@ import { HttpError, sendJson } from './http-errors.js';
 import { readBodyLimited } from './request-body.js';
 import { prepareUpload } from './image-input.js';
 import { Semaphore } from '../data/concurrency.js';
-import { checkBodyWithinBudget, checkDecodedPixels, type RequestBudget } from './request-budget.js';
+import { bodyBudgetCheck, checkDecodedPixels, type RequestBudget } from './request-budget.js';
 import type { ViewShape } from '../data/whole-view.js';
 import type { ModelHolder, ServingModel } from './model-holder.js';
 import { outputTensors, parseInferRequest, tensorMetadata, type InferInput } from './open-inference-tensors.js';
@@ -134,9 +134,8 @@ function checkJsonContentType(req: IncomingMessage): void {
 }
 
 async function readJson(req: IncomingMessage, limit: number, budget: RequestBudget, parses: Semaphore): Promise<unknown> {
-  const body = await readBodyLimited(req, limit);
-  // Refused before parsing when it holds more numbers than the budget allows; parsed one body at a time.
-  checkBodyWithinBudget(body, budget);
+  // Refused while it arrives, before parsing, when it holds more numbers than the budget allows; parsed one body at a time.
+  const body = await readBodyLimited(req, limit, bodyBudgetCheck(budget));
   return parses.run(async () => {
     try {
       return JSON.parse(body.toString('utf8')) as unknown;

@@ -23,9 +23,11 @@ export function declaredLengthWithin(req: IncomingMessage, limitBytes: number, l
 /**
  * Read a request body into memory, never more than `limitBytes`: a declared content-length above the limit is refused
  * before a byte is read, and a body that grows past it is refused as soon as it does. A body that ends early
- * (client gone, fewer bytes than declared) is refused as truncated.
+ * (client gone, fewer bytes than declared) is refused as truncated. `inspect` sees each chunk as it arrives and may
+ * refuse the body by throwing an HttpError (a check spread over the upload, instead of one pass over the whole body
+ * that holds the event loop).
  */
-export function readBodyLimited(req: IncomingMessage, limitBytes: number): Promise<Buffer> {
+export function readBodyLimited(req: IncomingMessage, limitBytes: number, inspect?: (chunk: Buffer) => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     let declared: number | null;
     try {
@@ -48,6 +50,14 @@ export function readBodyLimited(req: IncomingMessage, limitBytes: number): Promi
       if (received > limitBytes) {
         fail(tooLarge(limitBytes));
         return;
+      }
+      if (inspect) {
+        try {
+          inspect(chunk);
+        } catch (err) {
+          fail(err instanceof HttpError ? err : new HttpError(400, 'bad_body', (err as Error).message));
+          return;
+        }
       }
       chunks.push(chunk);
     };

@@ -41,20 +41,24 @@ const COMMA = 0x2c;
 /**
  * Before parsing: a JSON body with more separators than a tensor within the budget can have is refused without
  * being parsed (parsing 12 million numbers costs hundreds of MB and seconds of the event loop). A tensor of E
- * elements in nested [N, H, W, 3] arrays has about 4/3 E commas; a flat one E.
+ * elements in nested [N, H, W, 3] arrays has about 4/3 E commas; a flat one E. Fed chunk by chunk as the body
+ * arrives (see `readBodyLimited`), so an oversized body is refused at the first chunk over the count, before the
+ * rest is read, and no single pass over a large body holds the event loop.
  */
-export function checkBodyWithinBudget(body: Buffer, budget: RequestBudget): void {
+export function bodyBudgetCheck(budget: RequestBudget): (chunk: Buffer) => void {
   const allowed = Math.ceil(budget.maxElements * (4 / 3)) + 1024;
   let commas = 0;
-  for (let i = 0; i < body.length; i++) {
-    if (body[i] === COMMA && ++commas > allowed) {
-      throw new HttpError(
-        413,
-        'request_too_large',
-        `the request holds more tensor elements than the limit of ${budget.maxElements} per request (${REQUEST_ELEMENTS_ENV}); send fewer images per request`,
-      );
+  return (chunk) => {
+    for (let i = 0; i < chunk.length; i++) {
+      if (chunk[i] === COMMA && ++commas > allowed) {
+        throw new HttpError(
+          413,
+          'request_too_large',
+          `the request holds more tensor elements than the limit of ${budget.maxElements} per request (${REQUEST_ELEMENTS_ENV}); send fewer images per request`,
+        );
+      }
     }
-  }
+  };
 }
 
 /** After parsing: the declared shape's element count against the budget. */
