@@ -16,7 +16,13 @@ export interface CnnHyperparameters {
   batchNorm: boolean;
   /** Dropout rate before the dense layers (0 = none). */
   dropout: number;
+  /** Units of the hidden ReLU layer of the head; 0 for none (the head is then linear in its inputs). */
   denseUnits: number;
+  /**
+   * Weight penalty (L2: l2 x the sum of squared weights) on the dense kernels of the head, added to the training
+   * loss; default 0 (none).
+   */
+  l2?: number;
   learningRate: number;
   batchSize: number;
   /** Random flips, crops, brightness and contrast while training (true = defaults). */
@@ -60,9 +66,10 @@ export function validateHyperparameters(hp: CnnHyperparameters): void {
   positiveInt('imageSize', hp.imageSize);
   positiveInt('convBlocks', hp.convBlocks);
   positiveInt('kernelSize', hp.kernelSize);
-  positiveInt('denseUnits', hp.denseUnits);
+  if (!Number.isInteger(hp.denseUnits) || hp.denseUnits < 0) problems.push(`denseUnits must be a whole number, 0 for no hidden layer (got ${hp.denseUnits})`);
   positiveInt('batchSize', hp.batchSize);
   if (!(hp.dropout >= 0 && hp.dropout < 1)) problems.push(`dropout must be in [0, 1) (got ${hp.dropout})`);
+  if (hp.l2 !== undefined && !(hp.l2 >= 0)) problems.push(`l2 must be >= 0 (got ${hp.l2})`);
   if (!(hp.learningRate > 0)) problems.push(`learningRate must be > 0 (got ${hp.learningRate})`);
   if (hp.backbone) {
     try {
@@ -117,12 +124,19 @@ export function buildCnn(hp: CnnHyperparameters, seed = 1): tf.LayersModel {
  * The layers every model here ends with, added and compiled: optional dropout, a ReLU dense layer, optional
  * dropout and one sigmoid unit giving P(cat). `nextSeed` continues the caller's seed sequence.
  */
+/** The dense layers' weight penalty (hp.l2), as layer options. */
+function penaltyOf(hp: CnnHyperparameters): { kernelRegularizer?: ReturnType<typeof tf.regularizers.l2> } {
+  return hp.l2 ? { kernelRegularizer: tf.regularizers.l2({ l2: hp.l2 }) } : {};
+}
+
 function addClassifierHead(model: tf.Sequential, hp: CnnHyperparameters, nextSeed: () => number): void {
   const init = () => tf.initializers.glorotUniform({ seed: nextSeed() });
   if (hp.dropout > 0) model.add(tf.layers.dropout({ rate: hp.dropout, seed: nextSeed(), name: 'dropout1' }));
-  model.add(tf.layers.dense({ units: hp.denseUnits, activation: 'relu', kernelInitializer: init(), name: 'dense1' }));
-  if (hp.dropout > 0) model.add(tf.layers.dropout({ rate: hp.dropout, seed: nextSeed(), name: 'dropout2' }));
-  model.add(tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: init(), name: 'p_cat' }));
+  if (hp.denseUnits > 0) {
+    model.add(tf.layers.dense({ units: hp.denseUnits, activation: 'relu', kernelInitializer: init(), ...penaltyOf(hp), name: 'dense1' }));
+    if (hp.dropout > 0) model.add(tf.layers.dropout({ rate: hp.dropout, seed: nextSeed(), name: 'dropout2' }));
+  }
+  model.add(tf.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: init(), ...penaltyOf(hp), name: 'p_cat' }));
   model.compile({ optimizer: tf.train.adam(hp.learningRate), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
 }
 
@@ -138,9 +152,11 @@ function priorCorrectionHead(hp: CnnHyperparameters, width: number, priorColumn:
   const features = tf.input({ shape: [width], name: 'features' });
   let h = tf.layers.batchNormalization({ name: 'feature_norm' }).apply(features) as tf.SymbolicTensor;
   if (hp.dropout > 0) h = tf.layers.dropout({ rate: hp.dropout, seed: nextSeed(), name: 'dropout1' }).apply(h) as tf.SymbolicTensor;
-  h = tf.layers.dense({ units: hp.denseUnits, activation: 'relu', kernelInitializer: init(), name: 'dense1' }).apply(h) as tf.SymbolicTensor;
-  if (hp.dropout > 0) h = tf.layers.dropout({ rate: hp.dropout, seed: nextSeed(), name: 'dropout2' }).apply(h) as tf.SymbolicTensor;
-  const correction = tf.layers.dense({ units: 1, kernelInitializer: 'zeros', name: 'correction' }).apply(h) as tf.SymbolicTensor;
+  if (hp.denseUnits > 0) {
+    h = tf.layers.dense({ units: hp.denseUnits, activation: 'relu', kernelInitializer: init(), ...penaltyOf(hp), name: 'dense1' }).apply(h) as tf.SymbolicTensor;
+    if (hp.dropout > 0) h = tf.layers.dropout({ rate: hp.dropout, seed: nextSeed(), name: 'dropout2' }).apply(h) as tf.SymbolicTensor;
+  }
+  const correction = tf.layers.dense({ units: 1, kernelInitializer: 'zeros', ...penaltyOf(hp), name: 'correction' }).apply(h) as tf.SymbolicTensor;
   const pick = tf.tidy(() => tf.oneHot([priorColumn], width).reshape([width, 1]).toFloat());
   const prior = tf.layers.dense({ units: 1, useBias: false, trainable: false, weights: [pick], name: 'prior' }).apply(features) as tf.SymbolicTensor;
   pick.dispose();

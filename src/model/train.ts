@@ -118,7 +118,10 @@ export function trainStep(
       probs = tf.keep(p.clone());
       const pc = p.clipByValue(EPS, 1 - EPS);
       const bce = tf.neg(tf.add(tf.mul(y, tf.log(pc)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, pc)))));
-      return tf.mean<tf.Scalar>(sampleWeights ? tf.mul(bce, sampleWeights) : bce);
+      const data = tf.mean<tf.Scalar>(sampleWeights ? tf.mul(bce, sampleWeights) : bce);
+      // Weight penalties of the layers that have one (kernelRegularizer), as model.fit would add them.
+      const penalties = model.calculateLosses();
+      return penalties.length ? tf.addN([data, ...penalties]) : data;
     },
     true,
     trainable,
