@@ -30,6 +30,15 @@ const browserGlobals = readonly(`${commonGlobals} window document navigator loca
   ResizeObserver IntersectionObserver getComputedStyle`);
 const nodeGlobals = readonly(`${commonGlobals} process Buffer global globalThis setImmediate clearImmediate`);
 
+// TensorFlow.js only through one module (src/tfjs/index.ts): it adds what the scoped packages lack on their own in
+// Node (the chained tensor methods). The wasm backend's own package stays importable (backend selection, its types).
+const tfjsOnlyThroughOneModule = {
+  patterns: [{
+    regex: '^@tensorflow/tfjs(-core|-layers|-converter|-backend-cpu|-backend-webgl|-data)?(/.*)?$',
+    message: 'import TensorFlow.js from src/tfjs/index.ts',
+  }],
+};
+
 export default defineConfig(
   { ignores: ['node_modules/', 'dist/', 'data/', 'test-output/', 'reports/.observablehq/', 'notebooks/'] },
   {
@@ -78,6 +87,11 @@ export default defineConfig(
     extends: [js.configs.recommended],
     languageOptions: { globals: browserGlobals },
     rules: { ...defects, 'no-unused-vars': unusedVars },
+  },
+  {
+    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    ignores: ['src/tfjs/**'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', tfjsOnlyThroughOneModule] },
   },
   {
     files: ['bin/*.js', 'src/**/*.mjs', 'eslint.config.js'],
