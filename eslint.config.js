@@ -30,12 +30,13 @@ const browserGlobals = readonly(`${commonGlobals} window document navigator loca
   ResizeObserver IntersectionObserver getComputedStyle`);
 const nodeGlobals = readonly(`${commonGlobals} process Buffer global globalThis setImmediate clearImmediate`);
 
-// TensorFlow.js only through one module (src/tfjs/index.ts): it adds what the scoped packages lack on their own in
-// Node (the chained tensor methods). The wasm backend's own package stays importable (backend selection, its types).
+// TensorFlow.js only through one module (src/tfjs/index.ts; the pages' reports/components/tf.js): it adds what the
+// scoped packages lack on their own in Node (the chained tensor methods), and `@tensorflow/tfjs`, the union
+// package, is not installed. The wasm backend's own package stays importable (backend selection, its types).
 const tfjsOnlyThroughOneModule = {
   patterns: [{
     regex: '^@tensorflow/tfjs(-core|-layers|-converter|-backend-cpu|-backend-webgl|-data)?(/.*)?$',
-    message: 'import TensorFlow.js from src/tfjs/index.ts',
+    message: 'import TensorFlow.js from src/tfjs/index.ts (in the pages: ./tf.js)',
   }],
 };
 
@@ -92,6 +93,11 @@ export default defineConfig(
     files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
     ignores: ['src/tfjs/**'],
     rules: { '@typescript-eslint/no-restricted-imports': ['error', tfjsOnlyThroughOneModule] },
+  },
+  {
+    files: ['reports/components/*.js'],
+    ignores: ['reports/components/tf.js'],
+    rules: { 'no-restricted-imports': ['error', tfjsOnlyThroughOneModule] },
   },
   {
     files: ['bin/*.js', 'src/**/*.mjs', 'eslint.config.js'],
