@@ -110,3 +110,7 @@ export function registerChainedOps(): void {
     };
   }
 }
+
+// On import: src/tfjs/index.ts imports this module for that (a call there, next to its `export *`, trips the
+// declaration emitter of tslab's TypeScript 5.0 in notebooks).
+registerChainedOps();

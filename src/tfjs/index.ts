@@ -13,10 +13,8 @@
  * src/model/backend.ts. CommonJS-compatible on purpose (no import.meta, no top-level await): notebooks import it.
  */
 import '@tensorflow/tfjs-backend-cpu';
-import { registerChainedOps } from './chained-ops.js';
+import './chained-ops.js';
 
 export * from '@tensorflow/tfjs-core';
 export * from '@tensorflow/tfjs-layers';
 export * from '@tensorflow/tfjs-converter';
-
-registerChainedOps();
