@@ -30,6 +30,16 @@ const browserGlobals = readonly(`${commonGlobals} window document navigator loca
   ResizeObserver IntersectionObserver getComputedStyle`);
 const nodeGlobals = readonly(`${commonGlobals} process Buffer global globalThis setImmediate clearImmediate`);
 
+// TensorFlow.js only through one module (src/tfjs/index.ts; the pages' reports/components/tf.js): it adds what the
+// scoped packages lack on their own in Node (the chained tensor methods), and `@tensorflow/tfjs`, the union
+// package, is not installed. The wasm backend's own package stays importable (backend selection, its types).
+const tfjsOnlyThroughOneModule = {
+  patterns: [{
+    regex: '^@tensorflow/tfjs(-core|-layers|-converter|-backend-cpu|-backend-webgl|-data)?(/.*)?$',
+    message: 'import TensorFlow.js from src/tfjs/index.ts (in the pages: ./tf.js)',
+  }],
+};
+
 export default defineConfig(
   { ignores: ['node_modules/', 'dist/', 'data/', 'test-output/', 'reports/.observablehq/', 'notebooks/'] },
   {
@@ -78,6 +88,16 @@ export default defineConfig(
     extends: [js.configs.recommended],
     languageOptions: { globals: browserGlobals },
     rules: { ...defects, 'no-unused-vars': unusedVars },
+  },
+  {
+    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    ignores: ['src/tfjs/**'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', tfjsOnlyThroughOneModule] },
+  },
+  {
+    files: ['reports/components/*.js'],
+    ignores: ['reports/components/tf.js'],
+    rules: { 'no-restricted-imports': ['error', tfjsOnlyThroughOneModule] },
   },
   {
     files: ['bin/*.js', 'src/**/*.mjs', 'eslint.config.js'],

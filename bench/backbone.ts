@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../src/tfjs/index.js';
 import { backboneArtifacts, BACKBONE_ID as CENTERNET_ID, loadBackbone } from '../src/model/backbone.js';
 import { BACKBONES, type BackboneSpec } from '../src/model/backbones.js';
 import { selectBackend } from '../src/model/backend.js';

@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../src/tfjs/index.js';
 import { mapLimit } from '../src/data/concurrency.js';
 import { FEATURE_RECIPE, loadBackbone } from '../src/model/backbone.js';
 import { backboneSpec, DEFAULT_PHOTO_BACKBONE } from '../src/model/backbones.js';

@@ -7,7 +7,7 @@
  * through predict() and through apply() (without predict's batching), and the acceptance uses the larger ratio.
  */
 import os from 'node:os';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../src/tfjs/index.js';
 import { buildCnn, REFERENCE_HYPERPARAMETERS, selectBackend, trainStep as engineTrainStep } from '../src/model/index.js';
 
 const hp = REFERENCE_HYPERPARAMETERS;

@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "./tf.js";
 
 // The browser twin of src/model/backbone-layer.ts and src/model/photo-features.ts: a promoted model built on a
 // frozen pretrained backbone names this layer class in its model.json. The backbone's graph, its feature recipe

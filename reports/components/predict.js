@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "./tf.js";
 import { h, fmt, emptyState } from "./dom.js";
 import { hasZeroShot, loadBackbone, predictViews, zeroShotViews } from "./backbone.js";
 import { FEEDBACK_FORM, feedbackFormData } from "./feedback-form.js";

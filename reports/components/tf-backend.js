@@ -1,4 +1,4 @@
-import * as tf from "@tensorflow/tfjs";
+import * as tf from "./tf.js";
 
 // Which TensorFlow.js backend the predict page runs on: WebGL on a real GPU; the WebAssembly backend when WebGL is
 // missing or only emulated in software (SwiftShader, llvmpipe: slower than wasm there); the pure-JS CPU backend

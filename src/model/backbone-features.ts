@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs/index.js';
 import { featureStore, pixelKey } from './feature-store.js';
 import { mapLimit } from '../data/concurrency.js';
 import { mirrorSquares } from '../data/mirror.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs/index.js';
 import { BACKBONE_VIEW } from './backbone.js';
 import { backboneSpec } from './backbones.js';
 

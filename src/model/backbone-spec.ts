@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../tfjs/index.js';
 
 /** A loaded backbone for one input shape: RGB 0..255 images in, one feature row per image out. */
 export interface FeatureNet {

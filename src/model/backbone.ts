@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs/index.js';
 import { projectRoot } from '../storage/paths.js';
 import { selectBackend } from './backend.js';
 import type { BackboneSpec } from './backbone-spec.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs/index.js';
 import { registerWasmTrainingKernels } from './wasm-kernels.js';
 import type { Log } from '../progress/index.js';
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../tfjs/index.js';
 import { loadModel, MODEL_JSON, saveModel, WEIGHTS_BIN } from './io.js';
 
 /**

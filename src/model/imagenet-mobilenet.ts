@@ -1,5 +1,5 @@
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs/index.js';
 import { ensureModelFiles, IMAGENET_MOBILENET_V1, readVerified, type PullOptions } from '../model-files/index.js';
 import { selectBackend } from './backend.js';
 import type { BackboneSpec, FeatureNet } from './backbone-spec.js';

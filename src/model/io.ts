@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs/index.js';
 import { BACKBONE_ID, BACKBONE_VIEW } from './backbone.js';
 import { backboneSpec } from './backbones.js';
 import { outdatedViewError, PretrainedBackbone } from './backbone-layer.js';

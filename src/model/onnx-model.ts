@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../tfjs/index.js';
 import { exportStages, layersStage, scalePixels, type OnnxStage } from '../onnx/index.js';
 import { BACKBONE_ID as CENTERNET_ID } from './backbone.js';
 import { headOf, pretrainedBackboneOf } from './backbone-layer.js';

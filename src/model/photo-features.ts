@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs/index.js';
 import sharp from 'sharp';
 import { DEFAULT_LIMITS } from '../data/inspect.js';
 import { decodeRgbBounded, prepareDecoded, type DecodedImage } from '../data/prepare.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs/index.js';
 import type { ViewPixels } from '../data/whole-view.js';
 import { checkImages, imageBatch, type PixelImages } from './batches.js';
 import { imageFeatures, predictFromFeatures, squareFeatures, type FeatureMatrix } from './backbone-features.js';

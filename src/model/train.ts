@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs/index.js';
 import type { PreparedSplit } from '../data/types.js';
 import { resolveAugmentation } from './augment.js';
 import { selectBackend } from './backend.js';

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs/index.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { envSetting, heapOffset, simdGemm, simdKernels, type SimdKernels } from './wasm-simd.js';
 

@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../tfjs/index.js';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { assemble, op, type WasmFunction } from './wasm-simd-assembler.js';
 

@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../tfjs/index.js';
 import { OnnxExportError } from './errors.js';
 import { OnnxGraphBuilder, type Dim } from './graph-builder.js';
 import { emitLayersModel, emittedOutputShape, modelInputShape, type LayersEmitOptions } from './layers-export.js';

@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../tfjs/index.js';
 import { emitActivation, emitRelu } from './activations.js';
 import { batchNormAffine, convKernelToOihw, depthwiseKernelToOihw, samePadding } from './conv-weights.js';
 import { OnnxExportError, UnsupportedOnnxOpError } from './errors.js';

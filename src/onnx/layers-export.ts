@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../tfjs/index.js';
 import { OnnxExportError, UnsupportedOnnxOpError } from './errors.js';
 import type { OnnxGraphBuilder } from './graph-builder.js';
 import { LAYER_EMITTERS, type LayerEmitter } from './layer-emitters.js';

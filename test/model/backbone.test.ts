@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/tfjs/index.js';
 import { artifactsForSize, BACKBONE_FEATURES, BACKBONE_ID, backboneFiles, checkBackboneImageSize, readBackboneFiles } from '../../src/model/backbone.js';
 import { imageFeatures } from '../../src/model/backbone-features.js';
 import { imagesAsPhotos } from '../../src/model/photo-features.js';

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/tfjs/index.js';
 import { selectBackend } from '../../src/model/backend.js';
 
 /** Run one kernel on a backend with plain-array inputs and return its output values and shape. */

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/tfjs/index.js';
 import {
   buildCnn, imageBatch, loadModel, predictProbabilities, readModelMetadata, resolveAugmentation, saveModel,
   selectBackend, trainModel, type CnnHyperparameters, type EpochLogs,

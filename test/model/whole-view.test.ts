@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/tfjs/index.js';
 import { isWholeViewShape, prepareWholeView, wholeViewShape } from '../../src/data/whole-view.js';
 import { artifactsForShape, BACKBONE_FEATURES, backboneFiles, FEATURE_RECIPE, loadBackbone, upsamplingOffsets } from '../../src/model/backbone.js';
 import { imageFeatures } from '../../src/model/backbone-features.js';

@@ -39,4 +39,19 @@ describe('src/ under tslab', () => {
     });
     expect(problems).toEqual([]);
   }, 120_000);
+
+  it('converts a cell that imports TensorFlow.js from src/tfjs (its declaration emitter too)', () => {
+    // A module with `export *` next to a top-level call made this emitter throw "reading 'parent'" for every later
+    // cell's declarations; the notebooks import src/tfjs through most of src/model.
+    const { createConverter } = require('tslab/dist/converter.js') as typeof import('tslab/dist/converter.js');
+    const converter = createConverter();
+    try {
+      const cell = "import * as tf from './src/tfjs/index';\nconst shape = tf.tensor([1, 2, 3, 4]).reshape([2, 2]).shape;\n";
+      const result = converter.convert('', cell);
+      expect(result.diagnostics).toEqual([]);
+      expect(result.declOutput).toContain('shape');
+    } finally {
+      converter.close();
+    }
+  }, 120_000);
 });

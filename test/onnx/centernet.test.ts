@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/tfjs/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ViewPixels } from '../../src/data/whole-view.js';
 import { backboneArtifacts, backboneFeatures, BACKBONE_FEATURES, BACKBONE_ID, FEATURE_RECIPE, loadBackbone } from '../../src/model/backbone.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/tfjs/index.js';
 
 /** The shared pretrained models folder beside the project (AREYOUACAT_SHARED_MODELS to move it). */
 export function sharedModelsDir(): string {

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/tfjs/index.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BACKBONE_FEATURES, BACKBONE_ID } from '../../src/model/backbone.js';
 import { headOf } from '../../src/model/backbone-layer.js';

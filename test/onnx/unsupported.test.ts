@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/tfjs/index.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BACKBONE_ID } from '../../src/model/backbone.js';
 import { selectBackend } from '../../src/model/backend.js';
