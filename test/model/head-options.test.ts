@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '../../src/tfjs/index.js';
 import { describe, expect, it } from 'vitest';
 import { buildCnn, REFERENCE_HYPERPARAMETERS, validateHyperparameters } from '../../src/model/cnn.js';
 import { trainStep } from '../../src/model/train.js';
