@@ -1,5 +1,5 @@
 // Types of preprocess.js for the tests that check it against the training pipeline.
-export function resizeLanczos3(rgb: ArrayLike<number>, width: number, height: number, outW: number, outH: number): Uint8Array;
+export function resizeLikeSharp(rgb: ArrayLike<number>, width: number, height: number, hscale: number, vscale?: number): { pixels: Uint8Array; width: number; height: number };
 export function prepareRgb(rgb: ArrayLike<number> & { subarray?: unknown }, width: number, height: number, size: number): {
   pixels: Uint8Array;
   crop: { x: number; y: number; side: number; width: number; height: number };
