@@ -110,7 +110,7 @@ export async function computeFeaturesWithJobs(opts: FeatureJobsOptions): Promise
       ? null
       : shards.length === 1
         ? new InlineExecutor(JOB_HANDLERS)
-        : new LocalExecutor({ workers: Math.min(opts.workers ?? os.cpus().length, shards.length) });
+        : new LocalExecutor({ workers: Math.min(opts.workers ?? os.cpus().length, shards.length), backbones: [backbone] });
     const executor = opts.executor ?? owned!;
     const images = shards.reduce((n, s) => n + s.indices.length * (s.pair === undefined ? 1 : 2), 0);
     opts.log?.(`features: ${images} images in ${shards.length} jobs on ${executor.description}${fromCache ? ` (${fromCache} from the cache)` : ''}`);

@@ -4,7 +4,7 @@ import { paths, projectRoot } from '../storage/paths.js';
 import { ProcessPool } from '../tuning/process-pool.js';
 import { codeVersion } from './code-version.js';
 import { envelopes } from './envelopes.js';
-import { ORT_THREADS_ENV } from '../model/engine.js';
+import { engineEnvForWorkers, ORT_THREADS_ENV } from '../model/engine.js';
 import { JobFailedError, type Executor, type JobContext, type JobHandler, type JobSpec, type RunOptions } from './job.js';
 import { runJob } from './run-job.js';
 
@@ -18,6 +18,8 @@ export interface LocalExecutorOptions {
    * (the kinds of kinds.ts). Higher layers that register more kinds pass their own.
    */
   workerModule?: string;
+  /** The pretrained backbones the jobs compute features of, when known (default: any); see engineEnvForWorkers. */
+  backbones?: readonly string[];
 }
 
 /** Jobs on a pool of worker processes on this machine (tfjs's wasm backend uses one core per process). */
@@ -32,7 +34,9 @@ export class LocalExecutor implements Executor {
     this.version = options.codeVersion ?? codeVersion();
     // One process per core: each takes its share of the cores for ONNX Runtime's threads (unless set explicitly).
     const ortThreads = process.env[ORT_THREADS_ENV] || String(Math.max(1, Math.floor(os.availableParallelism() / workers)));
-    this.pool = new ProcessPool(path.join(projectRoot(), ...(options.workerModule ?? 'src/jobs/pool-worker.ts').split('/')), workers, { ...process.env, AREYOUACAT_HOME: paths.root(), [ORT_THREADS_ENV]: ortThreads });
+    // Told tfjs when onnxruntime-node cannot load here: this process says so once, not every worker again.
+    const env = { ...process.env, AREYOUACAT_HOME: paths.root(), [ORT_THREADS_ENV]: ortThreads, ...engineEnvForWorkers(options.backbones) };
+    this.pool = new ProcessPool(path.join(projectRoot(), ...(options.workerModule ?? 'src/jobs/pool-worker.ts').split('/')), workers, env);
     this.description = `local pool of ${workers} process${workers === 1 ? '' : 'es'}`;
   }
 

@@ -47,7 +47,10 @@ export function backboneFeatureExport(backbone: string): Promise<CachedOnnxExpor
   return FEATURE_EXPORTS[backbone]?.exported() ?? null;
 }
 
-/** The engine this process uses for `backbone` (without loading anything heavy). */
+/**
+ * The engine this process uses for `backbone` (without loading anything heavy). When onnxruntime-node cannot load,
+ * the first call says so (a process warning, code AREYOUACAT_NO_ONNXRUNTIME) and every call answers tfjs-wasm.
+ */
 export function engineFor(backbone: string, env: NodeJS.ProcessEnv = process.env): EngineName {
   const wanted = env[ENGINE_ENV];
   if (wanted && wanted !== 'onnxruntime' && wanted !== 'tfjs') throw new Error(`${ENGINE_ENV} must be "onnxruntime" or "tfjs" (got "${wanted}")`);
@@ -61,6 +64,18 @@ export function engineFor(backbone: string, env: NodeJS.ProcessEnv = process.env
     return 'tfjs-wasm';
   }
   return 'onnxruntime';
+}
+
+/**
+ * What to add to the environment of the processes or worker threads this process starts to compute features of
+ * `backbones` (a local job pool, the server's inference threads; default: any backbone): when onnxruntime-node
+ * cannot load here, `AREYOUACAT_ENGINE=tfjs`, so that they do not each try it again and say so again. This process
+ * says it, once. Loads onnxruntime-node only when one of the backbones would run on it.
+ */
+export function engineEnvForWorkers(backbones: readonly string[] = Object.keys(FEATURE_EXPORTS)): Record<string, string> {
+  const onOnnx = backbones.filter((b) => b in FEATURE_EXPORTS);
+  if (onOnnx.length === 0 || process.env[ENGINE_ENV] === 'tfjs') return {};
+  return onOnnx.some((b) => engineFor(b) === 'tfjs-wasm') ? { [ENGINE_ENV]: 'tfjs' } : {};
 }
 
 /** The ONNX export the engine runs for the ImageNet backbone (RGB 0..255 NHWC in, the pooled [n, 768] out), cached by content. */

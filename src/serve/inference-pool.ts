@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { projectRoot } from '../storage/paths.js';
 import { ImageDecodeError } from '../data/errors.js';
 import type { PhotoFeatureViews } from '../model/photo-features.js';
-import { ORT_THREADS_ENV } from '../model/engine.js';
+import { engineEnvForWorkers, ORT_THREADS_ENV } from '../model/engine.js';
 import { HttpError } from './http-errors.js';
 import type { PoolRequest, PoolResponse, WorkerSetup } from './inference-messages.js';
 
@@ -26,6 +26,8 @@ export interface InferencePoolOptions {
   /** Worker threads (at least 1). */
   size: number;
   backend?: WorkerSetup['backend'];
+  /** The pretrained backbones of the model (default: any), to settle their engine once for every worker. */
+  backbones?: readonly string[];
   /** Longest time a worker may take to load the model and answer its warm-up pass (ms; default 180 s). */
   startTimeoutMs?: number;
   /** Longest time a batch may wait for a worker plus run on it (ms; default 60 s). A stuck worker is replaced. */
@@ -213,7 +215,9 @@ export class InferencePool {
     this.spawning++;
     // Worker threads of one process share its cores: each gets its share for ONNX Runtime's threads (unless set).
     const ortThreads = process.env[ORT_THREADS_ENV] || String(Math.max(1, Math.floor(os.availableParallelism() / this.size)));
-    const worker = new Worker(bootstrap, { workerData: setup, env: { ...process.env, [ORT_THREADS_ENV]: ortThreads } });
+    // Told tfjs when onnxruntime-node cannot load in this process: said once here, not again by every thread.
+    const engineEnv = engineEnvForWorkers(this.options.backbones);
+    const worker = new Worker(bootstrap, { workerData: setup, env: { ...process.env, [ORT_THREADS_ENV]: ortThreads, ...engineEnv } });
     this.all.add(worker);
     return new Promise<void>((resolve, reject) => {
       let started = false;

@@ -58,6 +58,7 @@ export async function loadTfjsServingModel(promoted: PromotedModel, options: Tfj
       imageSize: size,
       size: workers,
       backend,
+      backbones: backboneLayers.map((l) => l.backbone),
       onBatch: options.onBatch,
       log: options.log,
       batchTimeoutMs: options.batchTimeoutMs,
