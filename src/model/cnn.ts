@@ -3,6 +3,7 @@ import type { AugmentationOptions } from './augment.js';
 import { BACKBONE_VIEW } from './backbone.js';
 import { backboneSpec } from './backbones.js';
 import { PretrainedBackbone } from './backbone-layer.js';
+import { FEATURE_NORM } from './feature-norm.js';
 
 /** Everything that defines a CNN and how it is trained; tuning searches over these. */
 export interface CnnHyperparameters {
@@ -150,7 +151,7 @@ function addClassifierHead(model: tf.Sequential, hp: CnnHyperparameters, nextSee
 function priorCorrectionHead(hp: CnnHyperparameters, width: number, priorColumn: number, nextSeed: () => number): tf.LayersModel {
   const init = () => tf.initializers.glorotUniform({ seed: nextSeed() });
   const features = tf.input({ shape: [width], name: 'features' });
-  let h = tf.layers.batchNormalization({ name: 'feature_norm' }).apply(features) as tf.SymbolicTensor;
+  let h = tf.layers.batchNormalization({ name: FEATURE_NORM }).apply(features) as tf.SymbolicTensor;
   if (hp.dropout > 0) h = tf.layers.dropout({ rate: hp.dropout, seed: nextSeed(), name: 'dropout1' }).apply(h) as tf.SymbolicTensor;
   if (hp.denseUnits > 0) {
     h = tf.layers.dense({ units: hp.denseUnits, activation: 'relu', kernelInitializer: init(), ...penaltyOf(hp), name: 'dense1' }).apply(h) as tf.SymbolicTensor;
@@ -181,7 +182,7 @@ function buildBackboneClassifier(hp: CnnHyperparameters, seed: number): tf.Layer
     model.compile({ optimizer: tf.train.adam(hp.learningRate), loss: 'binaryCrossentropy', metrics: ['accuracy'] });
     return model;
   }
-  model.add(tf.layers.batchNormalization({ name: 'feature_norm' }));
+  model.add(tf.layers.batchNormalization({ name: FEATURE_NORM }));
   addClassifierHead(model, hp, () => s++);
   return model;
 }

@@ -11,6 +11,8 @@ import { binaryLossAndAccuracy } from './training-metrics.js';
 import { meanOfViews, predictProbabilities } from './predict.js';
 import type { PhotoReader } from './photo-features.js';
 import { seededRandom } from './random.js';
+import { stepSeeds } from './dropout-seeds.js';
+import { fixFeatureStatistics } from './feature-norm.js';
 import type { Progress } from '../progress/index.js';
 
 export interface EpochLogs {
@@ -201,6 +203,8 @@ export async function trainModel(
   let bestWeights: tf.Tensor[] | null = null;
   let stoppedEarly = false;
   let globalBatch = 0;
+  const dropout = stepSeeds(learner);
+  const statistics = features ? fixFeatureStatistics(learner, features.train) : null;
 
   try {
     for (let epoch = 0; epoch < options.epochs; epoch++) {
@@ -218,6 +222,7 @@ export async function trainModel(
           labels[i] = trainLabels[indices[i]];
           sampleWeights[i] = labels[i] === 1 ? weights[1] : weights[0];
         }
+        dropout.forStep(globalBatch);
         const { cost, probs } = tf.tidy(() => {
           const x = features ? featureBatch(features.train, indices, random) : imageBatch(train, indices, aug, random);
           const y = tf.tensor2d(labels, [n, 1]);
@@ -274,6 +279,8 @@ export async function trainModel(
     if (restore && bestWeights && bestEpoch !== history.length - 1) model.setWeights(bestWeights);
     if (!restore) bestEpoch = history.length - 1;
   } finally {
+    dropout.restore();
+    statistics?.restore();
     bestWeights?.forEach((t) => t.dispose());
   }
   return { model, history, bestEpoch, stoppedEarly, backend, classWeight: weights };

@@ -1,0 +1,108 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '../../src/tfjs/index.js';
+import { selectBackend, trainModel, type CnnHyperparameters } from '../../src/model/index.js';
+import { headOf, pretrainedBackboneOf } from '../../src/model/backbone-layer.js';
+import type { FeatureMatrix } from '../../src/model/backbone-features.js';
+import { stepSeeds } from '../../src/model/dropout-seeds.js';
+import { columnStatistics, FEATURE_NORM } from '../../src/model/feature-norm.js';
+import { seededRandom } from '../../src/model/random.js';
+import type { PreparedSplit } from '../../src/data/types.js';
+
+// How a head on backbone features trains: dropout that really drops different units at each step, and features
+// standardised with the training rows' own statistics in training and inference alike.
+
+beforeAll(async () => {
+  await selectBackend();
+});
+
+function dropoutModel(seed: number): tf.LayersModel {
+  const input = tf.input({ shape: [64] });
+  const dropped = tf.layers.dropout({ rate: 0.5, seed, name: 'drop' }).apply(input) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: dropped });
+}
+
+const maskOf = (model: tf.LayersModel) => tf.tidy(() => Array.from((model.apply(tf.ones([4, 64]), { training: true }) as tf.Tensor).dataSync()));
+
+describe('dropout seeds', () => {
+  it('a seeded dropout layer alone repeats its mask: the reason for stepSeeds', () => {
+    const model = dropoutModel(7);
+    expect(maskOf(model)).toEqual(maskOf(model));
+    model.dispose();
+  });
+
+  it('stepSeeds gives a new mask at every step, the same one for the same step, and restores the seed', () => {
+    const model = dropoutModel(7);
+    const seeds = stepSeeds(model);
+    expect(seeds.layers).toBe(1);
+    seeds.forStep(0);
+    const first = maskOf(model);
+    seeds.forStep(1);
+    const second = maskOf(model);
+    expect(second).not.toEqual(first);
+    // About half the units dropped at each step, and the masks disagree on many of them.
+    const dropped = first.filter((v) => v === 0).length;
+    expect(dropped).toBeGreaterThan(64 * 4 * 0.35);
+    expect(dropped).toBeLessThan(64 * 4 * 0.65);
+    expect(first.filter((v, i) => (v === 0) !== (second[i] === 0)).length).toBeGreaterThan(64 * 4 * 0.3);
+    seeds.forStep(0);
+    expect(maskOf(model)).toEqual(first);
+    seeds.restore();
+    expect(model.getLayer('drop').getConfig().seed).toBe(7);
+    model.dispose();
+  });
+});
+
+/** Rows like pooled backbone features: small variances around non-zero means, the label in two columns. */
+function featureRows(n: number, dim: number, seed: number): { views: FeatureMatrix[]; labels: Uint8Array } {
+  const random = seededRandom(seed);
+  const labels = new Uint8Array(n);
+  const views = [0, 1].map(() => ({ n, dim, data: new Float32Array(n * dim) }));
+  for (let r = 0; r < n; r++) {
+    labels[r] = r % 2;
+    for (const view of views) {
+      for (let c = 0; c < dim; c++) view.data[r * dim + c] = 0.3 + 0.1 * (random() - 0.5) + (c < 2 && labels[r] ? 0.05 : 0);
+    }
+  }
+  return { views, labels };
+}
+
+const splitOf = (labels: Uint8Array): PreparedSplit => ({
+  size: 224, n: labels.length, pixels: new Uint8Array(0), labels, groups: Array.from(labels, (l) => (l ? 'cat' : 'dog')), paths: Array.from(labels, (_, i) => `p${i}.jpg`),
+});
+
+describe('feature statistics', () => {
+  it('columnStatistics gives each column its mean and population variance', () => {
+    const { mean, variance } = columnStatistics([
+      { n: 2, dim: 2, data: Float32Array.from([1, 10, 3, 10]) },
+      { n: 1, dim: 2, data: Float32Array.from([2, 13]) },
+    ]);
+    expect(Array.from(mean)).toEqual([2, 11]);
+    expect(variance[0]).toBeCloseTo(2 / 3, 6);
+    expect(variance[1]).toBeCloseTo(2, 6);
+  });
+
+  it('a head trains and predicts on the training rows\' own mean and variance', async () => {
+    const hp: CnnHyperparameters = {
+      imageSize: 224, convBlocks: 1, filters: 8, kernelSize: 3, batchNorm: false, dropout: 0, denseUnits: 0,
+      learningRate: 2e-3, batchSize: 16, augmentation: { flip: true }, backbone: 'imagenet-mobilenet-v1',
+    };
+    const dim = 770;
+    const train = featureRows(96, dim, 1);
+    const val = featureRows(32, dim, 2);
+    const result = await trainModel(hp, splitOf(train.labels), splitOf(val.labels), {
+      epochs: 2, seed: 3, classWeight: 'balanced', features: { train: train.views, val: val.views[0], valMirrored: val.views[1] },
+    });
+    const head = headOf(result.model, pretrainedBackboneOf(result.model));
+    const nested = head.layers.find((l) => l.name === 'head') as tf.LayersModel | undefined;
+    const norm = (nested ?? head).getLayer(FEATURE_NORM);
+    const [, , movingMean, movingVariance] = norm.getWeights().map((w) => w.dataSync());
+    const expected = columnStatistics(train.views);
+    for (const c of [0, 1, 2, 500, 769]) {
+      expect(movingMean[c]).toBeCloseTo(expected.mean[c], 5);
+      expect(movingVariance[c]).toBeCloseTo(expected.variance[c], 6);
+    }
+    // Training is over: the layer is an ordinary batch norm again (no override left on the instance).
+    expect(Object.prototype.hasOwnProperty.call(norm, 'call')).toBe(false);
+    result.model.dispose();
+  });
+});
