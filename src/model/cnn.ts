@@ -24,6 +24,12 @@ export interface CnnHyperparameters {
    * loss; default 0 (none).
    */
   l2?: number;
+  /**
+   * Heads on a pretrained backbone with no hidden layer (denseUnits 0): train this many from consecutive seeds and
+   * average them into one linear head of the same size (the mean of their logits; see `averaged-heads.ts`). One
+   * head depends on its seed most on photos unlike the training photos; the average much less. Default 1.
+   */
+  averagedHeads?: number;
   learningRate: number;
   batchSize: number;
   /** Random flips, crops, brightness and contrast while training (true = defaults). */
@@ -33,6 +39,17 @@ export interface CnnHyperparameters {
    * instead of conv blocks trained from scratch; the conv settings are then unused. Default none.
    */
   backbone?: string | null;
+}
+
+/**
+ * `base` with `changes` applied, as a run's hyperparameters are its defaults with the user's or a tuning trial's
+ * changes. A hidden layer chosen without saying how many heads to average trains one head: only linear heads
+ * average into one (`averagedHeads`), so a default of several must not turn that choice into an error.
+ */
+export function withChanges(base: CnnHyperparameters, changes: Partial<CnnHyperparameters>): CnnHyperparameters {
+  const hp = { ...base, ...changes };
+  if (hp.denseUnits > 0 && changes.averagedHeads === undefined && (hp.averagedHeads ?? 1) > 1) hp.averagedHeads = 1;
+  return hp;
 }
 
 /** The reference CNN of the benchmarks: 3 blocks of 16/32/64 3x3 filters, dense 64, 64x64 input, batch 32. */
@@ -71,6 +88,12 @@ export function validateHyperparameters(hp: CnnHyperparameters): void {
   positiveInt('batchSize', hp.batchSize);
   if (!(hp.dropout >= 0 && hp.dropout < 1)) problems.push(`dropout must be in [0, 1) (got ${hp.dropout})`);
   if (hp.l2 !== undefined && !(hp.l2 >= 0)) problems.push(`l2 must be >= 0 (got ${hp.l2})`);
+  if (hp.averagedHeads !== undefined) {
+    if (!Number.isInteger(hp.averagedHeads) || hp.averagedHeads < 1) problems.push(`averagedHeads must be a positive integer (got ${hp.averagedHeads})`);
+    else if (hp.averagedHeads > 1 && (!hp.backbone || hp.denseUnits !== 0)) {
+      problems.push(`averagedHeads ${hp.averagedHeads} needs a linear head on a pretrained backbone (a backbone and denseUnits 0; got ${hp.backbone ? `denseUnits ${hp.denseUnits}` : 'no backbone'})`);
+    }
+  }
   if (!(hp.learningRate > 0)) problems.push(`learningRate must be > 0 (got ${hp.learningRate})`);
   if (hp.backbone) {
     try {

@@ -13,6 +13,7 @@ import type { PhotoReader } from './photo-features.js';
 import { seededRandom } from './random.js';
 import { stepSeeds } from './dropout-seeds.js';
 import { fixFeatureStatistics } from './feature-norm.js';
+import { averageLinearHeads } from './averaged-heads.js';
 import type { Progress } from '../progress/index.js';
 
 export interface EpochLogs {
@@ -141,6 +142,66 @@ export async function trainModel(
   val: PreparedSplit,
   options: TrainOptions,
 ): Promise<TrainResult> {
+  const k = hp.averagedHeads ?? 1;
+  if (k <= 1 || options.model) return trainOnce(hp, train, val, options);
+  return trainAveraged(hp, train, val, options, k);
+}
+
+/**
+ * `k` linear heads from seeds seed, seed + 1, ... on the same features (computed once), averaged into the first
+ * (see `averaged-heads.ts`). Epoch callbacks and the history are the first head's; progress counts every head.
+ */
+async function trainAveraged(hp: CnnHyperparameters, train: PreparedSplit, val: PreparedSplit, options: TrainOptions, k: number): Promise<TrainResult> {
+  const seed = options.seed ?? 1;
+  const first = buildCnn(hp, seed);
+  const backboneLayer = pretrainedBackboneOf(first);
+  if (!backboneLayer) {
+    first.dispose();
+    throw new Error('averagedHeads needs a model on a pretrained backbone');
+  }
+  const features = options.features ?? (await splitFeatures(backboneLayer.backbone, train, val, hp, options));
+  const members: TrainResult[] = [];
+  try {
+    for (let i = 0; i < k; i++) {
+      const onProgress: Progress | undefined = options.onProgress && ((done, total, note) => options.onProgress!(i * total + done, k * total, `head ${i + 1}/${k} ${note ?? ''}`.trim()));
+      members.push(
+        await trainOnce(hp, train, val, {
+          ...options,
+          seed: seed + i,
+          model: i === 0 ? first : buildCnn(hp, seed + i),
+          features,
+          onProgress,
+          callbacks: i === 0 ? options.callbacks : undefined,
+        }),
+      );
+    }
+    averageLinearHeads(first, members.map((m) => m.model));
+  } finally {
+    for (const m of members.slice(1)) m.model.dispose();
+  }
+  return { ...members[0], model: first };
+}
+
+/** The backbone features of the splits' images: training views (plain, then mirrored when flipping) and validation plain and mirrored. */
+async function splitFeatures(
+  backbone: string,
+  train: PreparedSplit,
+  val: PreparedSplit,
+  hp: CnnHyperparameters,
+  options: TrainOptions,
+): Promise<{ train: FeatureMatrix[]; val: FeatureMatrix; valMirrored: FeatureMatrix }> {
+  const opts = { backbone, cacheDir: options.featureCacheDir, photos: options.photos, onProgress: options.onProgress };
+  const trainViews = [await imageFeatures(train, opts)];
+  if (resolveAugmentation(hp.augmentation)?.flip) trainViews.push(await imageFeatures(train, { ...opts, flip: true }));
+  return { train: trainViews, val: await imageFeatures(val, opts), valMirrored: await imageFeatures(val, { ...opts, flip: true }) };
+}
+
+async function trainOnce(
+  hp: CnnHyperparameters,
+  train: PreparedSplit,
+  val: PreparedSplit,
+  options: TrainOptions,
+): Promise<TrainResult> {
   if (options.features) {
     checkFeatures(train, options.features.train, 'training split');
     checkFeatures(val, [options.features.val, options.features.valMirrored], 'validation split');
@@ -187,11 +248,7 @@ export async function trainModel(
       valView = options.features.val;
       valMirrored = options.features.valMirrored;
     } else {
-      const opts = { backbone: backboneLayer.backbone, cacheDir: options.featureCacheDir, photos: options.photos, onProgress: options.onProgress };
-      trainViews = [await imageFeatures(train, opts)];
-      if (aug?.flip) trainViews.push(await imageFeatures(train, { ...opts, flip: true }));
-      valView = await imageFeatures(val, opts);
-      valMirrored = await imageFeatures(val, { ...opts, flip: true });
+      ({ train: trainViews, val: valView, valMirrored } = await splitFeatures(backboneLayer.backbone, train, val, hp, options));
     }
     if (extra) trainViews = trainViews.map((view, i) => appendRows(view, extra.views[Math.min(i, extra.views.length - 1)]));
     features = { train: trainViews, val: valView, valMirrored };

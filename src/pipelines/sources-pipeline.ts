@@ -8,7 +8,7 @@ import { metricsAt } from '../evaluation/classification-metrics.js';
 import { chooseThreshold } from '../evaluation/threshold.js';
 import { computeFeaturesWithJobs } from '../jobs/feature-jobs.js';
 import { photosOf } from '../model/photo-features.js';
-import type { CnnHyperparameters } from '../model/cnn.js';
+import { withChanges, type CnnHyperparameters } from '../model/cnn.js';
 import { predictProbabilities } from '../model/predict.js';
 import { trainModel } from '../model/train.js';
 import { rocAuc } from '../stats/roc-auc.js';
@@ -65,7 +65,7 @@ export async function runSourcesPipeline(opts: SourcesPipelineOptions): Promise<
   const heldOutNames = opts.only?.length ? opts.only : names;
   for (const s of heldOutNames) if (!names.includes(s)) throw new Error(`unknown source "${s}" (the data has: ${names.join(', ')})`);
 
-  const hp: CnnHyperparameters = { ...defaultHyperparameters(backbone), ...(opts.hyperparameters ?? {}), backbone, imageSize: data.size };
+  const hp: CnnHyperparameters = { ...withChanges(defaultHyperparameters(backbone), opts.hyperparameters ?? {}), backbone, imageSize: data.size };
   const epochs = opts.epochs ?? 20;
   const patience = opts.patience ?? 4;
   const classWeight = opts.classWeight === undefined ? 'balanced' : opts.classWeight;

@@ -6,7 +6,7 @@ import { deleteContent, type ContentRef } from '../jobs/content-store.js';
 import { featureCacheFor } from '../jobs/feature-jobs.js';
 import type { Executor } from '../jobs/job.js';
 import { resolveAugmentation } from '../model/augment.js';
-import type { CnnHyperparameters } from '../model/cnn.js';
+import { withChanges, type CnnHyperparameters } from '../model/cnn.js';
 import { getRun, withRun } from '../tracking/runs.js';
 import { runSchedule, type TuningOutcome } from '../tuning/scheduler.js';
 import { sampleTrials, type Params, type SearchSpace } from '../tuning/search-space.js';
@@ -35,7 +35,7 @@ export const DEFAULT_SEARCH_SPACE: SearchSpace = {
 export const BACKBONE_SEARCH_SPACE: SearchSpace = {
   learningRate: { type: 'loguniform', min: 3e-4, max: 3e-3 },
   dropout: { type: 'uniform', min: 0, max: 0.6 },
-  denseUnits: { type: 'choice', values: [64, 128, 256] },
+  denseUnits: { type: 'choice', values: [0, 64, 128, 256] },
   batchSize: { type: 'choice', values: [32, 64] },
 };
 
@@ -72,7 +72,7 @@ export interface TuneOutput {
 
 /** Merge sampled parameters into the base hyperparameters. */
 export function withParams(base: CnnHyperparameters, params: Params): CnnHyperparameters {
-  return { ...base, ...params };
+  return withChanges(base, params as Partial<CnnHyperparameters>);
 }
 
 /**

@@ -4,6 +4,8 @@ import { selectBackend, trainModel, type CnnHyperparameters } from '../../src/mo
 import { headOf, pretrainedBackboneOf } from '../../src/model/backbone-layer.js';
 import type { FeatureMatrix } from '../../src/model/backbone-features.js';
 import { stepSeeds } from '../../src/model/dropout-seeds.js';
+import { validateHyperparameters } from '../../src/model/cnn.js';
+import { predictFromFeatures } from '../../src/model/backbone-features.js';
 import { columnStatistics, FEATURE_NORM } from '../../src/model/feature-norm.js';
 import { seededRandom } from '../../src/model/random.js';
 import type { PreparedSplit } from '../../src/data/types.js';
@@ -70,6 +72,11 @@ const splitOf = (labels: Uint8Array): PreparedSplit => ({
   size: 224, n: labels.length, pixels: new Uint8Array(0), labels, groups: Array.from(labels, (l) => (l ? 'cat' : 'dog')), paths: Array.from(labels, (_, i) => `p${i}.jpg`),
 });
 
+const linearHead: CnnHyperparameters = {
+  imageSize: 224, convBlocks: 1, filters: 8, kernelSize: 3, batchNorm: false, dropout: 0, denseUnits: 0,
+  learningRate: 2e-3, batchSize: 16, augmentation: { flip: true }, backbone: 'imagenet-mobilenet-v1',
+};
+
 describe('feature statistics', () => {
   it('columnStatistics gives each column its mean and population variance', () => {
     const { mean, variance } = columnStatistics([
@@ -82,14 +89,10 @@ describe('feature statistics', () => {
   });
 
   it('a head trains and predicts on the training rows\' own mean and variance', async () => {
-    const hp: CnnHyperparameters = {
-      imageSize: 224, convBlocks: 1, filters: 8, kernelSize: 3, batchNorm: false, dropout: 0, denseUnits: 0,
-      learningRate: 2e-3, batchSize: 16, augmentation: { flip: true }, backbone: 'imagenet-mobilenet-v1',
-    };
     const dim = 770;
     const train = featureRows(96, dim, 1);
     const val = featureRows(32, dim, 2);
-    const result = await trainModel(hp, splitOf(train.labels), splitOf(val.labels), {
+    const result = await trainModel(linearHead, splitOf(train.labels), splitOf(val.labels), {
       epochs: 2, seed: 3, classWeight: 'balanced', features: { train: train.views, val: val.views[0], valMirrored: val.views[1] },
     });
     const head = headOf(result.model, pretrainedBackboneOf(result.model));
@@ -104,5 +107,37 @@ describe('feature statistics', () => {
     // Training is over: the layer is an ordinary batch norm again (no override left on the instance).
     expect(Object.prototype.hasOwnProperty.call(norm, 'call')).toBe(false);
     result.model.dispose();
+  });
+});
+
+const logits = (p: Float32Array) => Array.from(p, (v) => Math.log(v / (1 - v)));
+
+describe('averaged heads', () => {
+  it('need a linear head on a backbone', () => {
+    expect(() => validateHyperparameters({ ...linearHead, averagedHeads: 3 })).not.toThrow();
+    expect(() => validateHyperparameters({ ...linearHead, averagedHeads: 3, denseUnits: 64 })).toThrow(/averagedHeads 3 needs a linear head.*denseUnits 64/);
+    expect(() => validateHyperparameters({ ...linearHead, averagedHeads: 0 })).toThrow(/averagedHeads must be a positive integer/);
+    expect(() => validateHyperparameters({ ...linearHead, averagedHeads: 2, backbone: null })).toThrow(/no backbone/);
+  });
+
+  it('k heads averaged give exactly the mean logit of the k heads trained alone', async () => {
+    const dim = 770;
+    const train = featureRows(64, dim, 4);
+    const val = featureRows(32, dim, 5);
+    const test = featureRows(12, dim, 6).views[0];
+    const options = (seed: number) => ({ epochs: 2, seed, classWeight: 'balanced' as const, features: { train: train.views, val: val.views[0], valMirrored: val.views[1] } });
+    const hp3 = { ...linearHead, dropout: 0.5, averagedHeads: 3 };
+    const progress: [number, number][] = [];
+    const averaged = await trainModel(hp3, splitOf(train.labels), splitOf(val.labels), { ...options(11), onProgress: (done, total) => progress.push([done, total]) });
+    const alone = await Promise.all([11, 12, 13].map((seed) => trainModel({ ...hp3, averagedHeads: 1 }, splitOf(train.labels), splitOf(val.labels), options(seed))));
+    const headLogits = async (m: tf.LayersModel) => logits(await predictFromFeatures(headOf(m, pretrainedBackboneOf(m)), test));
+    const mean = (await Promise.all(alone.map((r) => headLogits(r.model)))).reduce((acc, l) => acc.map((v, i) => v + l[i] / 3), new Array(test.n).fill(0));
+    const got = await headLogits(averaged.model);
+    for (let i = 0; i < test.n; i++) expect(got[i]).toBeCloseTo(mean[i], 3);
+    // The members disagree (or averaging would prove nothing), and progress counts all three heads to the end.
+    const first = await headLogits(alone[0].model);
+    expect(Math.max(...first.map((v, i) => Math.abs(v - mean[i])))).toBeGreaterThan(1e-3);
+    expect(progress.at(-1)).toEqual([progress.at(-1)![1], 3 * 4 * 2]);
+    for (const r of [averaged, ...alone]) r.model.dispose();
   });
 });
