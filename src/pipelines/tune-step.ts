@@ -72,7 +72,7 @@ export interface TuneOutput {
 
 /** Merge sampled parameters into the base hyperparameters. */
 export function withParams(base: CnnHyperparameters, params: Params): CnnHyperparameters {
-  return withChanges(base, params as Partial<CnnHyperparameters>);
+  return withChanges(base, params);
 }
 
 /**

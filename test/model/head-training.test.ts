@@ -131,7 +131,7 @@ describe('averaged heads', () => {
     const averaged = await trainModel(hp3, splitOf(train.labels), splitOf(val.labels), { ...options(11), onProgress: (done, total) => progress.push([done, total]) });
     const alone = await Promise.all([11, 12, 13].map((seed) => trainModel({ ...hp3, averagedHeads: 1 }, splitOf(train.labels), splitOf(val.labels), options(seed))));
     const headLogits = async (m: tf.LayersModel) => logits(await predictFromFeatures(headOf(m, pretrainedBackboneOf(m)), test));
-    const mean = (await Promise.all(alone.map((r) => headLogits(r.model)))).reduce((acc, l) => acc.map((v, i) => v + l[i] / 3), new Array(test.n).fill(0));
+    const mean = (await Promise.all(alone.map((r) => headLogits(r.model)))).reduce((acc, l) => acc.map((v, i) => v + l[i] / 3), new Array<number>(test.n).fill(0));
     const got = await headLogits(averaged.model);
     for (let i = 0; i < test.n; i++) expect(got[i]).toBeCloseTo(mean[i], 3);
     // The members disagree (or averaging would prove nothing), and progress counts all three heads to the end.
