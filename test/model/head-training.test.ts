@@ -1,14 +1,13 @@
+import { spawn } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '../../src/tfjs/index.js';
-import { selectBackend, trainModel, type CnnHyperparameters } from '../../src/model/index.js';
+import { selectBackend, trainModel } from '../../src/model/index.js';
 import { headOf, pretrainedBackboneOf } from '../../src/model/backbone-layer.js';
-import type { FeatureMatrix } from '../../src/model/backbone-features.js';
 import { stepSeeds } from '../../src/model/dropout-seeds.js';
 import { validateHyperparameters } from '../../src/model/cnn.js';
 import { predictFromFeatures } from '../../src/model/backbone-features.js';
 import { columnStatistics, FEATURE_NORM } from '../../src/model/feature-norm.js';
-import { seededRandom } from '../../src/model/random.js';
-import type { PreparedSplit } from '../../src/data/types.js';
+import { featureRows, linearHead, splitOf } from './head-rows.js';
 
 // How a head on backbone features trains: dropout that really drops different units at each step, and features
 // standardised with the training rows' own statistics in training and inference alike.
@@ -53,29 +52,6 @@ describe('dropout seeds', () => {
     model.dispose();
   });
 });
-
-/** Rows like pooled backbone features: small variances around non-zero means, the label in two columns. */
-function featureRows(n: number, dim: number, seed: number): { views: FeatureMatrix[]; labels: Uint8Array } {
-  const random = seededRandom(seed);
-  const labels = new Uint8Array(n);
-  const views = [0, 1].map(() => ({ n, dim, data: new Float32Array(n * dim) }));
-  for (let r = 0; r < n; r++) {
-    labels[r] = r % 2;
-    for (const view of views) {
-      for (let c = 0; c < dim; c++) view.data[r * dim + c] = 0.3 + 0.1 * (random() - 0.5) + (c < 2 && labels[r] ? 0.05 : 0);
-    }
-  }
-  return { views, labels };
-}
-
-const splitOf = (labels: Uint8Array): PreparedSplit => ({
-  size: 224, n: labels.length, pixels: new Uint8Array(0), labels, groups: Array.from(labels, (l) => (l ? 'cat' : 'dog')), paths: Array.from(labels, (_, i) => `p${i}.jpg`),
-});
-
-const linearHead: CnnHyperparameters = {
-  imageSize: 224, convBlocks: 1, filters: 8, kernelSize: 3, batchNorm: false, dropout: 0, denseUnits: 0,
-  learningRate: 2e-3, batchSize: 16, augmentation: { flip: true }, backbone: 'imagenet-mobilenet-v1',
-};
 
 describe('feature statistics', () => {
   it('columnStatistics gives each column its mean and population variance', () => {
@@ -140,4 +116,28 @@ describe('averaged heads', () => {
     expect(progress.at(-1)).toEqual([progress.at(-1)![1], 3 * 4 * 2]);
     for (const r of [averaged, ...alone]) r.model.dispose();
   });
+});
+
+describe('a fresh process', () => {
+  it('trains the same averaged head as a process whose backend was chosen long before', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/model/head-training-main.ts'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, err).toBe(0);
+    const fresh = JSON.parse(out.trim().split('\n').at(-1)!) as number[];
+
+    const train = featureRows(64, 770, 4);
+    const val = featureRows(32, 770, 5);
+    const test = featureRows(12, 770, 6).views[0];
+    const r = await trainModel({ ...linearHead, dropout: 0.7, averagedHeads: 2 }, splitOf(train.labels), splitOf(val.labels), {
+      epochs: 3, seed: 21, classWeight: 'balanced', features: { train: train.views, val: val.views[0], valMirrored: val.views[1] },
+    });
+    const here = logits(await predictFromFeatures(headOf(r.model, pretrainedBackboneOf(r.model)), test));
+    expect(fresh).toHaveLength(test.n);
+    for (let i = 0; i < test.n; i++) expect(fresh[i]).toBeCloseTo(here[i], 4);
+    r.model.dispose();
+  }, 120_000);
 });
