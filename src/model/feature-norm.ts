@@ -16,19 +16,25 @@ export const FEATURE_NORM = 'feature_norm';
  * photos unlike any training photo (a held-out source) land anywhere. Fixed statistics remove both: training and
  * inference see the same numbers.
  *
- * The layer keeps its learnable scale and offset; only the statistics are fixed. Returns `restore()`, which puts the
+ * The layer keeps its learnable scale and offset; only the statistics are fixed. A layer that has statistics
+ * already (a fine-tune continuing a trained model) keeps them. Returns `restore()`, which puts the
  * layer's ordinary batch-norm behaviour back (the statistics stay: they are the model's).
  */
 export function fixFeatureStatistics(learner: tf.LayersModel, views: FeatureMatrix[]): { restore(): void } {
   const norm = findFeatureNorm(learner);
   if (!norm || views.length === 0 || views[0].n === 0) return { restore() {} };
-  const { mean, variance } = columnStatistics(views);
-  const [gamma, beta] = norm.getWeights();
-  const movingMean = tf.tensor1d(mean);
-  const movingVariance = tf.tensor1d(variance);
-  norm.setWeights([gamma, beta, movingMean, movingVariance]);
-  movingMean.dispose();
-  movingVariance.dispose();
+  // A model that has trained before (a fine-tune continues one) keeps its own statistics: its weights were fitted
+  // to them, and new ones would move every answer before the first step. A new layer (mean 0, variance 1) gets the
+  // training rows'.
+  if (isUnfitted(norm)) {
+    const { mean, variance } = columnStatistics(views);
+    const [gamma, beta] = norm.getWeights();
+    const movingMean = tf.tensor1d(mean);
+    const movingVariance = tf.tensor1d(variance);
+    norm.setWeights([gamma, beta, movingMean, movingVariance]);
+    movingMean.dispose();
+    movingVariance.dispose();
+  }
   const layer = norm as unknown as { call: (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[] };
   const ordinary = layer.call.bind(norm);
   // Inference mode (the fixed statistics) while the rest of the head trains; gradients still reach scale and offset.
@@ -38,6 +44,12 @@ export function fixFeatureStatistics(learner: tf.LayersModel, views: FeatureMatr
       delete (layer as { call?: unknown }).call;
     },
   };
+}
+
+/** Whether a batch norm still has the statistics it was built with (mean 0, variance 1 in every column). */
+function isUnfitted(norm: tf.layers.Layer): boolean {
+  const [, , mean, variance] = norm.getWeights().map((w) => w.dataSync());
+  return mean.every((v) => v === 0) && variance.every((v) => v === 1);
 }
 
 function findFeatureNorm(model: tf.LayersModel): tf.layers.Layer | null {

@@ -36,9 +36,11 @@ const CORRECTIONS = 8;
 const MAX_TRIED = 900;
 /**
  * The gate's minimums and the zero-shot baseline are for real deploys; a 360-photo model is judged here only against
- * its champion (on a test split this small it can tie the ImageNet classifier alone).
+ * its champion (on a test split this small it can tie the ImageNet classifier alone), on the area under its
+ * precision-recall curve: the test split has 13 cats, so F1 at one threshold moves in steps of about 0.04 and a
+ * fine-tune that ranks the photos clearly worse (poisoned: PR AUC 0.955 against 0.995) can still tie it.
  */
-const POLICY = { minPrecision: 0, minRecall: 0, baseline: 'ignore' as const };
+const POLICY = { minPrecision: 0, minRecall: 0, baseline: 'ignore' as const, primaryMetric: 'prAuc' as const };
 
 interface Photo {
   rel: string;

@@ -82,6 +82,15 @@ describe('feature statistics', () => {
     }
     // Training is over: the layer is an ordinary batch norm again (no override left on the instance).
     expect(Object.prototype.hasOwnProperty.call(norm, 'call')).toBe(false);
+
+    // Continuing that model on other rows (a fine-tune) keeps the statistics its weights were fitted to.
+    const more = featureRows(48, dim, 9);
+    for (const view of more.views) for (let i = 0; i < view.data.length; i += dim) view.data[i] += 0.5;
+    await trainModel(linearHead, splitOf(more.labels), splitOf(val.labels), {
+      epochs: 1, seed: 4, model: result.model, features: { train: more.views, val: val.views[0], valMirrored: val.views[1] },
+    });
+    const [, , keptMean] = norm.getWeights().map((w) => w.dataSync());
+    expect(keptMean[0]).toBeCloseTo(expected.mean[0], 5);
     result.model.dispose();
   });
 });
