@@ -1,5 +1,6 @@
 import * as tf from '../tfjs/index.js';
 import { FEATURE_NORM } from './feature-norm.js';
+import { allLayers } from './model-layers.js';
 
 /**
  * Averaging linear heads. A head with no hidden layer is linear in its standardised features: its logit is
@@ -18,16 +19,6 @@ interface LinearHeadLayers {
 
 /** The names the final unit of a linear head has: the correction of the prior head, P(cat) of the plain one. */
 const LOGIT_UNITS = ['correction', 'p_cat'];
-
-function allLayers(model: tf.LayersModel): tf.layers.Layer[] {
-  const out: tf.layers.Layer[] = [];
-  for (const layer of model.layers) {
-    out.push(layer);
-    const nested = (layer as unknown as { layers?: tf.layers.Layer[] }).layers;
-    if (Array.isArray(nested)) out.push(...allLayers(layer as unknown as tf.LayersModel));
-  }
-  return out;
-}
 
 function linearHeadLayers(model: tf.LayersModel): LinearHeadLayers {
   const layers = allLayers(model);

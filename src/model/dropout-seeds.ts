@@ -1,4 +1,5 @@
-import * as tf from '../tfjs/index.js';
+import type * as tf from '../tfjs/index.js';
+import { allLayers } from './model-layers.js';
 
 /**
  * TensorFlow.js's Dropout layer, given a seed, draws the SAME mask on every call: `tf.dropout` builds a fresh
@@ -24,15 +25,9 @@ interface SeededLayer {
 }
 
 export function stepSeeds(model: tf.LayersModel): DropoutSeeds {
-  const found: { layer: SeededLayer; seed: number | undefined }[] = [];
-  const visit = (layers: tf.layers.Layer[]) => {
-    for (const layer of layers) {
-      if (layer.getClassName() === 'Dropout') found.push({ layer: layer as unknown as SeededLayer, seed: (layer as unknown as SeededLayer).seed });
-      const nested = (layer as unknown as { layers?: tf.layers.Layer[] }).layers;
-      if (Array.isArray(nested)) visit(nested);
-    }
-  };
-  visit(model.layers);
+  const found = allLayers(model)
+    .filter((layer) => layer.getClassName() === 'Dropout')
+    .map((layer) => ({ layer: layer as unknown as SeededLayer, seed: (layer as unknown as SeededLayer).seed }));
   return {
     layers: found.length,
     forStep(step: number) {

@@ -1,5 +1,6 @@
 import * as tf from '../tfjs/index.js';
 import type { FeatureMatrix } from './backbone-features.js';
+import { allLayers } from './model-layers.js';
 
 /** The name of the batch-norm layer that standardises a backbone's features at the bottom of every head. */
 export const FEATURE_NORM = 'feature_norm';
@@ -53,15 +54,7 @@ function isUnfitted(norm: tf.layers.Layer): boolean {
 }
 
 function findFeatureNorm(model: tf.LayersModel): tf.layers.Layer | null {
-  for (const layer of model.layers) {
-    if (layer.name === FEATURE_NORM && layer.getClassName() === 'BatchNormalization') return layer;
-    const nested = (layer as unknown as { layers?: tf.layers.Layer[] }).layers;
-    if (Array.isArray(nested)) {
-      const found = findFeatureNorm(layer as unknown as tf.LayersModel);
-      if (found) return found;
-    }
-  }
-  return null;
+  return allLayers(model).find((l) => l.name === FEATURE_NORM && l.getClassName() === 'BatchNormalization') ?? null;
 }
 
 /** Per-column mean and (population) variance over every row of every view, in float64. */

@@ -6,6 +6,7 @@ import { prepareWholeView as trainingWholeView, wholeViewShape as trainingShape 
 // The browser-side preprocessing of the predict page, checked against the training pipeline.
 import { modelImageSize, occlusionMap, prepareRgb, prepareWholeView, rgbaToRgb, scaleToUnit, wholeViewShape } from '../../reports/components/preprocess.js';
 import { drawPhoto } from './fixture.js';
+import { pixelDifference } from './pixel-difference.js';
 
 async function compare(width: number, height: number, size: number, seed: string, whole = false) {
   const raw = drawPhoto('cat', width, height, seedrandom(seed));
@@ -15,15 +16,7 @@ async function compare(width: number, height: number, size: number, seed: string
   const browser = whole
     ? prepareWholeView(new Uint8Array(decoded.data), decoded.width, decoded.height, size).pixels
     : prepareRgb(new Uint8Array(decoded.data), decoded.width, decoded.height, size).pixels;
-  expect(browser.length).toBe(training.length);
-  let sum = 0;
-  let max = 0;
-  for (let i = 0; i < training.length; i++) {
-    const d = Math.abs(training[i] - browser[i]);
-    sum += d;
-    max = Math.max(max, d);
-  }
-  return { mean: sum / training.length, max };
+  return pixelDifference(training, browser);
 }
 
 describe('predict page preprocessing mirrors training', () => {

@@ -8,21 +8,10 @@ import { prepareWholeView as trainingWholeView } from '../../src/data/whole-view
 // The predict page's resize, checked byte for byte against sharp (libvips), which training uses.
 import { prepareWholeView, resizeLikeSharp } from '../../reports/components/preprocess.js';
 import { catsV1Dir } from '../model/fixtures.js';
+import { pixelDifference } from './pixel-difference.js';
 
 const haveCats = await fs.access(path.join(catsV1Dir(), 'manifest.csv')).then(() => true, () => false);
 if (!haveCats) console.warn(`resize photo check skipped: cats-v1 not found at ${catsV1Dir()} (set AREYOUACAT_CATS_V1)`);
-
-function diff(a: Uint8Array, b: Uint8Array) {
-  expect(b.length).toBe(a.length);
-  let sum = 0;
-  let max = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    sum += d;
-    max = Math.max(max, d);
-  }
-  return { mean: sum / a.length, max };
-}
 
 /** Noise with flat patches: the hardest case for a resampler (every weight and rounding step shows). */
 function noise(width: number, height: number, seed: string): Uint8Array {
@@ -54,7 +43,7 @@ describe('resizeLikeSharp reproduces libvips\' resize', () => {
     // Measured: identical for all but 1201x899 (mean 0.009, max 2). libvips steps sample positions by repeated
     // addition from the top of each tile of rows it computes; a position within rounding error of a 1/64 boundary
     // can then pick the neighbouring mask, which this (stepping from the top of the image) cannot know.
-    const { mean, max } = diff(ref.pixels, mine.pixels);
+    const { mean, max } = pixelDifference(ref.pixels, mine.pixels);
     expect(max).toBeLessThanOrEqual(2);
     expect(mean).toBeLessThan(0.01);
   });
@@ -65,7 +54,7 @@ describe('resizeLikeSharp reproduces libvips\' resize', () => {
     const rgb = noise(w, h, `whole-${w}x${h}`);
     const view = prepareWholeView(rgb, w, h, s);
     const ref = await sharpResize(rgb, w, h, view.width, view.height, 'cover');
-    const { mean, max } = diff(ref.pixels, view.pixels);
+    const { mean, max } = pixelDifference(ref.pixels, view.pixels);
     // As above: rare differences where a sample position falls on a mask boundary (measured mean 0-0.013, max 2).
     expect(max).toBeLessThanOrEqual(2);
     expect(mean).toBeLessThan(0.03);
@@ -80,7 +69,7 @@ describe('resizeLikeSharp reproduces libvips\' resize', () => {
       for (const f of files) {
         const img = await decodeRgb(await fs.readFile(path.join(catsV1Dir(), group, f)), 1e9);
         const training = await trainingWholeView(img, 224);
-        const { mean, max } = diff(training.pixels, prepareWholeView(new Uint8Array(img.data), img.width, img.height, 224).pixels);
+        const { mean, max } = pixelDifference(training.pixels, prepareWholeView(new Uint8Array(img.data), img.width, img.height, 224).pixels);
         worst = Math.max(worst, max);
         total += mean;
         n++;
